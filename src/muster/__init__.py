@@ -1,0 +1,21 @@
+"""muster: AutoGen-style multi-agent LLM applications, built to run in production.
+
+The top-level package stays tiny on purpose: ``import muster`` must not pull in
+pydantic models, providers or the runtime. Import what you need from the
+sub-packages (``muster.agents``, ``muster.teams``, ``muster.core``...).
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("muster")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+EVENT_LOGGER_NAME = "muster.events"
+"""Logger that receives structured agent and team events (AutoGen: ``autogen_agentchat.events``)."""
+
+TRACE_LOGGER_NAME = "muster"
+"""Logger for human-readable debug traces (AutoGen: ``autogen_agentchat``)."""
+
+__all__ = ["EVENT_LOGGER_NAME", "TRACE_LOGGER_NAME", "__version__"]

@@ -1,0 +1,74 @@
+"""Agent identities: a type (what code handles it) and a key (which instance)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .exceptions import InvalidAgentIdError
+
+__all__ = ["AgentId", "AgentType"]
+
+_TYPE_PATTERN = re.compile(r"^[\w\-.]+\Z")
+
+
+def is_valid_agent_type(value: str) -> bool:
+    """Agent types are word characters, dashes and dots, so they are safe in topics and URLs."""
+    return bool(_TYPE_PATTERN.match(value))
+
+
+@dataclass(eq=True, frozen=True, slots=True)
+class AgentType:
+    """The name under which an agent factory is registered with a runtime."""
+
+    type: str
+
+
+class AgentId:
+    """Identifies one agent instance: ``type`` selects the factory, ``key`` the instance."""
+
+    __slots__ = ("_key", "_type")
+
+    def __init__(self, type: str | AgentType, key: str) -> None:
+        if isinstance(type, AgentType):
+            type = type.type
+        if not is_valid_agent_type(type):
+            raise InvalidAgentIdError(
+                f"Invalid agent type {type!r}: use letters, digits, '_', '-' and '.' only"
+            )
+        if not key or any(not (32 <= ord(ch) <= 126) for ch in key):
+            raise InvalidAgentIdError(f"Invalid agent key {key!r}: use printable ASCII characters only")
+        self._type = type
+        self._key = key
+
+    @classmethod
+    def from_str(cls, agent_id: str) -> AgentId:
+        """Parse ``"type/key"``, the string form used in logs and over the wire."""
+        type_, sep, key = agent_id.partition("/")
+        if not sep:
+            raise InvalidAgentIdError(f"Invalid agent id {agent_id!r}: expected 'type/key'")
+        return cls(type_, key)
+
+    @property
+    def type(self) -> str:
+        """The agent's registered type."""
+        return self._type
+
+    @property
+    def key(self) -> str:
+        """The instance key within the type."""
+        return self._key
+
+    def __hash__(self) -> int:
+        return hash((self._type, self._key))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AgentId):
+            return NotImplemented
+        return self._type == other._type and self._key == other._key
+
+    def __str__(self) -> str:
+        return f"{self._type}/{self._key}"
+
+    def __repr__(self) -> str:
+        return f'AgentId(type="{self._type}", key="{self._key}")'

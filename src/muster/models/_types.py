@@ -1,0 +1,115 @@
+"""Messages exchanged with a chat-completion model, and what a model call returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from muster.core._function_call import FunctionCall
+from muster.core._image import Image
+
+__all__ = [
+    "AssistantMessage",
+    "ChatCompletionTokenLogprob",
+    "CreateResult",
+    "FinishReasons",
+    "FunctionExecutionResult",
+    "FunctionExecutionResultMessage",
+    "LLMMessage",
+    "RequestUsage",
+    "SystemMessage",
+    "TopLogprob",
+    "UserMessage",
+]
+
+
+class SystemMessage(BaseModel):
+    """Instructions for the model from the developer."""
+
+    content: str
+    type: Literal["SystemMessage"] = "SystemMessage"
+
+
+class UserMessage(BaseModel):
+    """Input from a user or another agent: text, or a list mixing text and images."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    content: str | list[str | Image]
+    source: str
+    """The name of the agent (or user) that sent it."""
+    type: Literal["UserMessage"] = "UserMessage"
+
+
+class AssistantMessage(BaseModel):
+    """A model's earlier reply: text, or the tool calls it asked for."""
+
+    content: str | list[FunctionCall]
+    thought: str | None = None
+    """Reasoning text that came with the reply (reasoning models, or text before tool calls)."""
+    source: str
+    type: Literal["AssistantMessage"] = "AssistantMessage"
+
+
+class FunctionExecutionResult(BaseModel):
+    """The outcome of one tool call, fed back to the model."""
+
+    content: str
+    name: str
+    call_id: str
+    is_error: bool | None = None
+
+
+class FunctionExecutionResultMessage(BaseModel):
+    """The results of a batch of tool calls."""
+
+    content: list[FunctionExecutionResult]
+    type: Literal["FunctionExecutionResultMessage"] = "FunctionExecutionResultMessage"
+
+
+LLMMessage = Annotated[
+    SystemMessage | UserMessage | AssistantMessage | FunctionExecutionResultMessage,
+    Field(discriminator="type"),
+]
+"""Any message that can be sent to a model."""
+
+
+@dataclass
+class RequestUsage:
+    """Tokens a call consumed."""
+
+    prompt_tokens: int
+    completion_tokens: int
+
+
+FinishReasons = Literal["stop", "length", "function_calls", "content_filter", "unknown"]
+
+
+class TopLogprob(BaseModel):
+    """An alternative token and its log-probability."""
+
+    logprob: float
+    bytes: list[int] | None = None
+
+
+class ChatCompletionTokenLogprob(BaseModel):
+    """A produced token with its log-probability and alternatives."""
+
+    token: str
+    logprob: float
+    top_logprobs: list[TopLogprob] | None = None
+    bytes: list[int] | None = None
+
+
+class CreateResult(BaseModel):
+    """The result of one model call."""
+
+    finish_reason: FinishReasons
+    content: str | list[FunctionCall]
+    usage: RequestUsage
+    cached: bool
+    """True when a cache answered and no tokens were spent."""
+    logprobs: list[ChatCompletionTokenLogprob] | None = None
+    thought: str | None = None
