@@ -6,6 +6,7 @@ from registered factories.
 """
 
 from ._agent_id import AgentId, AgentType
+from ._cache_store import CacheStore, InMemoryStore
 from ._cancellation_token import CancellationToken
 from ._component_config import (
     Component,
@@ -30,6 +31,7 @@ __all__ = [
     "TRACE_LOGGER_NAME",
     "AgentId",
     "AgentType",
+    "CacheStore",
     "CancellationToken",
     "Component",
     "ComponentBase",
@@ -41,6 +43,7 @@ __all__ = [
     "ComponentType",
     "FunctionCall",
     "Image",
+    "InMemoryStore",
     "TopicId",
     "is_component_class",
     "is_component_instance",

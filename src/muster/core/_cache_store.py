@@ -1,0 +1,67 @@
+"""Key-value stores used for caching (model responses, tool results...).
+
+:class:`CacheStore` is the contract the model cache and the ``muster.cache_store``
+backends (Redis, diskcache) implement; :class:`InMemoryStore` is the dependency-free
+default, good for tests and single-process runs.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Generic, Self, TypeVar
+
+from pydantic import BaseModel
+
+from ._component_config import Component, ComponentBase
+
+__all__ = ["CacheStore", "InMemoryStore", "InMemoryStoreConfig"]
+
+T = TypeVar("T")
+
+
+class CacheStore(ABC, Generic[T], ComponentBase[BaseModel]):
+    """A synchronous key-value store holding values of type ``T``.
+
+    It is an ABC rather than a Protocol because stores are declarative components:
+    they need ``dump_component``/``load_component`` from :class:`ComponentBase`, and a
+    subclass owns the lifecycle of whatever storage it wraps.
+    """
+
+    component_type = "cache_store"
+
+    @abstractmethod
+    def get(self, key: str, default: T | None = None) -> T | None:
+        """Return the value stored under ``key``, or ``default`` when there is none."""
+
+    @abstractmethod
+    def set(self, key: str, value: T) -> None:
+        """Store ``value`` under ``key``, replacing any previous value."""
+
+
+class InMemoryStoreConfig(BaseModel):
+    """An in-memory store has nothing to configure: its content is not part of its spec."""
+
+
+class InMemoryStore(CacheStore[T], Component[InMemoryStoreConfig]):
+    """A dict-backed :class:`CacheStore`; its content lives and dies with the process."""
+
+    component_provider_override = "muster.core.InMemoryStore"
+    component_config_schema = InMemoryStoreConfig
+
+    def __init__(self) -> None:
+        self.store: dict[str, T] = {}
+
+    def get(self, key: str, default: T | None = None) -> T | None:
+        """Return the value stored under ``key``, or ``default``."""
+        return self.store.get(key, default)
+
+    def set(self, key: str, value: T) -> None:
+        """Store ``value`` under ``key``."""
+        self.store[key] = value
+
+    def _to_config(self) -> InMemoryStoreConfig:
+        return InMemoryStoreConfig()
+
+    @classmethod
+    def _from_config(cls, config: InMemoryStoreConfig) -> Self:
+        return cls()
