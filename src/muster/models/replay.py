@@ -1,0 +1,334 @@
+"""A deterministic chat-completion client that replays scripted replies (AutoGen: ``autogen_ext.models.replay``).
+
+Tests, demos and benchmarks drive agents with it instead of a real model: every call
+returns the next scripted reply, so a run is reproducible and costs nothing. It is on
+the hot path of our benchmarks, so calls avoid copies and build log records only when
+the event logger would emit them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel
+
+from muster.core._cancellation_token import CancellationToken
+from muster.core._component_config import Component
+from muster.core._constants import EVENT_LOGGER_NAME
+from muster.core._tool_protocol import Tool, ToolSchema
+from muster.core.exceptions import MusterError
+
+from ._model_client import ChatCompletionClient
+from ._model_info import ModelFamily, ModelInfo, validate_model_info
+from ._types import CreateResult, LLMMessage, RequestUsage
+
+__all__ = [
+    "ReplayChatCompletionClient",
+    "ReplayChatCompletionClientConfig",
+    "ReplayExhaustedError",
+]
+
+logger = logging.getLogger(EVENT_LOGGER_NAME)
+
+_DEFAULT_CONTEXT_WINDOW = 10_000
+"""Token budget ``remaining_tokens`` reports against (AutoGen's replay uses the same)."""
+
+
+class ReplayExhaustedError(MusterError, ValueError):
+    """Every scripted reply has been used and another call was made.
+
+    A ``ValueError`` because AutoGen's replay client raises one, so ported
+    ``pytest.raises(ValueError)`` checks keep working.
+
+    Attributes:
+        provided: How many replies the client was given.
+    """
+
+    def __init__(self, provided: int) -> None:
+        self.provided = provided
+        super().__init__(
+            f"No more mock responses available: all {provided} scripted replies were used "
+            "(call reset() to replay them again)"
+        )
+
+
+class ReplayChatCompletionClientConfig(BaseModel):
+    """Declarative config of :class:`ReplayChatCompletionClient`."""
+
+    chat_completions: list[str | CreateResult]
+    """The scripted replies, in order."""
+    model_info: ModelInfo | None = None
+    """Capabilities to advertise; ``None`` means a plain text model of unknown family."""
+
+
+class _LLMCallRecord:
+    """A structured record of one model call, rendered to JSON only if a handler formats it.
+
+    Handlers that want the data read the attributes; ``str()`` gives a JSON line.
+    """
+
+    __slots__ = ("completion_tokens", "messages", "prompt_tokens", "response")
+
+    def __init__(
+        self,
+        messages: Sequence[LLMMessage],
+        response: CreateResult,
+        prompt_tokens: int,
+        completion_tokens: int,
+    ) -> None:
+        self.messages = messages
+        self.response = response
+        self.prompt_tokens = prompt_tokens
+        self.completion_tokens = completion_tokens
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as JSON-ready data."""
+        return {
+            "type": "LLMCall",
+            "client": "ReplayChatCompletionClient",
+            "messages": [message.model_dump(mode="json") for message in self.messages],
+            "response": self.response.model_dump(mode="json"),
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+        }
+
+    def __str__(self) -> str:
+        return json.dumps(self.to_dict())
+
+
+def _count_words(messages: Sequence[LLMMessage]) -> int:
+    # Whitespace-separated words of string contents, as AutoGen's replay counts them, so
+    # usage numbers asserted by ported tests match. Non-text contents count as zero.
+    total = 0
+    for message in messages:
+        content = message.content
+        if isinstance(content, str):
+            total += len(content.split())
+    return total
+
+
+class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompletionClientConfig]):
+    """A model client that returns scripted replies, one per call, in order.
+
+    A reply is either a string, turned into a ``"stop"`` :class:`CreateResult`, or a
+    ready-made :class:`CreateResult` (tool calls, a thought, a custom finish reason),
+    returned as is. Prompt tokens are counted as whitespace-separated words of the
+    messages' text; a string reply's completion tokens likewise, a ``CreateResult``'s
+    are taken from its own ``usage``.
+
+    Args:
+        chat_completions: The replies to replay.
+        model_info: Capabilities to advertise. Defaults to no vision, no function
+            calling, no JSON output, family ``"unknown"``, so agents that need tool
+            calling or structured output must be given a ``model_info`` saying so.
+
+    Raises:
+        ReplayExhaustedError: (a ``ValueError``) a call was made after the last reply.
+    """
+
+    component_type = "replay_chat_completion_client"
+    component_provider_override = "muster.models.replay.ReplayChatCompletionClient"
+    component_config_schema = ReplayChatCompletionClientConfig
+
+    def __init__(
+        self, chat_completions: Sequence[str | CreateResult], model_info: ModelInfo | None = None
+    ) -> None:
+        self.chat_completions: list[str | CreateResult] = list(chat_completions)
+        self.provided_message_count = len(self.chat_completions)
+        if model_info is not None:
+            validate_model_info(model_info)
+            self._model_info = model_info
+        else:
+            self._model_info = ModelInfo(
+                vision=False,
+                function_calling=False,
+                json_output=False,
+                family=ModelFamily.UNKNOWN,
+                structured_output=False,
+            )
+        self._total_available_tokens = _DEFAULT_CONTEXT_WINDOW
+        self._current_index = 0
+        self._cached = False
+        self._cur_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
+        self._total_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
+        self._actual_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
+        self._create_calls: list[dict[str, Any]] = []
+
+    @property
+    def create_calls(self) -> list[dict[str, Any]]:
+        """The arguments of every ``create``/``create_stream`` call, oldest first.
+
+        Each entry has ``messages``, ``tools``, ``tool_choice``, ``json_output``,
+        ``extra_create_args`` and ``cancellation_token``; tests assert on them to check
+        what an agent actually sent to the model.
+        """
+        return self._create_calls
+
+    def set_cached_bool_value(self, value: bool) -> None:
+        """Set the ``cached`` flag of the results built from string replies.
+
+        Cached results count towards :meth:`total_usage` but not :meth:`actual_usage`.
+        """
+        self._cached = value
+
+    def reset(self) -> None:
+        """Rewind to the first reply and zero the usage counters (``create_calls`` is kept)."""
+        self._current_index = 0
+        self._cur_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
+        self._total_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
+        self._actual_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
+
+    async def create(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Sequence[Tool | ToolSchema] = [],
+        tool_choice: Tool | Literal["auto", "required", "none"] = "auto",
+        json_output: bool | type[BaseModel] | None = None,
+        extra_create_args: Mapping[str, Any] = {},
+        cancellation_token: CancellationToken | None = None,
+    ) -> CreateResult:
+        """Return the next scripted reply.
+
+        Raises:
+            asyncio.CancelledError: ``cancellation_token`` is already cancelled; the
+                reply is not consumed.
+            ReplayExhaustedError: no replies are left.
+        """
+        reply = self._next_reply(
+            messages, tools, tool_choice, json_output, extra_create_args, cancellation_token
+        )
+        if isinstance(reply, str):
+            result = self._result_from_text(reply, _count_words(messages), len(reply.split()))
+        else:
+            result = reply
+            self._cur_usage = RequestUsage(_count_words(messages), reply.usage.completion_tokens)
+        self._finish_call(messages, result)
+        return result
+
+    async def create_stream(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Sequence[Tool | ToolSchema] = [],
+        tool_choice: Tool | Literal["auto", "required", "none"] = "auto",
+        json_output: bool | type[BaseModel] | None = None,
+        extra_create_args: Mapping[str, Any] = {},
+        cancellation_token: CancellationToken | None = None,
+    ) -> AsyncGenerator[str | CreateResult, None]:
+        """Stream the next scripted reply.
+
+        A string reply is streamed word by word, each word but the last followed by one
+        space, then the final :class:`CreateResult`; a ``CreateResult`` reply is yielded
+        alone. Cancelling the token between chunks stops the stream with
+        ``asyncio.CancelledError``; the reply then still counts as consumed.
+        """
+        reply = self._next_reply(
+            messages, tools, tool_choice, json_output, extra_create_args, cancellation_token
+        )
+        if isinstance(reply, str):
+            words = reply.split()
+            last = len(words) - 1
+            for i, word in enumerate(words):
+                if cancellation_token is not None and cancellation_token.is_cancelled():
+                    raise asyncio.CancelledError("replay stream cancelled")
+                yield word + " " if i < last else word
+            result = self._result_from_text(reply, _count_words(messages), len(words))
+        else:
+            result = reply
+            self._cur_usage = RequestUsage(_count_words(messages), reply.usage.completion_tokens)
+        self._finish_call(messages, result)
+        yield result
+
+    def _next_reply(
+        self,
+        messages: Sequence[LLMMessage],
+        tools: Sequence[Tool | ToolSchema],
+        tool_choice: Tool | Literal["auto", "required", "none"],
+        json_output: bool | type[BaseModel] | None,
+        extra_create_args: Mapping[str, Any],
+        cancellation_token: CancellationToken | None,
+    ) -> str | CreateResult:
+        """Check the call may proceed, record it and consume the next reply."""
+        if cancellation_token is not None and cancellation_token.is_cancelled():
+            raise asyncio.CancelledError("replay call cancelled")
+        if tool_choice != "auto":
+            logger.warning("tool_choice parameter specified but is ignored in replay mode")
+        if self._current_index >= len(self.chat_completions):
+            raise ReplayExhaustedError(self.provided_message_count)
+        reply = self.chat_completions[self._current_index]
+        self._current_index += 1
+        self._create_calls.append(
+            {
+                "messages": messages,
+                "tools": tools,
+                "tool_choice": tool_choice,
+                "json_output": json_output,
+                "extra_create_args": extra_create_args,
+                "cancellation_token": cancellation_token,
+            }
+        )
+        return reply
+
+    def _result_from_text(self, text: str, prompt_tokens: int, completion_tokens: int) -> CreateResult:
+        self._cur_usage = RequestUsage(prompt_tokens, completion_tokens)
+        # The result gets its own usage object so that callers mutating it cannot skew ours.
+        return CreateResult(
+            finish_reason="stop",
+            content=text,
+            usage=RequestUsage(prompt_tokens, completion_tokens),
+            cached=self._cached,
+        )
+
+    def _finish_call(self, messages: Sequence[LLMMessage], result: CreateResult) -> None:
+        usage = self._cur_usage
+        self._total_usage.prompt_tokens += usage.prompt_tokens
+        self._total_usage.completion_tokens += usage.completion_tokens
+        if not result.cached:
+            self._actual_usage.prompt_tokens += usage.prompt_tokens
+            self._actual_usage.completion_tokens += usage.completion_tokens
+        if logger.isEnabledFor(logging.INFO):
+            logger.info(_LLMCallRecord(messages, result, usage.prompt_tokens, usage.completion_tokens))
+
+    async def close(self) -> None:
+        """Nothing to release: the client holds no connections."""
+
+    def actual_usage(self) -> RequestUsage:
+        """Tokens of every call whose result was not marked ``cached``, since the last reset."""
+        return RequestUsage(self._actual_usage.prompt_tokens, self._actual_usage.completion_tokens)
+
+    def total_usage(self) -> RequestUsage:
+        """Tokens of every call since construction or the last :meth:`reset`."""
+        return RequestUsage(self._total_usage.prompt_tokens, self._total_usage.completion_tokens)
+
+    def count_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = []) -> int:
+        """Whitespace-separated words in the messages' text (tool schemas are not counted)."""
+        return _count_words(messages)
+
+    def remaining_tokens(
+        self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = []
+    ) -> int:
+        """What is left of a 10,000-token budget after the usage so far (never negative).
+
+        Like AutoGen's replay client it ignores ``messages``: the budget shrinks with use.
+        """
+        used = self._total_usage.prompt_tokens + self._total_usage.completion_tokens
+        return max(0, self._total_available_tokens - used)
+
+    @property
+    def model_info(self) -> ModelInfo:
+        """The capabilities given at construction, or the plain-text default."""
+        return self._model_info
+
+    def _to_config(self) -> ReplayChatCompletionClientConfig:
+        return ReplayChatCompletionClientConfig(
+            chat_completions=list(self.chat_completions), model_info=self._model_info
+        )
+
+    @classmethod
+    def _from_config(cls, config: ReplayChatCompletionClientConfig) -> Self:
+        return cls(chat_completions=config.chat_completions, model_info=config.model_info)
