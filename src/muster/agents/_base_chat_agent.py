@@ -1,0 +1,189 @@
+"""The base class most agents extend: task handling, run/run_stream and default lifecycle hooks."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel
+
+from muster.base import ChatAgent, Response, TaskResult
+from muster.base.exceptions import InvalidTaskError
+from muster.core import CancellationToken, ComponentBase
+from muster.messages import BaseAgentEvent, BaseChatMessage, ModelClientStreamingChunkEvent, TextMessage
+from muster.state import BaseState
+
+__all__ = ["BaseChatAgent", "normalize_task"]
+
+
+def normalize_task(
+    task: str | BaseChatMessage | Sequence[BaseChatMessage] | None,
+) -> list[BaseChatMessage]:
+    """Turn any accepted form of ``task`` into the list of messages the agent receives.
+
+    A string becomes a ``TextMessage`` from ``"user"``; ``None`` means "continue" and gives
+    no messages. Shared by agents and teams so both accept exactly the same inputs.
+
+    Raises:
+        InvalidTaskError: an empty list, a list holding something other than chat
+            messages, or a value of another type altogether.
+    """
+    if task is None:
+        return []
+    if isinstance(task, str):
+        return [TextMessage(content=task, source="user")]
+    if isinstance(task, BaseChatMessage):
+        return [task]
+    if not isinstance(task, Sequence):
+        raise InvalidTaskError(
+            f"Invalid task type: {type(task).__name__}; expected str, a chat message or a list of them"
+        )
+    if not task:
+        raise InvalidTaskError("Task list cannot be empty.")
+    messages: list[BaseChatMessage] = []
+    for msg in task:
+        if not isinstance(msg, BaseChatMessage):
+            raise InvalidTaskError(f"Invalid message type in sequence: {type(msg)}")
+        messages.append(msg)
+    return messages
+
+
+class BaseChatAgent(ChatAgent, ABC, ComponentBase[BaseModel]):
+    """A chat agent with the task plumbing done: subclasses answer messages, this runs tasks.
+
+    Subclasses implement :meth:`on_messages` (or override :meth:`on_messages_stream` too
+    when they can stream), :meth:`on_reset` and :attr:`produced_message_types`. Agents are
+    stateful: each call receives only the messages that are new since the previous call,
+    so an agent must remember what it needs itself.
+
+    Args:
+        name: Unique within a team and used as the ``source`` of the agent's messages, so
+            it must be a valid Python identifier (it also becomes a tool name in
+            AgentTool and a handoff target).
+        description: What the agent can do; selectors and planners read it.
+
+    Raises:
+        ValueError: ``name`` is not a valid identifier.
+    """
+
+    component_type = "agent"
+
+    def __init__(self, name: str, description: str) -> None:
+        if not name.isidentifier():
+            raise ValueError("The agent name must be a valid Python identifier.")
+        self._name = name
+        self._description = description
+
+    @property
+    def name(self) -> str:
+        """The agent's name, used as the source of its messages."""
+        return self._name
+
+    @property
+    def description(self) -> str:
+        """What the agent does, for the teams and models that choose between agents."""
+        return self._description
+
+    @property
+    @abstractmethod
+    def produced_message_types(self) -> Sequence[type[BaseChatMessage]]:
+        """The chat message types this agent may put in ``Response.chat_message``."""
+
+    @abstractmethod
+    async def on_messages(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> Response:
+        """Handle the messages that are new since the last call and answer."""
+
+    async def on_messages_stream(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | Response, None]:
+        """Stream the inner messages of :meth:`on_messages` and then its Response.
+
+        Agents that can report progress while working override this; the default only
+        replays what :meth:`on_messages` returned once it is done.
+        """
+        response = await self.on_messages(messages, cancellation_token)
+        for inner_message in response.inner_messages or ():
+            yield inner_message
+        yield response
+
+    async def run(
+        self,
+        *,
+        task: str | BaseChatMessage | Sequence[BaseChatMessage] | None = None,
+        cancellation_token: CancellationToken | None = None,
+        output_task_messages: bool = True,
+    ) -> TaskResult:
+        """Run the agent on a task and return everything it produced.
+
+        Args:
+            task: A string (sent as a ``TextMessage`` from ``"user"``), a chat message, a
+                non-empty list of chat messages, or ``None`` to continue without new input.
+            cancellation_token: Cancels the run; a fresh token is used when omitted.
+            output_task_messages: Whether the task messages open ``TaskResult.messages``.
+
+        Raises:
+            InvalidTaskError: ``task`` is not one of the accepted forms.
+        """
+        if cancellation_token is None:
+            cancellation_token = CancellationToken()
+        input_messages = normalize_task(task)
+        output: list[BaseAgentEvent | BaseChatMessage] = list(input_messages) if output_task_messages else []
+        response = await self.on_messages(input_messages, cancellation_token)
+        if response.inner_messages is not None:
+            output.extend(response.inner_messages)
+        output.append(response.chat_message)
+        return TaskResult(messages=output)
+
+    async def run_stream(
+        self,
+        *,
+        task: str | BaseChatMessage | Sequence[BaseChatMessage] | None = None,
+        cancellation_token: CancellationToken | None = None,
+        output_task_messages: bool = True,
+    ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | TaskResult, None]:
+        """Like :meth:`run`, yielding each message as it happens and the TaskResult last.
+
+        Streaming chunks are yielded but left out of the TaskResult: the complete message
+        they add up to is in it already.
+        """
+        if cancellation_token is None:
+            cancellation_token = CancellationToken()
+        input_messages = normalize_task(task)
+        output: list[BaseAgentEvent | BaseChatMessage] = []
+        if output_task_messages:
+            for msg in input_messages:
+                output.append(msg)
+                yield msg
+        async for message in self.on_messages_stream(input_messages, cancellation_token):
+            if isinstance(message, Response):
+                yield message.chat_message
+                output.append(message.chat_message)
+                yield TaskResult(messages=output)
+            else:
+                yield message
+                if not isinstance(message, ModelClientStreamingChunkEvent):
+                    output.append(message)
+
+    @abstractmethod
+    async def on_reset(self, cancellation_token: CancellationToken) -> None:
+        """Return the agent to the state it had when created."""
+
+    async def on_pause(self, cancellation_token: CancellationToken) -> None:
+        """Called when the team pauses while this agent runs; nothing to do by default."""
+
+    async def on_resume(self, cancellation_token: CancellationToken) -> None:
+        """Called when the team resumes after :meth:`on_pause`; nothing to do by default."""
+
+    async def save_state(self) -> Mapping[str, Any]:
+        """A stateless agent saves an empty :class:`~muster.state.BaseState`."""
+        return BaseState().model_dump()
+
+    async def load_state(self, state: Mapping[str, Any]) -> None:
+        """Check that ``state`` is a saved state; a stateless agent has nothing to restore."""
+        BaseState.model_validate(state)
+
+    async def close(self) -> None:
+        """Release resources; nothing to release by default."""

@@ -1,0 +1,106 @@
+"""Snapshots of agents, teams and group-chat managers, as saved by ``save_state``.
+
+Each model keeps AutoGen's field names, defaults and ``type`` tags so a state saved by
+AutoGen loads here and vice versa. Messages inside a state are stored as the dicts their
+``dump()`` returns, not as message objects, so a snapshot is plain JSON from top to bottom
+and can be written anywhere (a file, Redis, a database) without custom encoders.
+
+The module imports nothing from muster on purpose: agents (which sit above teams in the
+layer order) and teams both use these models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "AssistantAgentState",
+    "BaseGroupChatManagerState",
+    "BaseState",
+    "ChatAgentContainerState",
+    "MagenticOneOrchestratorState",
+    "RoundRobinManagerState",
+    "SelectorManagerState",
+    "SocietyOfMindAgentState",
+    "SwarmManagerState",
+    "TeamState",
+]
+
+
+class BaseState(BaseModel):
+    """The root of every saved state; ``type`` names the concrete model, ``version`` its format."""
+
+    type: str = Field(default="BaseState")
+    version: str = Field(default="1.0.0")
+
+
+class AssistantAgentState(BaseState):
+    """An AssistantAgent's model context, as saved by the context's own ``save_state``."""
+
+    llm_context: Mapping[str, Any] = Field(default_factory=lambda: {"messages": []})
+    type: str = Field(default="AssistantAgentState")
+
+
+class TeamState(BaseState):
+    """A team: the state of each participant container and of the manager, keyed by name."""
+
+    agent_states: Mapping[str, Any] = Field(default_factory=dict)
+    type: str = Field(default="TeamState")
+
+
+class BaseGroupChatManagerState(BaseState):
+    """What every group-chat manager keeps: the shared thread and the turn count."""
+
+    message_thread: list[Mapping[str, Any]] = Field(default_factory=list)
+    current_turn: int = Field(default=0)
+    type: str = Field(default="BaseGroupChatManagerState")
+
+
+class ChatAgentContainerState(BaseState):
+    """A participant inside a team: its agent's state and the messages not yet shown to it."""
+
+    agent_state: Mapping[str, Any] = Field(default_factory=dict)
+    message_buffer: list[Mapping[str, Any]] = Field(default_factory=list)
+    type: str = Field(default="ChatAgentContainerState")
+
+
+class RoundRobinManagerState(BaseGroupChatManagerState):
+    """RoundRobinGroupChat's manager: whose turn is next."""
+
+    next_speaker_index: int = Field(default=0)
+    type: str = Field(default="RoundRobinManagerState")
+
+
+class SelectorManagerState(BaseGroupChatManagerState):
+    """SelectorGroupChat's manager: who spoke last (to forbid repeats when asked to)."""
+
+    previous_speaker: str | None = Field(default=None)
+    type: str = Field(default="SelectorManagerState")
+
+
+class SwarmManagerState(BaseGroupChatManagerState):
+    """Swarm's manager: the agent that currently holds the conversation."""
+
+    current_speaker: str = Field(default="")
+    type: str = Field(default="SwarmManagerState")
+
+
+class MagenticOneOrchestratorState(BaseGroupChatManagerState):
+    """MagenticOne's orchestrator: the task ledger and its progress counters."""
+
+    task: str = Field(default="")
+    facts: str = Field(default="")
+    plan: str = Field(default="")
+    n_rounds: int = Field(default=0)
+    n_stalls: int = Field(default=0)
+    type: str = Field(default="MagenticOneOrchestratorState")
+
+
+class SocietyOfMindAgentState(BaseState):
+    """A SocietyOfMindAgent: the saved state of the team inside it."""
+
+    inner_team_state: Mapping[str, Any] = Field(default_factory=dict)
+    type: str = Field(default="SocietyOfMindAgentState")
