@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks of muster against AutoGen 0.7.5 (``make bench``)."""

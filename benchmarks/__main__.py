@@ -1,0 +1,76 @@
+"""Run every benchmark scenario on muster and on AutoGen, each in a fresh process, and print a table.
+
+Usage: ``python -m benchmarks [--only NAME ...] [--quick]``. Each scenario module under
+``benchmarks/scenarios`` defines ``NAME``, ``UNIT``, ``GOAL`` (minimum AutoGen/muster ratio, or
+None) and ``main(flavor, quick) -> float`` (lower is better); the harness runs it as
+``python -m benchmarks.scenarios.<module> <flavor>`` so import caches and memory never leak
+between frameworks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks import scenarios
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run_one(module: str, flavor: str, quick: bool) -> float | str:
+    cmd = [sys.executable, "-m", f"benchmarks.scenarios.{module}", flavor] + (["--quick"] if quick else [])
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["failed"])[-1]
+        return f"error: {last[:60]}"
+    return float(json.loads(proc.stdout.strip().splitlines()[-1])["value"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--only", nargs="*", help="scenario module names to run")
+    parser.add_argument("--quick", action="store_true", help="fewer iterations (smoke run)")
+    args = parser.parse_args()
+
+    names = sorted(m.name for m in pkgutil.iter_modules(scenarios.__path__) if not m.name.startswith("_"))
+    if args.only:
+        names = [n for n in names if n in args.only]
+    rows = []
+    failed_goals = []
+    for name in names:
+        mod = importlib.import_module(f"benchmarks.scenarios.{name}")
+        ours = _run_one(name, "muster", args.quick)
+        theirs = _run_one(name, "autogen", args.quick)
+        ratio = theirs / ours if isinstance(ours, float) and isinstance(theirs, float) and ours > 0 else None
+        goal = getattr(mod, "GOAL", None)
+        verdict = ""
+        if ratio is not None and goal is not None:
+            verdict = "ok" if ratio >= goal else "MISSED"
+            if ratio < goal:
+                failed_goals.append(mod.NAME)
+        rows.append((mod.NAME, mod.UNIT, ours, theirs, ratio, goal, verdict))
+        print(f"  done: {mod.NAME}", file=sys.stderr, flush=True)
+
+    header = f"{'scenario':<44} {'unit':<12} {'muster':>12} {'autogen':>12} {'ratio':>8} {'goal':>6}"
+    print(header)
+    print("-" * len(header))
+    for name, unit, ours, theirs, ratio, goal, verdict in rows:
+        fmt = lambda v: f"{v:12.2f}" if isinstance(v, float) else f"{v:>12}"  # noqa: E731
+        r = f"{ratio:7.1f}x" if ratio is not None else f"{'n/a':>8}"
+        g = f"{goal:5.1f}x" if goal is not None else f"{'-':>6}"
+        print(f"{name:<44} {unit:<12} {fmt(ours)} {fmt(theirs)} {r} {g} {verdict}")
+    print(
+        "\nratio = AutoGen / muster (higher is better for muster); lower values are better in both columns."
+    )
+    if failed_goals:
+        print("goals missed: " + ", ".join(failed_goals))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

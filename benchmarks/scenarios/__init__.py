@@ -1,0 +1,1 @@
+"""Benchmark scenarios; each module runs on one flavor per process."""

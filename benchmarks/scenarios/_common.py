@@ -1,0 +1,36 @@
+"""Shared plumbing for scenario modules: argument parsing, timing and reporting."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Awaitable, Callable
+
+__all__ = ["best_of", "report", "scenario_main"]
+
+
+def report(value: float) -> None:
+    """Print the measurement as the JSON line the harness reads."""
+    print(json.dumps({"value": value}))
+
+
+async def best_of(repeats: int, body: Callable[[], Awaitable[float]]) -> float:
+    """Run ``body`` (which returns a per-operation figure) several times and keep the best."""
+    return min([await body() for _ in range(repeats)])
+
+
+def scenario_main(run: Callable[[str, bool], Awaitable[float]]) -> None:
+    """Parse ``<flavor> [--quick]``, run the scenario under asyncio and report its value."""
+    import asyncio
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("flavor", choices=["muster", "autogen"])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    report(asyncio.run(run(args.flavor, args.quick)))
+
+
+def per_op_us(start: float, count: int) -> float:
+    """Microseconds per operation since ``start`` (a perf_counter reading)."""
+    return (time.perf_counter() - start) / count * 1e6
