@@ -1,0 +1,155 @@
+"""The memory contract: stores an agent consults to enrich its model context."""
+
+from __future__ import annotations
+
+import base64
+from abc import ABC, abstractmethod
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SerializationInfo, field_serializer, model_validator
+
+from muster.core._cancellation_token import CancellationToken
+from muster.core._component_config import ComponentBase
+from muster.core._image import Image
+from muster.model_context import ChatCompletionContext
+
+__all__ = [
+    "ContentType",
+    "Memory",
+    "MemoryContent",
+    "MemoryMimeType",
+    "MemoryQueryResult",
+    "UpdateContextResult",
+]
+
+
+class MemoryMimeType(Enum):
+    """Common MIME types of memory content; any other MIME string is accepted too."""
+
+    TEXT = "text/plain"
+    JSON = "application/json"
+    MARKDOWN = "text/markdown"
+    IMAGE = "image/*"
+    BINARY = "application/octet-stream"
+
+
+ContentType = str | bytes | dict[str, Any] | Image
+"""What a memory item can hold."""
+
+
+def _mime_string(mime_type: MemoryMimeType | str) -> str:
+    return mime_type.value if isinstance(mime_type, MemoryMimeType) else mime_type
+
+
+class MemoryContent(BaseModel):
+    """One item stored in a memory.
+
+    Serialised to JSON, ``bytes`` become base64 text and an :class:`Image` becomes
+    ``{"data": <base64>}``. On validation the MIME type tells them apart from plain
+    text and dicts again: base64 text under ``application/octet-stream`` turns back into
+    bytes, ``{"data": ...}`` under an ``image/...`` type back into an :class:`Image`.
+    So an item survives a JSON round trip unchanged.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    content: ContentType
+    """The stored text, bytes, JSON object or image."""
+    mime_type: MemoryMimeType | str = Field(union_mode="left_to_right")
+    """What ``content`` is; known types load back as :class:`MemoryMimeType` members."""
+    metadata: dict[str, Any] | None = None
+    """Free-form data about the item (source, timestamps, scores...)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _restore_binary_content(cls, data: Any) -> Any:
+        # Undo the JSON encoding of bytes and images, which the union alone would read
+        # back as a str and a dict.
+        if not isinstance(data, dict):
+            return data
+        mime = data.get("mime_type")
+        content = data.get("content")
+        if not isinstance(mime, MemoryMimeType | str):
+            return data
+        mime_str = _mime_string(mime)
+        if mime_str == MemoryMimeType.BINARY.value and isinstance(content, str):
+            try:
+                decoded = base64.b64decode(content, validate=True)
+            except ValueError:
+                return data
+            return {**data, "content": decoded}
+        if (
+            mime_str.startswith("image/")
+            and isinstance(content, dict)
+            and set(content) == {"data"}
+            and isinstance(content["data"], str)
+        ):
+            return {**data, "content": Image.from_base64(content["data"])}
+        return data
+
+    @field_serializer("mime_type")
+    def _serialize_mime_type(self, mime_type: MemoryMimeType | str) -> str:
+        return _mime_string(mime_type)
+
+    @field_serializer("content", mode="wrap")
+    def _serialize_content(self, content: ContentType, handler: Any, info: SerializationInfo) -> Any:
+        if isinstance(content, bytes) and info.mode_is_json():
+            return base64.b64encode(content).decode("ascii")
+        return handler(content)
+
+
+class MemoryQueryResult(BaseModel):
+    """What a :meth:`Memory.query` found."""
+
+    results: list[MemoryContent]
+
+
+class UpdateContextResult(BaseModel):
+    """What :meth:`Memory.update_context` added to the model context."""
+
+    memories: MemoryQueryResult
+
+
+class Memory(ABC, ComponentBase[BaseModel]):
+    """A store of knowledge an agent injects into its model context before calling the model.
+
+    Implementations choose both storage (a list, a database, a vector index) and
+    retrieval (everything, keyword or vector search); :meth:`update_context` decides what
+    the model sees. The agent reports what was injected as a memory-query event.
+    """
+
+    component_type = "memory"
+
+    @abstractmethod
+    async def update_context(self, model_context: ChatCompletionContext) -> UpdateContextResult:
+        """Add relevant memories to ``model_context`` and report which ones.
+
+        Args:
+            model_context: The agent's context; implementations usually read its latest
+                messages to decide what is relevant, then append to it.
+        """
+
+    @abstractmethod
+    async def query(
+        self, query: str | MemoryContent, cancellation_token: CancellationToken | None = None, **kwargs: Any
+    ) -> MemoryQueryResult:
+        """Return the stored items relevant to ``query``.
+
+        Args:
+            query: Text or an item to match against.
+            cancellation_token: Cancelling it aborts a slow lookup.
+            **kwargs: Implementation-specific options (a result limit, a score threshold).
+        """
+
+    @abstractmethod
+    async def add(self, content: MemoryContent, cancellation_token: CancellationToken | None = None) -> None:
+        """Store ``content``."""
+
+    @abstractmethod
+    async def clear(self) -> None:
+        """Remove every stored item."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections or files the memory holds."""

@@ -1,0 +1,81 @@
+"""The base of every model context: the message store an agent sends its model from."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from muster.core._component_config import ComponentBase
+from muster.models._types import FunctionExecutionResultMessage, LLMMessage
+
+__all__ = ["ChatCompletionContext", "ChatCompletionContextState", "drop_leading_tool_results"]
+
+
+class ChatCompletionContextState(BaseModel):
+    """The saved form of a context: every message it holds, oldest first."""
+
+    messages: list[LLMMessage] = Field(default_factory=list)
+
+
+class ChatCompletionContext(ABC, ComponentBase[BaseModel]):
+    """Stores the LLM messages of a conversation and chooses which to show the model.
+
+    Subclasses keep every message added and differ only in :meth:`get_messages`, the
+    view they return (all, the last ``n``, head and tail, a token budget), so saving and
+    restoring state is shared here. Override :meth:`get_messages` to filter or rewrite
+    messages (for instance to drop reasoning text a model does not need back).
+
+    Args:
+        initial_messages: Messages the context starts with; kept in the component
+            spec so a loaded context starts the same way.
+    """
+
+    component_type = "chat_completion_context"
+
+    def __init__(self, initial_messages: Sequence[LLMMessage] | None = None) -> None:
+        self._messages: list[LLMMessage] = list(initial_messages) if initial_messages is not None else []
+        self._initial_messages: list[LLMMessage] | None = (
+            list(initial_messages) if initial_messages is not None else None
+        )
+
+    @property
+    def initial_messages(self) -> list[LLMMessage] | None:
+        """The messages given at construction, or ``None``."""
+        return self._initial_messages
+
+    async def add_message(self, message: LLMMessage) -> None:
+        """Append ``message`` to the conversation."""
+        self._messages.append(message)
+
+    @abstractmethod
+    async def get_messages(self) -> list[LLMMessage]:
+        """The messages to send the model, oldest first.
+
+        Returns a new list each call, so callers may change it freely.
+        """
+
+    async def clear(self) -> None:
+        """Forget every message, including the initial ones."""
+        self._messages = []
+
+    async def save_state(self) -> Mapping[str, Any]:
+        """All stored messages as JSON-ready data (images as base64)."""
+        return ChatCompletionContextState(messages=self._messages).model_dump(mode="json")
+
+    async def load_state(self, state: Mapping[str, Any]) -> None:
+        """Replace the stored messages with those of a :meth:`save_state` result."""
+        self._messages = ChatCompletionContextState.model_validate(state).messages
+
+
+def drop_leading_tool_results(messages: list[LLMMessage]) -> list[LLMMessage]:
+    """Drop a tool-result message left at the front of a cut-down view.
+
+    Providers reject tool results whose tool call is not in the prompt, and cutting a
+    conversation from the front can separate the two.
+    """
+    if messages and isinstance(messages[0], FunctionExecutionResultMessage):
+        return messages[1:]
+    return messages
