@@ -1,0 +1,290 @@
+"""A model client wrapper that answers repeated requests from a cache store."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import to_jsonable_python
+
+from muster.core import CacheStore, CancellationToken, Component, ComponentModel, InMemoryStore
+from muster.core._tool_protocol import Tool, ToolSchema
+from muster.models._model_client import ChatCompletionClient
+from muster.models._model_info import ModelInfo
+from muster.models._types import CreateResult, LLMMessage, RequestUsage
+
+__all__ = ["CHAT_CACHE_VALUE_TYPE", "ChatCompletionCache", "ChatCompletionCacheConfig"]
+
+logger = logging.getLogger(__name__)
+
+CHAT_CACHE_VALUE_TYPE = CreateResult | list[str | CreateResult]
+"""What the cache stores per key: a ``create`` result, or a stream's chunks ending in its result."""
+
+_VALUE_ADAPTER: TypeAdapter[CreateResult | list[str | CreateResult]] = TypeAdapter(CHAT_CACHE_VALUE_TYPE)
+
+_KEY_FORMAT_VERSION = 1
+"""Bumped whenever the key payload changes, so old entries miss instead of colliding."""
+
+
+class ChatCompletionCacheConfig(BaseModel):
+    """Spec of a :class:`ChatCompletionCache`: the wrapped client and the store, as specs."""
+
+    client: ComponentModel
+    store: ComponentModel | None = None
+
+
+def _tool_schema(tool: Tool | ToolSchema) -> Any:
+    # A ToolSchema is a plain dict; anything else is a Tool whose schema we ask for.
+    return tool if isinstance(tool, dict) else tool.schema
+
+
+def cache_key(
+    messages: Sequence[LLMMessage],
+    tools: Sequence[Tool | ToolSchema],
+    tool_choice: Tool | Literal["auto", "required", "none"],
+    json_output: bool | type[BaseModel] | None,
+    extra_create_args: Mapping[str, Any],
+) -> str:
+    """The SHA-256 of every request argument that can change the model's answer.
+
+    Arguments are turned into JSON with sorted keys, so equal requests give equal keys
+    across processes and runs (the key must be stable for Redis/disk stores to be
+    shared). ``tool_choice`` is included, unlike AutoGen: forcing a tool, or forbidding
+    tools, changes the reply, so it must not share an entry with ``"auto"``.
+    """
+    if isinstance(json_output, type):
+        output_spec: Any = {"schema": json_output.model_json_schema()}
+    else:
+        output_spec = json_output
+    payload = {
+        "v": _KEY_FORMAT_VERSION,
+        "messages": [message.model_dump(mode="json") for message in messages],
+        "tools": [_tool_schema(tool) for tool in tools],
+        "tool_choice": tool_choice if isinstance(tool_choice, str) else {"tool": tool_choice.name},
+        "json_output": output_spec,
+        # Unknown objects fall back to repr: an unstable repr only costs a miss, never a wrong hit.
+        "extra_create_args": to_jsonable_python(dict(extra_create_args), fallback=repr),
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _final_result(value: CreateResult | list[str | CreateResult]) -> CreateResult | None:
+    if isinstance(value, CreateResult):
+        return value
+    for item in reversed(value):
+        if isinstance(item, CreateResult):
+            return item
+    return None
+
+
+def _as_cached(result: CreateResult) -> CreateResult:
+    # A deep copy: callers may mutate what they get (usage is a mutable dataclass), and an
+    # in-memory store must keep serving the original.
+    return result.model_copy(update={"cached": True}, deep=True)
+
+
+class ChatCompletionCache(ChatCompletionClient, Component[ChatCompletionCacheConfig]):
+    """Wraps any :class:`~muster.models.ChatCompletionClient` and replays earlier answers.
+
+    The cache key covers the messages, tools, ``tool_choice``, ``json_output`` and
+    ``extra_create_args`` (see :func:`cache_key`). On a hit no request reaches the wrapped
+    client: ``create`` returns the stored :class:`CreateResult` with ``cached=True`` (its
+    ``usage`` still says what the original call cost), and ``create_stream`` replays the
+    stored chunks as a stream ending in that cached result. A ``create`` hit on an entry
+    written by a stream returns the stream's final result; a stream hit on an entry
+    written by ``create`` yields its text as one chunk, then the result.
+
+    A stream is stored only once it has completed: one abandoned or failed midway is not
+    cached. Usage: :meth:`actual_usage` is the wrapped client's (tokens really spent);
+    :meth:`total_usage` adds the usage of every cache hit (tokens the calls would have
+    cost), as the :class:`ChatCompletionClient` contract defines them.
+
+    A store that fails, or holds an entry that does not validate, never fails a call: the
+    problem is logged and the call goes to the model.
+
+    Args:
+        client: The client to wrap.
+        store: Where results live; defaults to an unbounded ``InMemoryStore``. Use
+            ``muster.cache_store`` for a bounded, on-disk or Redis store. Do not share
+            one store between caches wrapping different models: the key does not name
+            the model.
+    """
+
+    component_type = "chat_completion_cache"
+    component_provider_override = "muster.models.cache.ChatCompletionCache"
+    component_config_schema = ChatCompletionCacheConfig
+
+    def __init__(
+        self,
+        client: ChatCompletionClient,
+        store: CacheStore[CreateResult | list[str | CreateResult]] | None = None,
+    ) -> None:
+        self.client = client
+        self.store: CacheStore[CreateResult | list[str | CreateResult]] = (
+            store if store is not None else InMemoryStore()
+        )
+        self._hit_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
+
+    def _lookup(self, key: str) -> CreateResult | list[str | CreateResult] | None:
+        try:
+            raw: Any = self.store.get(key)
+        except Exception:
+            logger.warning(
+                "cache store %s failed on get; calling the model", type(self.store).__name__, exc_info=True
+            )
+            return None
+        if raw is None:
+            return None
+        if isinstance(raw, str | bytes):
+            # Stores that hand back the JSON text itself rather than parsed JSON.
+            try:
+                raw = json.loads(raw)
+            except (ValueError, UnicodeDecodeError):
+                logger.warning("cache entry %s is not JSON; treated as a miss", key)
+                return None
+        try:
+            value = _VALUE_ADAPTER.validate_python(raw)
+        except ValidationError as exc:
+            logger.warning("cache entry %s is corrupt (%d errors); treated as a miss", key, exc.error_count())
+            return None
+        if _final_result(value) is None:
+            logger.warning("cache entry %s holds a stream without a final result; treated as a miss", key)
+            return None
+        return value
+
+    def _save(self, key: str, value: CreateResult | list[str | CreateResult]) -> None:
+        try:
+            self.store.set(key, value)
+        except Exception:
+            # The model already answered; losing the cache write must not lose the answer.
+            logger.warning(
+                "cache store %s failed on set; result not cached", type(self.store).__name__, exc_info=True
+            )
+
+    def _count_hit(self, result: CreateResult) -> None:
+        self._hit_usage.prompt_tokens += result.usage.prompt_tokens
+        self._hit_usage.completion_tokens += result.usage.completion_tokens
+
+    async def create(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Sequence[Tool | ToolSchema] = [],
+        tool_choice: Tool | Literal["auto", "required", "none"] = "auto",
+        json_output: bool | type[BaseModel] | None = None,
+        extra_create_args: Mapping[str, Any] = {},
+        cancellation_token: CancellationToken | None = None,
+    ) -> CreateResult:
+        """Return the cached result for this request, or ask the wrapped client and cache it.
+
+        ``cancellation_token`` only matters on a miss: a hit returns at once.
+        """
+        key = cache_key(messages, tools, tool_choice, json_output, extra_create_args)
+        hit = self._lookup(key)
+        if hit is not None:
+            final = _final_result(hit)
+            assert final is not None  # _lookup rejects entries without one
+            self._count_hit(final)
+            return _as_cached(final)
+        result = await self.client.create(
+            messages,
+            tools=tools,
+            tool_choice=tool_choice,
+            json_output=json_output,
+            extra_create_args=extra_create_args,
+            cancellation_token=cancellation_token,
+        )
+        self._save(key, result.model_copy(deep=True))
+        return result
+
+    async def create_stream(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Sequence[Tool | ToolSchema] = [],
+        tool_choice: Tool | Literal["auto", "required", "none"] = "auto",
+        json_output: bool | type[BaseModel] | None = None,
+        extra_create_args: Mapping[str, Any] = {},
+        cancellation_token: CancellationToken | None = None,
+    ) -> AsyncGenerator[str | CreateResult, None]:
+        """Replay a cached stream, or stream from the wrapped client and cache the whole of it."""
+        key = cache_key(messages, tools, tool_choice, json_output, extra_create_args)
+        hit = self._lookup(key)
+        if hit is not None:
+            final = _final_result(hit)
+            assert final is not None
+            self._count_hit(final)
+            if isinstance(hit, CreateResult):
+                if isinstance(hit.content, str) and hit.content:
+                    yield hit.content
+                yield _as_cached(hit)
+                return
+            for item in hit:
+                if isinstance(item, str):
+                    yield item
+                else:
+                    yield _as_cached(item)
+                    return
+            return
+        recorded: list[str | CreateResult] = []
+        async for item in self.client.create_stream(
+            messages,
+            tools=tools,
+            tool_choice=tool_choice,
+            json_output=json_output,
+            extra_create_args=extra_create_args,
+            cancellation_token=cancellation_token,
+        ):
+            recorded.append(item if isinstance(item, str) else item.model_copy(deep=True))
+            yield item
+        if recorded and isinstance(recorded[-1], CreateResult):
+            self._save(key, recorded)
+
+    async def close(self) -> None:
+        """Close the wrapped client (the store belongs to whoever created it)."""
+        await self.client.close()
+
+    def actual_usage(self) -> RequestUsage:
+        """Tokens the wrapped client really spent; cache hits add nothing."""
+        return self.client.actual_usage()
+
+    def total_usage(self) -> RequestUsage:
+        """The wrapped client's total plus what every cache hit would have cost."""
+        inner = self.client.total_usage()
+        return RequestUsage(
+            prompt_tokens=inner.prompt_tokens + self._hit_usage.prompt_tokens,
+            completion_tokens=inner.completion_tokens + self._hit_usage.completion_tokens,
+        )
+
+    def count_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = []) -> int:
+        """The wrapped client's count."""
+        return self.client.count_tokens(messages, tools=tools)
+
+    def remaining_tokens(
+        self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = []
+    ) -> int:
+        """The wrapped client's count."""
+        return self.client.remaining_tokens(messages, tools=tools)
+
+    @property
+    def model_info(self) -> ModelInfo:
+        """The wrapped client's capabilities."""
+        return self.client.model_info
+
+    def _to_config(self) -> ChatCompletionCacheConfig:
+        return ChatCompletionCacheConfig(
+            client=self.client.dump_component(), store=self.store.dump_component()
+        )
+
+    @classmethod
+    def _from_config(cls, config: ChatCompletionCacheConfig) -> Self:
+        client = ChatCompletionClient.load_component(config.client)
+        store: CacheStore[CreateResult | list[str | CreateResult]] | None = None
+        if config.store is not None:
+            store = CacheStore.load_component(config.store)
+        return cls(client=client, store=store)
