@@ -24,8 +24,12 @@ __all__ = [
 ]
 
 
-class MemoryMimeType(Enum):
-    """Common MIME types of memory content; any other MIME string is accepted too."""
+class MemoryMimeType(str, Enum):  # noqa: UP042 - StrEnum would change str() from AutoGen's
+    """Common MIME types of memory content; any other MIME string is accepted too.
+
+    A ``str`` enum so that ``item.mime_type == "text/plain"`` holds whether the item
+    was built with the member or the plain string.
+    """
 
     TEXT = "text/plain"
     JSON = "application/json"
