@@ -1,0 +1,402 @@
+"""AssistantAgent: a model-driven agent that can call tools, hand off, remember and answer in structure."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, Self
+
+from pydantic import BaseModel, Field
+
+from muster.base import Handoff, Response
+from muster.core import CancellationToken, Component, ComponentModel
+from muster.memory import Memory
+from muster.messages import (
+    BaseAgentEvent,
+    BaseChatMessage,
+    HandoffMessage,
+    MemoryQueryEvent,
+    StructuredMessage,
+    StructuredMessageFactory,
+    TextMessage,
+    ToolCallExecutionEvent,
+    ToolCallRequestEvent,
+    ToolCallSummaryMessage,
+)
+from muster.model_context import ChatCompletionContext, UnboundedChatCompletionContext
+from muster.models import (
+    ChatCompletionClient,
+    CreateResult,
+    FunctionExecutionResultMessage,
+    SystemMessage,
+)
+from muster.state import AssistantAgentState
+from muster.tools import BaseTool, FunctionTool, StaticStreamWorkbench, Workbench
+
+from ._base_chat_agent import BaseChatAgent
+from ._model_turn import ModelTurn, new_message_id
+from ._tool_execution import ExecutedCall, ToolCallSummaryFormatter, ToolExecutor
+
+__all__ = ["AssistantAgent", "AssistantAgentConfig"]
+
+_DEFAULT_DESCRIPTION = "An agent that provides assistance with ability to use tools."
+_DEFAULT_SYSTEM_MESSAGE = (
+    "You are a helpful AI assistant. Solve tasks using your tools. "
+    "Reply with TERMINATE when the task has been completed."
+)
+
+ToolLike = BaseTool[Any, Any] | Callable[..., Any] | Callable[..., Awaitable[Any]]
+"""What ``tools=`` accepts: tools, or plain (async) functions wrapped in FunctionTool."""
+
+
+class AssistantAgentConfig(BaseModel):
+    """The declarative spec of an AssistantAgent (same fields as AutoGen's)."""
+
+    name: str
+    model_client: ComponentModel
+    tools: list[ComponentModel] | None = None
+    """Only read when loading; dumps put the tools inside ``workbench``."""
+    workbench: list[ComponentModel] | None = None
+    handoffs: list[Handoff | str] | None = None
+    model_context: ComponentModel | None = None
+    memory: list[ComponentModel] | None = None
+    description: str
+    system_message: str | None = None
+    model_client_stream: bool = False
+    reflect_on_tool_use: bool
+    tool_call_summary_format: str
+    max_tool_iterations: int = Field(default=1, ge=1)
+    metadata: dict[str, str] | None = None
+    structured_message_factory: ComponentModel | None = None
+
+
+def _as_tool(tool: ToolLike) -> BaseTool[Any, Any]:
+    if isinstance(tool, BaseTool):
+        return tool
+    if callable(tool):
+        return FunctionTool(tool, description=getattr(tool, "__doc__", None) or "")
+    raise ValueError(f"Unsupported tool type: {type(tool)}")
+
+
+class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
+    """An agent that answers with a model and can use tools, handoffs and memory.
+
+    Each call adds the new messages to the model context, lets each memory enrich the
+    context, then asks the model. A text reply ends the turn. Tool calls are executed
+    (in parallel when the model asks for several) and then, up to
+    ``max_tool_iterations`` times, the model is asked again with the results. A turn that
+    ends on tool results either asks the model to reflect on them
+    (``reflect_on_tool_use``) or returns a ToolCallSummaryMessage built from
+    ``tool_call_summary_format``. Calling a handoff tool ends the turn with a
+    HandoffMessage to its target.
+
+    Args:
+        name: The agent's name (a valid identifier).
+        model_client: The model; must support function calling if tools or handoffs are given.
+        tools: Tools, or plain functions (their docstring becomes the description).
+            Cannot be combined with ``workbench``.
+        workbench: One or more workbenches providing the tools instead.
+        handoffs: Agents this one may hand off to, as names or :class:`Handoff`.
+        model_context: What the model sees; an unbounded context by default.
+        description: What the agent does, for teams choosing a speaker.
+        system_message: First message of every prompt; ``None`` for none.
+        model_client_stream: Stream the model's text as ModelClientStreamingChunkEvents.
+        reflect_on_tool_use: Ask the model again after tool calls for a text answer.
+            Defaults to True when ``output_content_type`` is set, else False.
+        max_tool_iterations: How many rounds of tool calls one turn may run (>= 1).
+        tool_call_summary_format: ``str.format`` template over ``tool_name``,
+            ``arguments``, ``result`` and ``is_error`` for the summary message.
+        tool_call_summary_formatter: A function rendering each call instead of the template.
+        output_content_type: A pydantic model: the model answers in that structure and
+            the agent returns a StructuredMessage.
+        output_content_type_format: Template used for the StructuredMessage's text.
+        memory: Memories queried before each model call.
+        metadata: Free-form labels kept with the agent's spec.
+
+    Raises:
+        ValueError: bad tools, handoffs, iteration count, or tools for a model without
+            function calling (same checks and messages as AutoGen).
+        TypeError: ``memory`` is not a list.
+    """
+
+    component_config_schema = AssistantAgentConfig
+    component_provider_override = "muster.agents.AssistantAgent"
+    # AutoGen 0.7 writes version 2 (tools moved into the workbench); version 1 specs still load.
+    component_version = 2
+
+    def __init__(
+        self,
+        name: str,
+        model_client: ChatCompletionClient,
+        *,
+        tools: list[ToolLike] | None = None,
+        workbench: Workbench | Sequence[Workbench] | None = None,
+        handoffs: list[Handoff | str] | None = None,
+        model_context: ChatCompletionContext | None = None,
+        description: str = _DEFAULT_DESCRIPTION,
+        system_message: str | None = _DEFAULT_SYSTEM_MESSAGE,
+        model_client_stream: bool = False,
+        reflect_on_tool_use: bool | None = None,
+        max_tool_iterations: int = 1,
+        tool_call_summary_format: str = "{result}",
+        tool_call_summary_formatter: ToolCallSummaryFormatter | None = None,
+        output_content_type: type[BaseModel] | None = None,
+        output_content_type_format: str | None = None,
+        memory: Sequence[Memory] | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(name=name, description=description)
+        self._metadata = metadata or {}
+        self._model_client = model_client
+        self._model_client_stream = model_client_stream
+        self._output_content_type = output_content_type
+        self._output_content_type_format = output_content_type_format
+        self._structured_message_factory: StructuredMessageFactory | None = None
+        if output_content_type is not None:
+            self._structured_message_factory = StructuredMessageFactory(
+                input_model=output_content_type, format_string=output_content_type_format
+            )
+        if memory is not None and not isinstance(memory, list | tuple):
+            raise TypeError(f"Expected Memory, List[Memory], or None, got {type(memory)}")
+        self._memory: list[Memory] | None = list(memory) if memory is not None else None
+        self._system_messages = [] if system_message is None else [SystemMessage(content=system_message)]
+
+        function_calling = model_client.model_info["function_calling"]
+        self._tools: list[BaseTool[Any, Any]] = []
+        if tools is not None:
+            if function_calling is False:
+                raise ValueError("The model does not support function calling.")
+            self._tools = [_as_tool(t) for t in tools]
+        tool_names = [t.name for t in self._tools]
+        if len(tool_names) != len(set(tool_names)):
+            raise ValueError(f"Tool names must be unique: {tool_names}")
+
+        self._handoffs: dict[str, Handoff] = {}
+        if handoffs is not None:
+            if function_calling is False:
+                raise ValueError("The model does not support function calling, which is needed for handoffs.")
+            self._handoffs = self._index_handoffs(handoffs, set(tool_names))
+        self._handoff_tools: list[BaseTool[Any, Any]] = [h.handoff_tool for h in self._handoffs.values()]
+
+        if workbench is not None:
+            if self._tools:
+                raise ValueError("Tools cannot be used with a workbench.")
+            self._workbench: list[Workbench] = (
+                list(workbench) if isinstance(workbench, Sequence) else [workbench]
+            )
+        else:
+            # The streaming workbench forwards the inner events of AgentTool/TeamTool calls.
+            self._workbench = [StaticStreamWorkbench(self._tools)]
+        self._model_context = model_context if model_context is not None else UnboundedChatCompletionContext()
+
+        if reflect_on_tool_use is None:
+            reflect_on_tool_use = output_content_type is not None
+        self._reflect_on_tool_use = reflect_on_tool_use
+        if max_tool_iterations < 1:
+            raise ValueError(
+                "Maximum number of tool iterations must be greater than or equal to 1, "
+                f"got {max_tool_iterations}"
+            )
+        self._max_tool_iterations = max_tool_iterations
+        self._tool_call_summary_format = tool_call_summary_format
+        self._tool_call_summary_formatter = tool_call_summary_formatter
+        self._executor = ToolExecutor(name, self._workbench, self._handoffs)
+
+    @staticmethod
+    def _index_handoffs(handoffs: Sequence[Handoff | str], tool_names: set[str]) -> dict[str, Handoff]:
+        indexed: dict[str, Handoff] = {}
+        for item in handoffs:
+            if isinstance(item, str):
+                handoff = Handoff(target=item)
+            elif isinstance(item, Handoff):
+                handoff = item
+            else:
+                raise ValueError(f"Unsupported handoff type: {type(item)}")
+            if handoff.name in indexed:
+                raise ValueError(f"Handoff names must be unique: {[*indexed, handoff.name]}")
+            if handoff.name in tool_names or handoff.target in tool_names:
+                raise ValueError("Handoff names must be unique from tool names")
+            indexed[handoff.name] = handoff
+        return indexed
+
+    @property
+    def produced_message_types(self) -> Sequence[type[BaseChatMessage]]:
+        """Text, tool summaries and handoffs; structured messages too with ``output_content_type``."""
+        types: list[type[BaseChatMessage]] = [TextMessage, ToolCallSummaryMessage, HandoffMessage]
+        if self._structured_message_factory is not None:
+            types.append(StructuredMessage)
+        return types
+
+    @property
+    def model_context(self) -> ChatCompletionContext:
+        """The context holding this agent's conversation with its model."""
+        return self._model_context
+
+    async def on_messages(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> Response:
+        """Handle new messages and return the final Response (the stream, drained)."""
+        async for item in self.on_messages_stream(messages, cancellation_token):
+            if isinstance(item, Response):
+                return item
+        raise AssertionError("The stream should have returned the final result.")
+
+    async def on_messages_stream(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | Response, None]:
+        """Handle new messages, yielding every event as it happens and the Response last."""
+        name = self.name
+        context = self._model_context
+        for msg in messages:
+            if isinstance(msg, HandoffMessage):
+                # The handing-off agent's tool work travels with the handoff.
+                for llm_message in msg.context:
+                    await context.add_message(llm_message)
+            await context.add_message(msg.to_model_message())
+
+        inner: list[BaseAgentEvent | BaseChatMessage] = []
+        for memory_event in await self._query_memory():
+            inner.append(memory_event)
+            yield memory_event
+
+        turn = ModelTurn(
+            agent_name=name,
+            model_client=self._model_client,
+            model_context=context,
+            system_messages=self._system_messages,
+            stream=self._model_client_stream,
+            output_content_type=self._output_content_type,
+            structured_factory=self._structured_message_factory,
+            format_string=self._output_content_type_format,
+        )
+        executor = self._executor
+        message_id = new_message_id()
+        executed: list[ExecutedCall] = []
+        for _ in range(self._max_tool_iterations):
+            result: CreateResult | None = None
+            async for item in turn.call(await executor.list_tools(), cancellation_token, message_id):
+                if isinstance(item, CreateResult):
+                    result = item
+                else:
+                    yield item
+            assert result is not None
+            thought = turn.thought_event(result, message_id)
+            if thought is not None:
+                inner.append(thought)
+                yield thought
+                # The answer that follows a thought is a different message from the chunks so far.
+                message_id = new_message_id()
+            await turn.record(result)
+
+            if isinstance(result.content, str):
+                yield Response(chat_message=turn.final_message(result, message_id), inner_messages=inner)
+                return
+
+            request = ToolCallRequestEvent(content=result.content, source=name, models_usage=result.usage)
+            inner.append(request)
+            yield request
+            async for event in executor.execute(result.content, cancellation_token):
+                if isinstance(event, list):
+                    executed = event
+                else:
+                    inner.append(event)
+                    yield event
+            results = [r for _, r in executed]
+            execution = ToolCallExecutionEvent(content=results, source=name)
+            await context.add_message(FunctionExecutionResultMessage(content=results))
+            inner.append(execution)
+            yield execution
+
+            handoff = executor.handoff_response(result, executed, inner)
+            if handoff is not None:
+                yield handoff
+                return
+
+        if self._reflect_on_tool_use:
+            async for reflected in turn.reflect(cancellation_token, inner):
+                yield reflected
+        else:
+            yield executor.summary_response(
+                executed, inner, self._tool_call_summary_format, self._tool_call_summary_formatter
+            )
+
+    async def _query_memory(self) -> list[MemoryQueryEvent]:
+        if not self._memory:
+            return []
+        events: list[MemoryQueryEvent] = []
+        for memory in self._memory:
+            update = await memory.update_context(self._model_context)
+            if update and update.memories.results:
+                events.append(MemoryQueryEvent(content=update.memories.results, source=self.name))
+        return events
+
+    async def on_reset(self, cancellation_token: CancellationToken) -> None:
+        """Forget the conversation (clears the model context)."""
+        await self._model_context.clear()
+
+    async def save_state(self) -> Mapping[str, Any]:
+        """The model context's state inside an :class:`~muster.state.AssistantAgentState`."""
+        llm_context = await self._model_context.save_state()
+        return AssistantAgentState(llm_context=llm_context).model_dump()
+
+    async def load_state(self, state: Mapping[str, Any]) -> None:
+        """Restore the model context saved by :meth:`save_state`."""
+        loaded = AssistantAgentState.model_validate(state)
+        await self._model_context.load_state(loaded.llm_context)
+
+    async def close(self) -> None:
+        """Nothing to release here: the model client is shared and closed by its owner."""
+
+    def _to_config(self) -> AssistantAgentConfig:
+        system_message = self._system_messages[0].content if self._system_messages else None
+        factory = self._structured_message_factory
+        return AssistantAgentConfig(
+            name=self.name,
+            model_client=self._model_client.dump_component(),
+            tools=None,
+            workbench=[wb.dump_component() for wb in self._workbench] if self._workbench else None,
+            handoffs=list(self._handoffs.values()) if self._handoffs else None,
+            model_context=self._model_context.dump_component(),
+            memory=[m.dump_component() for m in self._memory] if self._memory else None,
+            description=self.description,
+            system_message=system_message,
+            model_client_stream=self._model_client_stream,
+            reflect_on_tool_use=self._reflect_on_tool_use,
+            max_tool_iterations=self._max_tool_iterations,
+            tool_call_summary_format=self._tool_call_summary_format,
+            structured_message_factory=factory.dump_component() if factory is not None else None,
+            metadata=self._metadata,
+        )
+
+    @classmethod
+    def _from_config_past_version(cls, config: dict[str, Any], version: int) -> Self:
+        """Version 1 specs carried tools in ``tools``; the current schema still reads that field."""
+        return cls._from_config(AssistantAgentConfig.model_validate(config))
+
+    @classmethod
+    def _from_config(cls, config: AssistantAgentConfig) -> Self:
+        output_content_type: type[BaseModel] | None = None
+        format_string: str | None = None
+        if config.structured_message_factory is not None:
+            factory = StructuredMessageFactory.load_component(config.structured_message_factory)
+            output_content_type = factory.ContentModel
+            format_string = factory.format_string
+        return cls(
+            name=config.name,
+            model_client=ChatCompletionClient.load_component(config.model_client),
+            tools=[BaseTool.load_component(t) for t in config.tools] if config.tools else None,
+            workbench=[Workbench.load_component(wb) for wb in config.workbench] if config.workbench else None,
+            handoffs=list(config.handoffs) if config.handoffs else None,
+            model_context=(
+                ChatCompletionContext.load_component(config.model_context) if config.model_context else None
+            ),
+            memory=[Memory.load_component(m) for m in config.memory] if config.memory else None,
+            description=config.description,
+            system_message=config.system_message,
+            model_client_stream=config.model_client_stream,
+            reflect_on_tool_use=config.reflect_on_tool_use,
+            max_tool_iterations=config.max_tool_iterations,
+            tool_call_summary_format=config.tool_call_summary_format,
+            output_content_type=output_content_type,
+            output_content_type_format=format_string,
+            metadata=config.metadata,
+        )

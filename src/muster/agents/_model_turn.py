@@ -1,0 +1,163 @@
+"""Calling the model for an AssistantAgent: context assembly, streaming, thoughts and final messages."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from muster.base import Response
+from muster.core import CancellationToken
+from muster.core._tool_protocol import ToolSchema
+from muster.messages import (
+    BaseAgentEvent,
+    BaseChatMessage,
+    ModelClientStreamingChunkEvent,
+    StructuredMessageFactory,
+    TextMessage,
+    ThoughtEvent,
+)
+from muster.model_context import ChatCompletionContext
+from muster.models import AssistantMessage, ChatCompletionClient, CreateResult, LLMMessage, SystemMessage
+from muster.utils import remove_images
+
+from .exceptions import ModelTurnError
+
+__all__ = ["ModelTurn", "new_message_id"]
+
+
+def new_message_id() -> str:
+    """An id shared by a final message and the streaming chunks that preceded it."""
+    return str(uuid.uuid4())
+
+
+@dataclass(slots=True)
+class ModelTurn:
+    """Everything needed to ask the model for the next reply, captured for one run.
+
+    Captured per run (not per agent) so that a subclass or user swapping the agent's
+    model client or context between runs is honoured, as in AutoGen.
+    """
+
+    agent_name: str
+    model_client: ChatCompletionClient
+    model_context: ChatCompletionContext
+    system_messages: list[SystemMessage]
+    stream: bool
+    output_content_type: type[BaseModel] | None
+    structured_factory: StructuredMessageFactory | None
+    format_string: str | None
+
+    async def prompt(self) -> Sequence[LLMMessage]:
+        """System messages plus the context, without images unless the model has vision."""
+        context_messages = await self.model_context.get_messages()
+        messages: list[LLMMessage] = (
+            [*self.system_messages, *context_messages] if self.system_messages else context_messages
+        )
+        if self.model_client.model_info["vision"]:
+            return messages
+        return remove_images(messages)
+
+    async def call(
+        self,
+        tools: Sequence[ToolSchema],
+        cancellation_token: CancellationToken,
+        message_id: str,
+        *,
+        reflection: bool = False,
+    ) -> AsyncGenerator[ModelClientStreamingChunkEvent | CreateResult, None]:
+        """Ask the model once: streamed text chunks (when streaming), then the CreateResult.
+
+        ``reflection`` asks for a text answer with tools disabled, after tool calls.
+
+        Raises:
+            ModelTurnError: a streaming client ended without a CreateResult or sent
+                something that is neither text nor a result.
+        """
+        messages = await self.prompt()
+        kwargs: dict[str, Any] = {
+            "json_output": self.output_content_type,
+            "cancellation_token": cancellation_token,
+        }
+        if reflection:
+            kwargs["tool_choice"] = "none"
+        else:
+            kwargs["tools"] = tools
+        if not self.stream:
+            yield await self.model_client.create(messages, **kwargs)
+            return
+        result: CreateResult | None = None
+        async for chunk in self.model_client.create_stream(messages, **kwargs):
+            if isinstance(chunk, CreateResult):
+                result = chunk
+            elif isinstance(chunk, str):
+                yield ModelClientStreamingChunkEvent(
+                    content=chunk, source=self.agent_name, full_message_id=message_id
+                )
+            else:
+                raise ModelTurnError(self.agent_name, f"invalid chunk type from the model: {type(chunk)}")
+        if result is None:
+            raise ModelTurnError(self.agent_name, "no final model result in streaming mode")
+        yield result
+
+    async def record(self, result: CreateResult) -> None:
+        """Add the model's reply to the context so the next call sees it."""
+        await self.model_context.add_message(
+            AssistantMessage(content=result.content, source=self.agent_name, thought=result.thought)
+        )
+
+    def thought_event(self, result: CreateResult, message_id: str) -> ThoughtEvent | None:
+        """The model's reasoning as an event, if it gave any."""
+        if not result.thought:
+            return None
+        return ThoughtEvent(content=result.thought, source=self.agent_name, id=message_id)
+
+    def final_message(self, result: CreateResult, message_id: str) -> BaseChatMessage:
+        """The text reply as a TextMessage, or a StructuredMessage with ``output_content_type``.
+
+        Raises:
+            pydantic.ValidationError: the reply does not match ``output_content_type``.
+        """
+        assert isinstance(result.content, str)
+        if self.output_content_type is None or self.structured_factory is None:
+            return TextMessage(
+                content=result.content, source=self.agent_name, models_usage=result.usage, id=message_id
+            )
+        content = self.output_content_type.model_validate_json(result.content)
+        return self.structured_factory.StructuredMessage(
+            content=content,
+            source=self.agent_name,
+            models_usage=result.usage,
+            format_string=self.format_string,
+            id=message_id,
+        )
+
+    async def reflect(
+        self,
+        cancellation_token: CancellationToken,
+        inner_messages: list[BaseAgentEvent | BaseChatMessage],
+    ) -> AsyncGenerator[BaseAgentEvent | Response, None]:
+        """Ask the model to answer from the tool results just added to the context.
+
+        Raises:
+            ModelTurnError: the model answered with tool calls instead of text.
+        """
+        message_id = new_message_id()
+        result: CreateResult | None = None
+        async for item in self.call((), cancellation_token, message_id, reflection=True):
+            if isinstance(item, CreateResult):
+                result = item
+            else:
+                yield item
+        if result is None or not isinstance(result.content, str):
+            raise ModelTurnError(self.agent_name, "reflect on tool use produced no valid text response")
+        if result.thought:
+            # Unlike the first call, the reflection's thought keeps a fresh id of its own.
+            thought = ThoughtEvent(content=result.thought, source=self.agent_name)
+            inner_messages.append(thought)
+            yield thought
+        await self.record(result)
+        yield Response(chat_message=self.final_message(result, message_id), inner_messages=inner_messages)
