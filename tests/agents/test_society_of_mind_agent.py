@@ -1,0 +1,249 @@
+"""SocietyOfMindAgent: inner team run, summary prompt, memory of earlier requests, state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from typing import Any
+
+import pytest
+
+from muster.agents._society_of_mind_agent import SocietyOfMindAgent
+from muster.base import Response, TaskResult, Team
+from muster.core import CancellationToken
+from muster.messages import (
+    BaseAgentEvent,
+    BaseChatMessage,
+    HandoffMessage,
+    ModelClientStreamingChunkEvent,
+    TextMessage,
+    ThoughtEvent,
+)
+from muster.model_context import BufferedChatCompletionContext
+from muster.models import ModelFamily, ModelInfo, SystemMessage, UserMessage
+from muster.models.replay import ReplayChatCompletionClient
+from muster.state import SocietyOfMindAgentState
+
+
+class ScriptedTeam(Team):
+    """A team whose run yields fixed messages and records what it was given."""
+
+    def __init__(self, output: Sequence[BaseAgentEvent | BaseChatMessage]) -> None:
+        self.output = list(output)
+        self.tasks: list[Any] = []
+        self.resets = 0
+        self.loaded: list[Mapping[str, Any]] = []
+
+    @property
+    def name(self) -> str:
+        return "inner"
+
+    @property
+    def description(self) -> str:
+        return "scripted"
+
+    async def run(
+        self,
+        *,
+        task: str | BaseChatMessage | Sequence[BaseChatMessage] | None = None,
+        cancellation_token: CancellationToken | None = None,
+        output_task_messages: bool = True,
+    ) -> TaskResult:
+        result = None
+        async for item in self.run_stream(task=task, output_task_messages=output_task_messages):
+            if isinstance(item, TaskResult):
+                result = item
+        assert result is not None
+        return result
+
+    async def run_stream(
+        self,
+        *,
+        task: str | BaseChatMessage | Sequence[BaseChatMessage] | None = None,
+        cancellation_token: CancellationToken | None = None,
+        output_task_messages: bool = True,
+    ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | TaskResult, None]:
+        assert output_task_messages is False  # the agent must not see its own task echoed back
+        self.tasks.append(task)
+        for item in self.output:
+            yield item
+        yield TaskResult(
+            messages=[m for m in self.output if not isinstance(m, ModelClientStreamingChunkEvent)]
+        )
+
+    async def reset(self) -> None:
+        self.resets += 1
+
+    async def pause(self) -> None:
+        pass
+
+    async def resume(self) -> None:
+        pass
+
+    async def save_state(self) -> Mapping[str, Any]:
+        return {"type": "TeamState", "agent_states": {"writer": {"n": 1}}}
+
+    async def load_state(self, state: Mapping[str, Any]) -> None:
+        self.loaded.append(state)
+
+
+INNER = [
+    ModelClientStreamingChunkEvent(content="Dra", source="writer"),
+    TextMessage(content="Draft: a poem", source="writer"),
+    ThoughtEvent(content="checking rhyme", source="editor"),
+    TextMessage(content="APPROVE", source="editor"),
+]
+
+
+async def test_runs_the_team_then_summarises_its_chat_messages() -> None:
+    team = ScriptedTeam(INNER)
+    client = ReplayChatCompletionClient(["Here is the poem."])
+    agent = SocietyOfMindAgent("som", team=team, model_client=client)
+
+    streamed = [
+        item
+        async for item in agent.on_messages_stream(
+            [TextMessage(content="Write a poem", source="user")], CancellationToken()
+        )
+    ]
+
+    assert streamed[:-1] == INNER  # inner messages are streamed for observers, chunks included
+    response = streamed[-1]
+    assert isinstance(response, Response)
+    assert response.inner_messages == []
+    assert isinstance(response.chat_message, TextMessage)
+    assert (response.chat_message.source, response.chat_message.content) == ("som", "Here is the poem.")
+    assert response.chat_message.models_usage is not None
+
+    # First request: no earlier context, the task goes to the team as given.
+    assert [m.content for m in team.tasks[0]] == ["Write a poem"]
+    # The model saw instruction, the inner chat messages (no events, no chunks), response prompt,
+    # framed as user turns because the model does not declare multiple system messages.
+    prompt = client.create_calls[0]["messages"]
+    assert prompt == [
+        UserMessage(content=SocietyOfMindAgent.DEFAULT_INSTRUCTION, source="user"),
+        UserMessage(content="Draft: a poem", source="writer"),
+        UserMessage(content="APPROVE", source="editor"),
+        UserMessage(content=SocietyOfMindAgent.DEFAULT_RESPONSE_PROMPT, source="user"),
+    ]
+    assert team.resets == 1
+
+
+async def test_custom_framing_as_system_messages_when_the_model_allows() -> None:
+    info = ModelInfo(
+        vision=False,
+        function_calling=False,
+        json_output=False,
+        family=ModelFamily.UNKNOWN,
+        structured_output=False,
+        multiple_system_messages=True,
+    )
+    client = ReplayChatCompletionClient(["ok"], model_info=info)
+    agent = SocietyOfMindAgent(
+        "som",
+        team=ScriptedTeam(INNER),
+        model_client=client,
+        instruction="Transcript:",
+        response_prompt="Answer.",
+    )
+    await agent.run(task="go")
+    prompt = client.create_calls[0]["messages"]
+    assert prompt[0] == SystemMessage(content="Transcript:")
+    assert prompt[-1] == SystemMessage(content="Answer.")
+
+
+async def test_silent_team_gives_no_response_without_calling_the_model() -> None:
+    client = ReplayChatCompletionClient([])
+    agent = SocietyOfMindAgent("som", team=ScriptedTeam([]), model_client=client)
+    result = await agent.run(task="anything")
+    final = result.messages[-1]
+    assert isinstance(final, TextMessage)
+    assert final.content == "No response."
+    assert client.create_calls == []
+
+
+async def test_earlier_requests_reach_the_team_as_handoff_context() -> None:
+    team = ScriptedTeam(INNER)
+    agent = SocietyOfMindAgent(
+        "som", team=team, model_client=ReplayChatCompletionClient(["one", "two", "three"])
+    )
+    await agent.on_messages([TextMessage(content="first", source="user")], CancellationToken())
+    await agent.on_messages([TextMessage(content="second", source="user")], CancellationToken())
+
+    second_task = team.tasks[1]
+    assert isinstance(second_task[0], HandoffMessage)
+    assert second_task[0].source == "som"
+    assert second_task[0].context == [UserMessage(content="first", source="user")]
+    assert [m.content for m in second_task[1:]] == ["second"]
+
+    # A handoff received by the agent contributes its carried context too.
+    carried = HandoffMessage(
+        content="over to you", source="boss", target="som", context=[UserMessage(content="memo", source="x")]
+    )
+    await agent.on_messages([carried], CancellationToken())
+    assert await agent.model_context.get_messages() == [
+        UserMessage(content="first", source="user"),
+        UserMessage(content="second", source="user"),
+        UserMessage(content="memo", source="x"),
+        UserMessage(content="over to you", source="boss"),
+    ]
+
+    await agent.on_reset(CancellationToken())
+    assert await agent.model_context.get_messages() == []
+    assert team.resets == 4
+
+
+async def test_continuing_without_new_messages_runs_the_team_with_no_task() -> None:
+    team = ScriptedTeam(INNER)
+    agent = SocietyOfMindAgent("som", team=team, model_client=ReplayChatCompletionClient(["x"]))
+    await agent.on_messages([], CancellationToken())
+    assert team.tasks == [None]
+
+
+async def test_bounded_model_context_limits_what_is_replayed() -> None:
+    team = ScriptedTeam(INNER)
+    agent = SocietyOfMindAgent(
+        "som",
+        team=team,
+        model_client=ReplayChatCompletionClient(["a", "b", "c"]),
+        model_context=BufferedChatCompletionContext(buffer_size=1),
+    )
+    for text in ("one", "two", "three"):
+        await agent.on_messages([TextMessage(content=text, source="user")], CancellationToken())
+    handoff = team.tasks[2][0]
+    assert isinstance(handoff, HandoffMessage)
+    assert handoff.context == [UserMessage(content="two", source="user")]
+
+
+async def test_tool_call_answer_is_rejected() -> None:
+    from muster.core import FunctionCall
+    from muster.models import CreateResult, RequestUsage
+
+    calls = CreateResult(
+        finish_reason="function_calls",
+        content=[FunctionCall(id="1", name="f", arguments="{}")],
+        usage=RequestUsage(prompt_tokens=1, completion_tokens=1),
+        cached=False,
+    )
+    agent = SocietyOfMindAgent(
+        "som", team=ScriptedTeam(INNER), model_client=ReplayChatCompletionClient([calls])
+    )
+    with pytest.raises(TypeError, match="must answer with text"):
+        await agent.run(task="go")
+
+
+async def test_state_is_the_inner_team_state() -> None:
+    team = ScriptedTeam(INNER)
+    agent = SocietyOfMindAgent("som", team=team, model_client=ReplayChatCompletionClient([]))
+    state = await agent.save_state()
+    assert state["type"] == "SocietyOfMindAgentState"
+    assert state["inner_team_state"] == {"type": "TeamState", "agent_states": {"writer": {"n": 1}}}
+    await agent.load_state(SocietyOfMindAgentState(inner_team_state={"x": 1}).model_dump())
+    assert team.loaded == [{"x": 1}]
+
+
+def test_defaults_match_autogen() -> None:
+    agent = SocietyOfMindAgent("som", team=ScriptedTeam([]), model_client=ReplayChatCompletionClient([]))
+    assert agent.description == "An agent that uses an inner team of agents to generate responses."
+    assert agent.produced_message_types == (TextMessage,)
+    assert SocietyOfMindAgent.DEFAULT_INSTRUCTION.startswith("Earlier you were asked to fulfill a request.")
+    assert SocietyOfMindAgent.DEFAULT_RESPONSE_PROMPT.startswith("Output a standalone response")
