@@ -249,3 +249,16 @@ def test_config_round_trip_preserves_any_script(script: list[str | CreateResult]
     spec = ReplayChatCompletionClient(script).dump_component()
     reloaded = ReplayChatCompletionClient.load_component(json.loads(spec.model_dump_json()))
     assert reloaded.chat_completions == script
+
+
+async def test_word_counts_stay_right_when_the_count_cache_overflows(monkeypatch: pytest.MonkeyPatch) -> None:
+    import muster.models.replay as replay_module
+
+    monkeypatch.setattr(replay_module, "_WORD_COUNT_CACHE_SIZE", 2)
+    client = ReplayChatCompletionClient(["r"] * 5)
+    history: list[UserMessage] = []
+    for i in range(5):
+        history.append(UserMessage(content=" ".join(["w"] * (i + 1)), source="user"))
+        result = await client.create(history)
+        assert result.usage.prompt_tokens == sum(range(1, i + 2))
+    assert client.count_tokens(history) == 15

@@ -100,15 +100,42 @@ class _LLMCallRecord:
         return json.dumps(self.to_dict())
 
 
-def _count_words(messages: Sequence[LLMMessage]) -> int:
-    # Whitespace-separated words of string contents, as AutoGen's replay counts them, so
-    # usage numbers asserted by ported tests match. Non-text contents count as zero.
-    total = 0
-    for message in messages:
-        content = message.content
-        if isinstance(content, str):
-            total += len(content.split())
-    return total
+_WORD_COUNT_CACHE_SIZE = 4096
+"""Distinct texts whose word counts a client remembers before starting afresh."""
+
+
+class _WordCounter:
+    """Counts whitespace-separated words in message texts, remembering recent texts.
+
+    Words are counted as AutoGen's replay counts them, so usage numbers asserted by
+    ported tests match; non-text contents count as zero. An agent resends its whole
+    history on every call, so counting is O(history) per call; remembering each text's
+    count (str hashes are cached by Python) keeps long benchmark runs from re-splitting
+    the same strings. The cache is bounded and simply cleared when full.
+    """
+
+    __slots__ = ("_counts",)
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+
+    def text(self, text: str) -> int:
+        """Words in one text."""
+        count = self._counts.get(text)
+        if count is None:
+            if len(self._counts) >= _WORD_COUNT_CACHE_SIZE:
+                self._counts.clear()
+            count = self._counts[text] = len(text.split())
+        return count
+
+    def messages(self, messages: Sequence[LLMMessage]) -> int:
+        """Words in the string contents of ``messages``."""
+        total = 0
+        for message in messages:
+            content = message.content
+            if isinstance(content, str):
+                total += self.text(content)
+        return total
 
 
 class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompletionClientConfig]):
@@ -157,6 +184,7 @@ class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompl
         self._total_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
         self._actual_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
         self._create_calls: list[dict[str, Any]] = []
+        self._words = _WordCounter()
 
     @property
     def create_calls(self) -> list[dict[str, Any]]:
@@ -203,10 +231,10 @@ class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompl
             messages, tools, tool_choice, json_output, extra_create_args, cancellation_token
         )
         if isinstance(reply, str):
-            result = self._result_from_text(reply, _count_words(messages), len(reply.split()))
+            result = self._result_from_text(reply, self._words.messages(messages), self._words.text(reply))
         else:
             result = reply
-            self._cur_usage = RequestUsage(_count_words(messages), reply.usage.completion_tokens)
+            self._cur_usage = RequestUsage(self._words.messages(messages), reply.usage.completion_tokens)
         self._finish_call(messages, result)
         return result
 
@@ -237,10 +265,10 @@ class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompl
                 if cancellation_token is not None and cancellation_token.is_cancelled():
                     raise asyncio.CancelledError("replay stream cancelled")
                 yield word + " " if i < last else word
-            result = self._result_from_text(reply, _count_words(messages), len(words))
+            result = self._result_from_text(reply, self._words.messages(messages), len(words))
         else:
             result = reply
-            self._cur_usage = RequestUsage(_count_words(messages), reply.usage.completion_tokens)
+            self._cur_usage = RequestUsage(self._words.messages(messages), reply.usage.completion_tokens)
         self._finish_call(messages, result)
         yield result
 
@@ -307,7 +335,7 @@ class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompl
 
     def count_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = []) -> int:
         """Whitespace-separated words in the messages' text (tool schemas are not counted)."""
-        return _count_words(messages)
+        return self._words.messages(messages)
 
     def remaining_tokens(
         self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = []
