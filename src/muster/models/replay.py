@@ -147,6 +147,12 @@ class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompl
     messages' text; a string reply's completion tokens likewise, a ``CreateResult``'s
     are taken from its own ``usage``.
 
+    Two choices differ from AutoGen's replay client, on purpose: string replies are
+    ``cached=False`` (nothing came from a cache; :meth:`set_cached_bool_value` flips
+    it), and :meth:`actual_usage` accumulates over non-cached calls, as the
+    :class:`ChatCompletionClient` contract says, instead of reporting the last call.
+    ``create_stream`` calls are recorded in :attr:`create_calls` as well.
+
     Args:
         chat_completions: The replies to replay.
         model_info: Capabilities to advertise. Defaults to no vision, no function
