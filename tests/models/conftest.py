@@ -1,0 +1,30 @@
+"""Fixtures for provider tests: a real loopback server speaking the providers' wire formats."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Under --import-mode=importlib test directories are not packages; make the helper
+# module importable by name from here and from other test directories.
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fake_llm_server import FakeLLMServer  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def _fake_llm_session() -> Iterator[FakeLLMServer]:
+    server = FakeLLMServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_llm(_fake_llm_session: FakeLLMServer) -> Iterator[FakeLLMServer]:
+    """The shared fake provider server, emptied of replies and records for this test."""
+    _fake_llm_session.reset()
+    yield _fake_llm_session
+    _fake_llm_session.reset()
