@@ -12,10 +12,12 @@ import importlib
 import inspect
 import sys
 import textwrap
+import typing
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..core._cancellation_token import CancellationToken
 from ..core.exceptions import ComponentLoadError
 from ._imports import Import, import_to_str
 
@@ -104,7 +106,9 @@ def load_from_import_path(path: str, fallback_available: bool) -> Callable[..., 
 def load_from_source(source: str, global_imports: Sequence[Import], name: str) -> Callable[..., Any]:
     """Execute ``global_imports`` then ``source`` and return the function they define.
 
-    Picks the top-level function called ``name`` if there is one, else the first.
+    Picks the top-level function called ``name`` if there is one, else the first. The
+    namespace starts with ``Annotated``, ``Any``, ``Literal``, ``Optional``, ``Union`` and
+    ``CancellationToken`` so common signatures resolve without listing them.
 
     Raises:
         ComponentLoadError: an import fails, the source does not compile or run, or it
@@ -114,7 +118,17 @@ def load_from_source(source: str, global_imports: Sequence[Import], name: str) -
     function_name = _find_function_name(source, name)
     if function_name is None:
         raise ComponentLoadError("source_code defines no top-level function (or does not parse)")
-    namespace: dict[str, Any] = {"__name__": f"muster_function_tool_{function_name}"}
+    # Signatures lean on these names constantly and a spec rarely lists them; explicit
+    # global_imports still run afterwards and win.
+    namespace: dict[str, Any] = {
+        "__name__": f"muster_function_tool_{function_name}",
+        "Annotated": typing.Annotated,
+        "Any": typing.Any,
+        "Literal": typing.Literal,
+        "Optional": typing.Optional,
+        "Union": typing.Union,
+        "CancellationToken": CancellationToken,
+    }
     for statement in global_imports:
         code = import_to_str(statement)
         try:

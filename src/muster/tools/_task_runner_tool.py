@@ -13,7 +13,7 @@ from abc import ABC
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Annotated, Any, Protocol, runtime_checkable
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ..core._cancellation_token import CancellationToken
 from ._base import BaseStreamTool
@@ -24,7 +24,9 @@ __all__ = ["TaskRunner", "TaskRunnerTool", "TaskRunnerToolArgs"]
 class TaskRunnerToolArgs(BaseModel):
     """Arguments of a task runner tool: the task, in words."""
 
-    task: Annotated[str, "The task to be executed."]
+    # A Field, not a bare Annotated string: pydantic models ignore those, and the calling
+    # model benefits from the description (AutoGen's schema has none).
+    task: Annotated[str, Field(description="The task to be executed.")]
 
 
 @runtime_checkable
