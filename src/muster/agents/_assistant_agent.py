@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, Self
 
@@ -69,12 +71,32 @@ class AssistantAgentConfig(BaseModel):
     structured_message_factory: ComponentModel | None = None
 
 
+_function_tools: weakref.WeakKeyDictionary[Callable[..., Any], FunctionTool] = weakref.WeakKeyDictionary()
+"""FunctionTools already built for plain functions.
+
+Wrapping a function builds a pydantic model and a JSON schema: far more work than a whole
+replayed run. Agents are often created per request with the same module-level functions,
+so the wrapper is built once per function and shared; FunctionTool holds no per-agent
+state, and AutoGen users share tool objects between agents all the time. Only
+module-level functions are cached: the cached tool refers to its function, so a
+closure or bound method used as a key would never be released.
+"""
+
+
 def _as_tool(tool: ToolLike) -> BaseTool[Any, Any]:
     if isinstance(tool, BaseTool):
         return tool
-    if callable(tool):
-        return FunctionTool(tool, description=getattr(tool, "__doc__", None) or "")
-    raise ValueError(f"Unsupported tool type: {type(tool)}")
+    if not callable(tool):
+        raise ValueError(f"Unsupported tool type: {type(tool)}")
+    description = getattr(tool, "__doc__", None) or ""
+    if not inspect.isfunction(tool) or "<locals>" in tool.__qualname__:
+        return FunctionTool(tool, description=description)
+    cached = _function_tools.get(tool)
+    if cached is not None and cached.description == description:
+        return cached
+    wrapped = FunctionTool(tool, description=description)
+    _function_tools[tool] = wrapped
+    return wrapped
 
 
 class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
