@@ -115,17 +115,22 @@ class BatchProcessor:
                 self._batches_run += 1
                 await self._run_batch(self._in_flight)
                 self._in_flight = []
-        except BaseException as exc:
-            cause = None if isinstance(exc, asyncio.CancelledError) else exc
-            if cause is not None:
-                logger.error("batch collector failed; aborting its messages", exc_info=True)
-            abandoned = self._in_flight + list(self._queue)
-            self._in_flight = []
-            self._queue.clear()
-            for item in abandoned:
-                if not item.future.done():
-                    item.future.set_exception(BatchAbortedError(cause))
+        except Exception as exc:
+            # Already logged and delivered to every caller: re-raising would only leave an
+            # unretrieved task exception behind.
+            logger.error("batch collector failed; aborting its messages", exc_info=True)
+            self._abort(exc)
+        except BaseException:
+            self._abort(None)
             raise
+
+    def _abort(self, cause: BaseException | None) -> None:
+        abandoned = self._in_flight + list(self._queue)
+        self._in_flight = []
+        self._queue.clear()
+        for item in abandoned:
+            if not item.future.done():
+                item.future.set_exception(BatchAbortedError(cause))
 
     async def _run_batch(self, batch: list[_Pending]) -> None:
         groups: dict[int, list[_Pending]] = {}
@@ -159,7 +164,9 @@ class BatchProcessor:
         self._flushing += 1
         self._arrived.set()
         try:
-            await asyncio.shield(self._collector)
+            # asyncio.wait, not await: the caller's cancellation must not reach the
+            # collector, and a collector that died has already resolved its callers.
+            await asyncio.wait({self._collector})
         finally:
             self._flushing -= 1
 
@@ -168,8 +175,8 @@ class BatchProcessor:
         self._closing = True
         self._arrived.set()
         if self._collector is not None and not self._collector.done():
-            # Shielded: cancelling close() must not abort the messages being flushed.
-            await asyncio.shield(self._collector)
+            # Cancelling close() must not abort the messages being flushed.
+            await asyncio.wait({self._collector})
 
     async def __aenter__(self) -> Self:
         return self
