@@ -160,6 +160,8 @@ async def test_overrides_rename_and_redescribe() -> None:
     assert renamed.name == "sum" and text_of(renamed) == "2"
     # The original name still resolves (AutoGen does the same) but is not advertised.
     assert text_of(await workbench.call_tool("add", {"a": 1, "b": 2})) == "3"
+    bad = await workbench.call_tool("sum", {"a": 1})
+    assert text_of(bad) == "Invalid arguments for tool 'sum': b: Field required"
     unknown = await workbench.call_tool("nope")
     assert "Available tools: sum, fail" in text_of(unknown)
 
@@ -318,3 +320,10 @@ async def test_stream_cancellation_propagates() -> None:
 async def test_run_json_stream_directly() -> None:
     items = [item async for item in Countdown().run_json_stream({"start": 2}, CancellationToken())]
     assert items == [2, 1, "liftoff"]
+
+
+async def test_stream_errors_use_the_overridden_name() -> None:
+    workbench = StaticStreamWorkbench([Countdown()], {"countdown": ToolOverride(name="launch")})
+    (result,) = [item async for item in workbench.call_tool_stream("launch", {})]
+    assert result.is_error and result.name == "launch"
+    assert result.to_text() == "Invalid arguments for tool 'launch': start: Field required"

@@ -14,7 +14,7 @@ from ..core._tool_protocol import Tool, ToolSchema
 from ._base import BaseTool, StreamTool
 from ._result import TextResultContent, ToolResult
 from ._workbench import StreamWorkbench, ToolOverride, Workbench
-from .exceptions import ToolNotFoundError, ToolOverrideConflictError, ToolTimeoutError
+from .exceptions import ToolArgumentsError, ToolNotFoundError, ToolOverrideConflictError, ToolTimeoutError
 
 __all__ = ["StaticStreamWorkbench", "StaticWorkbench", "StaticWorkbenchConfig", "StaticWorkbenchState"]
 
@@ -37,10 +37,13 @@ class StaticWorkbenchState(BaseModel):
     tools: dict[str, Mapping[str, Any]] = {}
 
 
-def _format_error(error: BaseException) -> str:
+def _format_error(error: BaseException, called_as: str | None = None) -> str:
     # The model reads this: flatten groups (``asyncio.TaskGroup`` inside tools) into their causes.
     if isinstance(error, BaseExceptionGroup):
-        return "\n".join(_format_error(sub) for sub in error.exceptions)
+        return "\n".join(_format_error(sub, called_as) for sub in error.exceptions)
+    if isinstance(error, ToolArgumentsError) and called_as is not None and error.tool_name != called_as:
+        # Name the tool as the model called it, which may be an override.
+        return str(ToolArgumentsError(called_as, error.errors))
     return str(error) or type(error).__name__
 
 
@@ -140,7 +143,7 @@ class StaticWorkbench(Workbench, Component[StaticWorkbenchConfig]):
                 return _error_result(name, _format_error(exc))
             return _error_result(name, str(ToolTimeoutError(name, self._timeout or 0.0)))
         except Exception as exc:
-            return _error_result(name, _format_error(exc))
+            return _error_result(name, _format_error(exc, name))
         return ToolResult(name=name, result=[TextResultContent(content=text)])
 
     async def start(self) -> None:
@@ -251,7 +254,7 @@ class StaticStreamWorkbench(StaticWorkbench, StreamWorkbench):
                 except Exception as exc:
                     if have_previous:
                         yield previous
-                    yield _error_result(name, _format_error(exc))
+                    yield _error_result(name, _format_error(exc, name))
                     return
                 if have_previous:
                     yield previous
