@@ -50,6 +50,20 @@ def _detail_from_body(body: Any, fallback: str) -> str:
     return fallback
 
 
+def _raw_body(response: Any, sdk_body: Any) -> Any:
+    # The SDKs unwrap the "error" member into ``exc.body``; callers get what was sent.
+    if response is None:
+        return sdk_body
+    try:
+        return response.json()
+    except Exception:  # not JSON, or a streamed body that is gone
+        pass
+    try:
+        return response.text or sdk_body
+    except Exception:
+        return sdk_body
+
+
 def _http_library_error(exc: BaseException, provider: str) -> ModelAPIError | None:
     for name in ("httpx2", "httpx"):
         module = sys.modules.get(name)
@@ -77,12 +91,7 @@ def translate_error(exc: BaseException, *, provider: str, sdk: ModuleType) -> Mo
     if isinstance(exc, sdk.APIStatusError):
         response = exc.response
         headers = response.headers if response is not None else None
-        body = exc.body
-        if body is None and response is not None:
-            try:
-                body = response.text
-            except Exception:  # the body was streamed and is gone: keep None
-                body = None
+        body = _raw_body(response, exc.body)
         status = int(exc.status_code)
         cls = _status_class(status)
         request_id = getattr(exc, "request_id", None)
