@@ -94,3 +94,21 @@ def test_error_hierarchy_and_messages() -> None:
         assert issubclass(cls, ToolError)
     assert issubclass(ToolStrictModeError, ToolDefinitionError)
     assert issubclass(ToolError, MusterError)
+
+
+def test_agent_and_team_tools_are_imported_lazily_from_their_layers(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    for module_name, attr in (
+        ("muster.agents._agent_tool", "AgentTool"),
+        ("muster.teams._team_tool", "TeamTool"),
+    ):
+        fake = types.ModuleType(module_name)
+        marker = type(attr, (), {})
+        setattr(fake, attr, marker)
+        monkeypatch.setitem(sys.modules, module_name, fake)
+        try:
+            assert getattr(muster.tools, attr) is marker
+            assert attr in dir(muster.tools)
+        finally:
+            muster.tools.__dict__.pop(attr, None)  # drop the cached fake
