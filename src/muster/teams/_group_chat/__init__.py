@@ -1,0 +1,1 @@
+"""The group-chat machinery shared by every team: events, manager, participant containers."""
