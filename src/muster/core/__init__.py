@@ -5,9 +5,16 @@ Agents are addressed by :class:`AgentId`, exchange typed messages through an
 from registered factories.
 """
 
+from ._agent import Agent
 from ._agent_id import AgentId, AgentType
+from ._agent_instantiation import AgentInstantiationContext
+from ._agent_metadata import AgentMetadata
+from ._agent_proxy import AgentProxy
+from ._agent_runtime import AgentRuntime
+from ._base_agent import BaseAgent
 from ._cache_store import CacheStore, InMemoryStore
 from ._cancellation_token import CancellationToken
+from ._closure_agent import ClosureAgent, ClosureContext
 from ._component_config import (
     Component,
     ComponentBase,
@@ -21,18 +28,48 @@ from ._component_config import (
     is_component_instance,
 )
 from ._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME, TRACE_LOGGER_NAME
+from ._default_subscription import DefaultSubscription, default_subscription, type_subscription
+from ._default_topic import DefaultTopicId
 from ._function_call import FunctionCall
+from ._handlers import event, message_handler, rpc
 from ._image import Image
+from ._intervention import DefaultInterventionHandler, DropMessage, InterventionHandler
+from ._message_context import MessageContext
+from ._message_handler_context import MessageHandlerContext
+from ._routed_agent import RoutedAgent
+from ._serialization import (
+    JSON_DATA_CONTENT_TYPE,
+    PROTOBUF_DATA_CONTENT_TYPE,
+    MessageSerializer,
+    UnknownPayload,
+    try_get_known_serializers_for_type,
+)
+from ._single_threaded_agent_runtime import SingleThreadedAgentRuntime
+from ._subscription import Subscription
+from ._subscription_context import SubscriptionInstantiationContext
+from ._telemetry import trace_create_agent_span, trace_invoke_agent_span, trace_tool_span
 from ._topic import TopicId
+from ._type_prefix_subscription import TypePrefixSubscription
+from ._type_subscription import TypeSubscription
 
 __all__ = [
     "EVENT_LOGGER_NAME",
+    "JSON_DATA_CONTENT_TYPE",
+    "PROTOBUF_DATA_CONTENT_TYPE",
     "ROOT_LOGGER_NAME",
     "TRACE_LOGGER_NAME",
+    "Agent",
     "AgentId",
+    "AgentInstantiationContext",
+    "AgentMetadata",
+    "AgentProxy",
+    "AgentRuntime",
     "AgentType",
+    "BaseAgent",
     "CacheStore",
     "CancellationToken",
+    "ClosureAgent",
+    "ClosureContext",
     "Component",
     "ComponentBase",
     "ComponentFromConfig",
@@ -41,10 +78,34 @@ __all__ = [
     "ComponentSchemaType",
     "ComponentToConfig",
     "ComponentType",
+    "DefaultInterventionHandler",
+    "DefaultSubscription",
+    "DefaultTopicId",
+    "DropMessage",
     "FunctionCall",
     "Image",
     "InMemoryStore",
+    "InterventionHandler",
+    "MessageContext",
+    "MessageHandlerContext",
+    "MessageSerializer",
+    "RoutedAgent",
+    "SingleThreadedAgentRuntime",
+    "Subscription",
+    "SubscriptionInstantiationContext",
     "TopicId",
+    "TypePrefixSubscription",
+    "TypeSubscription",
+    "UnknownPayload",
+    "default_subscription",
+    "event",
     "is_component_class",
     "is_component_instance",
+    "message_handler",
+    "rpc",
+    "trace_create_agent_span",
+    "trace_invoke_agent_span",
+    "trace_tool_span",
+    "try_get_known_serializers_for_type",
+    "type_subscription",
 ]

@@ -1,0 +1,110 @@
+"""An agent that dispatches each message to the decorated method matching its type."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from ._base_agent import BaseAgent, HandledTypes
+from ._constants import ROOT_LOGGER_NAME
+from ._handlers import HandlerKind, MessageHandler
+from ._message_context import MessageContext
+from ._serialization import try_get_known_serializers_for_type
+from .exceptions import UnhandledMessageError
+
+__all__ = ["RoutedAgent"]
+
+_logger = logging.getLogger(ROOT_LOGGER_NAME)
+
+_KIND_CODES: dict[HandlerKind, int] = {"any": 0, "rpc": 1, "event": 2}
+# (handler, kind code, match predicate): a plain tuple keeps the dispatch loop allocation-free.
+_Route = tuple[Callable[..., Any], int, Callable[[Any, MessageContext], bool] | None]
+
+
+class RoutedAgent(BaseAgent):
+    """Routes messages to methods decorated with ``@message_handler``, ``@rpc`` or ``@event``.
+
+    The handler table is built once per class (not per instance) and the handlers for a
+    message type are resolved once per (class, message type), so dispatch is a dict lookup.
+    A message whose exact type has no handler falls back to handlers of its base classes
+    (and to ``Any`` handlers). Among handlers of one type, methods are tried in
+    alphabetical order and the first whose kind and ``match`` accept the message wins.
+    """
+
+    _muster_routes_by_type: ClassVar[dict[type[Any], list[_Route]]]
+    _muster_route_cache: ClassVar[dict[type[Any], tuple[_Route, ...]]]
+
+    def __init__(self, description: str) -> None:
+        cls = type(self)
+        if "_muster_route_cache" not in cls.__dict__:
+            cls._build_routes()
+        self._route_cache = cls._muster_route_cache
+        super().__init__(description)
+
+    @classmethod
+    def _discover_handlers(cls) -> list[MessageHandler[Any, Any, Any]]:
+        handlers: list[MessageHandler[Any, Any, Any]] = []
+        for name in sorted(dir(cls)):
+            attr = getattr(cls, name, None)
+            if callable(attr) and getattr(attr, "is_message_handler", False):
+                handlers.append(attr)
+        return handlers
+
+    @classmethod
+    def _build_routes(cls) -> None:
+        by_type: dict[type[Any], list[_Route]] = {}
+        for handler in cls._discover_handlers():
+            route: _Route = (handler, _KIND_CODES[handler.handler_kind], handler.match)
+            for target in handler.target_types:
+                by_type.setdefault(target, []).append(route)
+        cls._muster_routes_by_type = by_type
+        cls._muster_route_cache = {}
+
+    @classmethod
+    def _resolve_routes(cls, message_type: type[Any]) -> tuple[_Route, ...]:
+        by_type = cls._muster_routes_by_type
+        routes: list[_Route] = []
+        for base in message_type.__mro__:
+            routes.extend(by_type.get(base, ()))
+        resolved = tuple(routes)
+        cls._muster_route_cache[message_type] = resolved
+        return resolved
+
+    async def on_message_impl(self, message: Any, ctx: MessageContext) -> Any:
+        """Dispatch to the first handler whose type, kind and ``match`` accept the message.
+
+        Do not override: add decorated handlers instead, or override
+        :meth:`on_unhandled_message` to change what happens when none applies.
+        """
+        message_type = type(message)
+        routes = self._route_cache.get(message_type)
+        if routes is None:
+            routes = type(self)._resolve_routes(message_type)
+        is_rpc = ctx.is_rpc
+        for handler, kind, match in routes:
+            if (kind == 0 or (kind == 1) == is_rpc) and (match is None or match(message, ctx)):
+                return await handler(self, message, ctx)
+        return await self.on_unhandled_message(message, ctx)
+
+    async def on_unhandled_message(self, message: Any, ctx: MessageContext) -> Any:
+        """Called when no handler accepts a message.
+
+        Raises:
+            UnhandledMessageError: for an RPC, so the sender learns its message went nowhere.
+                Published events without a handler are normal (topics are shared) and are
+                only logged.
+        """
+        if ctx.is_rpc:
+            raise UnhandledMessageError(self.id, type(message))
+        _logger.info("Unhandled %s published to %s", type(message).__qualname__, self.id)
+
+    @classmethod
+    def _handles_types(cls) -> HandledTypes:
+        handled = super()._handles_types()
+        for handler in cls._discover_handlers():
+            for target in handler.target_types:
+                serializers = try_get_known_serializers_for_type(target)
+                if serializers:  # str, dict... route fine in-process without one
+                    handled.append((target, serializers))
+        return handled

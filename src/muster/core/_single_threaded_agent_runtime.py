@@ -1,0 +1,613 @@
+"""The in-process runtime: every agent lives on one asyncio event loop.
+
+Delivery design (why it is fast without changing AutoGen's semantics):
+
+* Each delivery runs in its own task, as in AutoGen, so a slow handler never holds up
+  other messages and a handler may itself send and await replies.
+* While the runtime is started, has no intervention handlers and nothing is queued, a
+  send creates the handler task directly and awaits it: no envelope, no queue hop, no
+  future, and no second task carrying the reply back. Publishes likewise create one task
+  per recipient straight away. Task creation order is delivery order, so FIFO holds.
+* Otherwise messages wait in an ``asyncio.Queue`` that one loop task drains in order
+  (before ``start()``, while draining a backlog, or to run intervention hooks one message
+  at a time).
+* Recipients of a topic are cached (see :class:`SubscriptionManager`), handlers per
+  (agent class, message type) in :class:`RoutedAgent`, and no tracing or logging work is
+  done per message unless enabled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from ._agent import Agent
+from ._agent_id import AgentId, AgentType
+from ._agent_metadata import AgentMetadata
+from ._agent_registry import AgentRegistry
+from ._cancellation_token import CancellationToken
+from ._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME
+from ._envelopes import PublishEnvelope, SendEnvelope, new_message_id
+from ._intervention import InterventionHandler, is_drop
+from ._message_context import MessageContext
+from ._message_handler_context import MessageHandlerContext
+from ._serialization import MessageSerializer, SerializationRegistry
+from ._subscription import Subscription
+from ._subscription_manager import SubscriptionManager
+from ._topic import TopicId
+from .exceptions import MessageDroppedException, RuntimeStoppedError, UnknownAgentTypeError
+
+__all__ = ["SingleThreadedAgentRuntime"]
+
+_logger = logging.getLogger(ROOT_LOGGER_NAME)
+_event_logger = logging.getLogger(EVENT_LOGGER_NAME)
+_HANDLER_AGENT = MessageHandlerContext._CURRENT
+_STOP_WHEN_POLL_SECONDS = 0.1
+"""How often ``stop_when`` re-checks its condition when no message completes meanwhile."""
+
+T = TypeVar("T", bound=Agent)
+Envelope = SendEnvelope | PublishEnvelope
+
+
+class SingleThreadedAgentRuntime:
+    """Runs agents in this process on the current event loop.
+
+    Args:
+        intervention_handlers: Hooks run on every send, publish and reply, in order.
+        tracer_provider: An OpenTelemetry ``TracerProvider``; when given, every delivery is
+            wrapped in a span. When ``None`` no tracing work is done at all.
+        ignore_unhandled_exceptions: When ``False``, the first exception raised by a
+            handler of a *published* message is re-raised from :meth:`stop`,
+            :meth:`stop_when_idle` or :meth:`stop_when`. Exceptions of *sent* messages
+            always go to the sender.
+    """
+
+    def __init__(
+        self,
+        *,
+        intervention_handlers: list[InterventionHandler] | None = None,
+        tracer_provider: Any | None = None,
+        ignore_unhandled_exceptions: bool = True,
+    ) -> None:
+        self._interventions: tuple[InterventionHandler, ...] = tuple(intervention_handlers or ())
+        self._tracer: Any | None = (
+            tracer_provider.get_tracer("muster.core") if tracer_provider is not None else None
+        )
+        self._ignore_unhandled_exceptions = ignore_unhandled_exceptions
+        self._registry = AgentRegistry(self)
+        self._instances = self._registry.instances
+        self._registrations = self._registry.registrations
+        self._subscriptions = SubscriptionManager()
+        self._serializers = SerializationRegistry()
+        self._queue: asyncio.Queue[Envelope] = asyncio.Queue()
+        self._run_task: asyncio.Task[None] | None = None
+        self._direct = False
+        self._stopping = False
+        self._loop_waiting = False
+        self._dispatching = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._idle_event: asyncio.Event | None = None
+        self._stop_check: asyncio.Event | None = None
+        self._background_exception: BaseException | None = None
+
+    # ------------------------------------------------------------------ messaging
+
+    @property
+    def unprocessed_messages_count(self) -> int:
+        """Messages still waiting in the queue (not yet handed to a handler task)."""
+        return self._queue.qsize()
+
+    async def send_message(
+        self,
+        message: Any,
+        recipient: AgentId,
+        *,
+        sender: AgentId | None = None,
+        cancellation_token: CancellationToken | None = None,
+        message_id: str | None = None,
+    ) -> Any:
+        """Deliver ``message`` to ``recipient`` and return its handler's reply.
+
+        Before :meth:`start` the message waits in the queue and this call waits with it.
+
+        Raises:
+            UnknownAgentTypeError: ``recipient.type`` is not registered (also a ``LookupError``).
+            CantHandleException: the recipient has no handler for the message.
+            MessageDroppedException: an intervention handler dropped the message or reply.
+            RuntimeStoppedError: the runtime stopped while the message was still queued.
+            asyncio.CancelledError: ``cancellation_token`` was cancelled; the handler is cancelled too.
+            Exception: whatever the handler raised, unchanged.
+        """
+        if recipient.type not in self._registrations:
+            raise UnknownAgentTypeError(recipient.type)
+        linked = cancellation_token is not None
+        if cancellation_token is None:
+            cancellation_token = CancellationToken()
+        if message_id is None:
+            message_id = new_message_id()
+        if _event_logger.isEnabledFor(logging.DEBUG):
+            _event_logger.debug("send %s -> %s (%s)", type(message).__name__, recipient, message_id)
+        if self._direct and self._queue.empty():
+            task = asyncio.create_task(
+                self._deliver_send(message, recipient, sender, cancellation_token, message_id)
+            )
+            self._track(task)
+            if linked:
+                cancellation_token.link_future(task)
+            return await task
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if linked:
+            cancellation_token.link_future(future)
+        self._queue.put_nowait(
+            SendEnvelope(message, recipient, sender, cancellation_token, message_id, future)
+        )
+        return await future
+
+    async def publish_message(
+        self,
+        message: Any,
+        topic_id: TopicId,
+        *,
+        sender: AgentId | None = None,
+        cancellation_token: CancellationToken | None = None,
+        message_id: str | None = None,
+    ) -> None:
+        """Deliver ``message`` to every agent subscribed to ``topic_id``, except ``sender``.
+
+        Returns once delivery is scheduled, without waiting for handlers. Handler
+        exceptions are logged (see ``ignore_unhandled_exceptions``); publishing to a topic
+        nobody subscribes to is not an error.
+        """
+        if cancellation_token is None:
+            cancellation_token = CancellationToken()
+        if message_id is None:
+            message_id = new_message_id()
+        if _event_logger.isEnabledFor(logging.DEBUG):
+            _event_logger.debug("publish %s -> %s (%s)", type(message).__name__, topic_id, message_id)
+        if self._direct and self._queue.empty():
+            self._fan_out(message, topic_id, sender, cancellation_token, message_id)
+            return
+        self._queue.put_nowait(PublishEnvelope(message, topic_id, sender, cancellation_token, message_id))
+
+    def _track(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled():
+            # Mark the exception retrieved: the sender re-raises it, and when the sender
+            # itself was cancelled nobody should see "exception was never retrieved".
+            task.exception()
+        self._notify()
+
+    def _notify(self) -> None:
+        if self._idle_event is not None and self._is_idle():
+            self._idle_event.set()
+        if self._stop_check is not None:
+            self._stop_check.set()
+
+    def _is_idle(self) -> bool:
+        return not self._tasks and not self._dispatching and self._queue.empty()
+
+    async def _deliver_send(
+        self,
+        message: Any,
+        recipient: AgentId,
+        sender: AgentId | None,
+        cancellation_token: CancellationToken,
+        message_id: str,
+    ) -> Any:
+        agent = self._instances.get(recipient)
+        if agent is None:
+            agent = await self._registry.get(recipient)
+        ctx = MessageContext(sender, None, True, cancellation_token, message_id)
+        # Each delivery runs in its own task, whose context is a private copy: no reset needed.
+        _HANDLER_AGENT.set(recipient)
+        if self._tracer is None:
+            result = await agent.on_message(message, ctx)
+        else:
+            result = await self._traced(agent, message, ctx)
+        if self._interventions:
+            result = await self._intercept_response(result, recipient, sender)
+        return result
+
+    async def _deliver_event(self, agent_id: AgentId, message: Any, ctx: MessageContext) -> None:
+        try:
+            agent = self._instances.get(agent_id)
+            if agent is None:
+                agent = await self._registry.get(agent_id)
+            _HANDLER_AGENT.set(agent_id)
+            if self._tracer is None:
+                await agent.on_message(message, ctx)
+            else:
+                await self._traced(agent, message, ctx)
+        except Exception as exc:
+            self._report_background_error(f"handling {type(message).__name__} published to {agent_id}", exc)
+
+    async def _traced(self, agent: Agent, message: Any, ctx: MessageContext) -> Any:
+        tracer = self._tracer
+        assert tracer is not None
+        attributes = {
+            "messaging.operation": "process",
+            "messaging.destination": str(agent.id),
+            "messaging.message.id": ctx.message_id,
+            "messaging.message.type": type(message).__name__,
+            "messaging.message.rpc": ctx.is_rpc,
+        }
+        with tracer.start_as_current_span(f"process {agent.id}", attributes=attributes):
+            return await agent.on_message(message, ctx)
+
+    def _report_background_error(self, what: str, exc: BaseException) -> None:
+        _logger.error("Error %s", what, exc_info=exc)
+        if not self._ignore_unhandled_exceptions and self._background_exception is None:
+            self._background_exception = exc
+            if self._idle_event is not None:
+                self._idle_event.set()
+
+    def _fan_out(
+        self,
+        message: Any,
+        topic_id: TopicId,
+        sender: AgentId | None,
+        cancellation_token: CancellationToken,
+        message_id: str,
+    ) -> None:
+        for agent_id in self._subscriptions.recipients(topic_id):
+            if agent_id == sender:
+                continue
+            ctx = MessageContext(sender, topic_id, False, cancellation_token, message_id)
+            self._track(asyncio.create_task(self._deliver_event(agent_id, message, ctx)))
+
+    def _start_send(self, envelope: SendEnvelope, message: Any) -> None:
+        future = envelope.future
+        task = asyncio.create_task(
+            self._deliver_send(
+                message, envelope.recipient, envelope.sender, envelope.cancellation_token, envelope.message_id
+            )
+        )
+        self._track(task)
+
+        def reply(done: asyncio.Task[Any]) -> None:
+            if future.done():
+                return
+            if done.cancelled():
+                future.cancel()
+            elif (exc := done.exception()) is not None:
+                future.set_exception(exc)
+            else:
+                future.set_result(done.result())
+
+        def abandon(done: asyncio.Future[Any]) -> None:
+            if done.cancelled():
+                task.cancel()
+
+        task.add_done_callback(reply)
+        future.add_done_callback(abandon)
+
+    # ------------------------------------------------------------------ queue loop
+
+    async def _run(self) -> None:
+        queue = self._queue
+        while not self._stopping:
+            self._loop_waiting = True
+            try:
+                envelope = await queue.get()
+            finally:
+                self._loop_waiting = False
+            self._dispatching = True
+            try:
+                if self._interventions:
+                    await self._dispatch_intercepted(envelope)
+                else:
+                    self._dispatch(envelope)
+                    while not queue.empty():
+                        self._dispatch(queue.get_nowait())
+            finally:
+                self._dispatching = False
+            self._notify()
+
+    def _dispatch(self, envelope: Envelope) -> None:
+        if isinstance(envelope, SendEnvelope):
+            if not envelope.future.done():  # the sender may have given up while it waited
+                self._start_send(envelope, envelope.message)
+            return
+        try:
+            self._fan_out(
+                envelope.message,
+                envelope.topic_id,
+                envelope.sender,
+                envelope.cancellation_token,
+                envelope.message_id,
+            )
+        except Exception as exc:
+            self._report_background_error(f"routing message published to {envelope.topic_id}", exc)
+
+    async def _dispatch_intercepted(self, envelope: Envelope) -> None:
+        if isinstance(envelope, SendEnvelope):
+            future = envelope.future
+            if future.done():
+                return
+            ctx = MessageContext(
+                envelope.sender, None, True, envelope.cancellation_token, envelope.message_id
+            )
+            message = envelope.message
+            for handler in self._interventions:
+                try:
+                    message = await handler.on_send(
+                        message, message_context=ctx, recipient=envelope.recipient
+                    )
+                except Exception as exc:
+                    if not future.done():
+                        future.set_exception(exc)
+                    return
+                _warn_if_none(message, handler, "on_send")
+                if is_drop(message):
+                    if not future.done():
+                        future.set_exception(
+                            MessageDroppedException(
+                                f"{type(handler).__name__} dropped the message to {envelope.recipient}"
+                            )
+                        )
+                    return
+            self._start_send(envelope, message)
+            return
+        ctx = MessageContext(
+            envelope.sender, envelope.topic_id, False, envelope.cancellation_token, envelope.message_id
+        )
+        message = envelope.message
+        for handler in self._interventions:
+            try:
+                message = await handler.on_publish(message, message_context=ctx)
+            except Exception as exc:
+                self._report_background_error(f"in {type(handler).__name__}.on_publish", exc)
+                return
+            _warn_if_none(message, handler, "on_publish")
+            if is_drop(message):
+                _logger.info(
+                    "%s dropped a message published to %s", type(handler).__name__, envelope.topic_id
+                )
+                return
+        envelope.message = message
+        self._dispatch(envelope)
+
+    async def _intercept_response(self, message: Any, sender: AgentId, recipient: AgentId | None) -> Any:
+        for handler in self._interventions:
+            message = await handler.on_response(message, sender=sender, recipient=recipient)
+            _warn_if_none(message, handler, "on_response")
+            if is_drop(message):
+                raise MessageDroppedException(f"{type(handler).__name__} dropped the reply of {sender}")
+        return message
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Start processing messages in a background task on the running event loop.
+
+        Raises:
+            RuntimeError: already started.
+        """
+        if self._run_task is not None:
+            raise RuntimeError("Runtime is already started")
+        self._stopping = False
+        self._run_task = asyncio.create_task(self._run())
+        self._direct = not self._interventions
+
+    async def stop(self) -> None:
+        """Stop at once: handlers already running finish, queued messages are discarded.
+
+        Senders whose messages are discarded get :class:`RuntimeStoppedError` instead of
+        waiting forever.
+
+        Raises:
+            RuntimeError: not started.
+        """
+        if self._run_task is None:
+            raise RuntimeError("Runtime is not started")
+        await self._halt()
+        self._raise_background_exception()
+
+    async def stop_when_idle(self) -> None:
+        """Wait until no message is queued or being handled, then stop.
+
+        Raises:
+            RuntimeError: not started.
+            Exception: the first handler exception of a published message, when
+                ``ignore_unhandled_exceptions`` is ``False`` (stops early in that case).
+        """
+        if self._run_task is None:
+            raise RuntimeError("Runtime is not started")
+        if self._idle_event is None:
+            self._idle_event = asyncio.Event()
+        idle_event = self._idle_event
+        while not self._is_idle() and self._background_exception is None:
+            idle_event.clear()
+            await idle_event.wait()
+        if self._run_task is not None:
+            await self._halt()
+        self._raise_background_exception()
+
+    async def stop_when(self, condition: Callable[[], bool]) -> None:
+        """Stop as soon as ``condition()`` is true.
+
+        The condition is re-checked whenever a delivery completes (and at least every
+        0.1 s, for conditions that depend on outside state), not by a busy loop.
+
+        Raises:
+            RuntimeError: not started.
+        """
+        if self._run_task is None:
+            raise RuntimeError("Runtime is not started")
+        check = self._stop_check = self._stop_check or asyncio.Event()
+        while not condition():
+            check.clear()
+            try:
+                await asyncio.wait_for(check.wait(), _STOP_WHEN_POLL_SECONDS)
+            except TimeoutError:
+                pass
+        if self._run_task is not None:
+            await self._halt()
+        self._raise_background_exception()
+
+    async def close(self) -> None:
+        """Stop if started, then close every instantiated agent."""
+        if self._run_task is not None:
+            await self._halt()
+        self._discard_queue()
+        for agent in list(self._instances.values()):
+            await agent.close()
+
+    async def _halt(self) -> None:
+        self._direct = False
+        self._stopping = True
+        task = self._run_task
+        assert task is not None
+        if self._loop_waiting:
+            task.cancel()
+        await asyncio.wait({task})
+        self._run_task = None
+        self._stop_check = None
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            _logger.error("The runtime loop failed", exc_info=exc)
+        self._discard_queue()
+
+    def _discard_queue(self) -> None:
+        while not self._queue.empty():
+            envelope = self._queue.get_nowait()
+            if isinstance(envelope, SendEnvelope):
+                if not envelope.future.done():
+                    envelope.future.set_exception(RuntimeStoppedError(envelope.recipient))
+            else:
+                _logger.warning(
+                    "Runtime stopped: discarded %s published to %s",
+                    type(envelope.message).__name__,
+                    envelope.topic_id,
+                )
+        # A fresh queue binds to whichever event loop the next start() runs on.
+        self._queue = asyncio.Queue()
+
+    def _raise_background_exception(self) -> None:
+        exc, self._background_exception = self._background_exception, None
+        if exc is not None:
+            raise exc
+
+    # ------------------------------------------------------------------ agents
+
+    async def register_factory(
+        self,
+        type: str | AgentType,
+        agent_factory: Callable[[], T | Awaitable[T]],
+        *,
+        expected_class: type[T] | None = None,
+    ) -> AgentType:
+        """Register how to build agents of ``type``; each key is built on its first message.
+
+        Raises:
+            AgentRegistrationError: ``type`` is already registered (also a ``ValueError``).
+        """
+        agent_type = AgentType(type) if isinstance(type, str) else type
+        AgentId(agent_type, "validate")  # reject malformed type names at registration time
+        self._registry.register_factory(agent_type, agent_factory, expected_class)
+        return agent_type
+
+    async def register_agent_instance(self, agent_instance: Agent, agent_id: AgentId) -> AgentId:
+        """Register a pre-built agent under ``agent_id``.
+
+        Raises:
+            AgentRegistrationError: the id is taken or the type already has a factory.
+        """
+        await self._registry.register_instance(agent_instance, agent_id)
+        return agent_id
+
+    async def try_get_underlying_agent_instance(self, id: AgentId, type: type[T] = Agent) -> T:  # type: ignore[assignment]
+        """Return the agent object itself, instantiating it if needed.
+
+        Raises:
+            UnknownAgentTypeError: the type is not registered.
+            TypeError: the agent is not an instance of ``type``.
+        """
+        agent = await self._registry.get(id)
+        if not isinstance(agent, type):
+            raise TypeError(f"Agent {id} is a {agent.__class__.__name__}, not a {type.__name__}")
+        return agent
+
+    async def get(
+        self, id_or_type: AgentId | AgentType | str, /, key: str = "default", *, lazy: bool = True
+    ) -> AgentId:
+        """Return the id of an agent; with ``lazy=False`` build it now (and fail if unknown)."""
+        if isinstance(id_or_type, AgentId):
+            agent_id = id_or_type
+        else:
+            agent_id = AgentId(id_or_type, key)
+        if not lazy:
+            await self._registry.get(agent_id)
+        return agent_id
+
+    async def agent_metadata(self, agent: AgentId) -> AgentMetadata:
+        """Return the metadata of ``agent`` (building it if needed)."""
+        return (await self._registry.get(agent)).metadata
+
+    async def agent_save_state(self, agent: AgentId) -> Mapping[str, Any]:
+        """Snapshot one agent's state."""
+        return await (await self._registry.get(agent)).save_state()
+
+    async def agent_load_state(self, agent: AgentId, state: Mapping[str, Any]) -> None:
+        """Restore one agent's state."""
+        await (await self._registry.get(agent)).load_state(state)
+
+    async def save_state(self) -> Mapping[str, Any]:
+        """Snapshot every instantiated agent: ``{"type/key": state}``.
+
+        Subscriptions and registrations are code, not state, and are not included.
+        """
+        return {
+            str(agent_id): dict(await agent.save_state()) for agent_id, agent in list(self._instances.items())
+        }
+
+    async def load_state(self, state: Mapping[str, Any]) -> None:
+        """Restore a :meth:`save_state` snapshot, building agents as needed.
+
+        Entries for agent types not registered here are skipped with a warning log.
+        """
+        for agent_id_str, agent_state in state.items():
+            agent_id = AgentId.from_str(agent_id_str)
+            if agent_id.type not in self._registrations:
+                _logger.warning("load_state: skipping %s, its agent type is not registered", agent_id)
+                continue
+            await (await self._registry.get(agent_id)).load_state(agent_state)
+
+    # ------------------------------------------------------------------ subscriptions
+
+    async def add_subscription(self, subscription: Subscription) -> None:
+        """Route topics matching ``subscription`` to its agents from now on.
+
+        Raises:
+            AgentRegistrationError: an equal subscription exists (also a ``ValueError``).
+        """
+        self._subscriptions.add(subscription)
+
+    async def remove_subscription(self, id: str) -> None:
+        """Remove the subscription with ``id``.
+
+        Raises:
+            AgentRegistrationError: no such subscription (also a ``ValueError``).
+        """
+        self._subscriptions.remove(id)
+
+    def add_message_serializer(
+        self, serializer: MessageSerializer[Any] | Sequence[MessageSerializer[Any]]
+    ) -> None:
+        """Register serializers (used for logs and by other runtimes; in-process delivery never serialises)."""
+        self._serializers.add_serializer(serializer)
+
+
+def _warn_if_none(value: Any, handler: InterventionHandler, hook: str) -> None:
+    if value is None:
+        warnings.warn(
+            f"{type(handler).__name__}.{hook} returned None; return the message or DropMessage explicitly",
+            RuntimeWarning,
+            stacklevel=3,
+        )

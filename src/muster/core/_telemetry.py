@@ -1,0 +1,112 @@
+"""OpenTelemetry spans following the GenAI semantic conventions, free when tracing is off.
+
+``opentelemetry`` is an optional dependency: it is imported on first use only, and when
+it is missing every helper here yields ``None`` without doing any work.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+__all__ = ["trace_create_agent_span", "trace_invoke_agent_span", "trace_tool_span"]
+
+_SYSTEM = "muster"
+
+
+@functools.cache
+def _otel_trace() -> Any | None:
+    try:
+        from opentelemetry import trace
+    except ImportError:
+        return None
+    return trace
+
+
+@contextmanager
+def _span(name: str, attributes: dict[str, Any], tracer: Any | None, parent: Any | None) -> Iterator[Any]:
+    trace = _otel_trace()
+    if trace is None:
+        yield None
+        return
+    tracer = tracer or trace.get_tracer("muster.core")
+    context = trace.set_span_in_context(parent) if parent is not None else None
+    clean = {key: value for key, value in attributes.items() if value is not None}
+    with tracer.start_as_current_span(
+        name, kind=trace.SpanKind.INTERNAL, context=context, attributes=clean
+    ) as span:
+        yield span
+
+
+@contextmanager
+def trace_create_agent_span(
+    agent_name: str,
+    *,
+    tracer: Any | None = None,
+    parent: Any | None = None,
+    agent_id: str | None = None,
+    agent_description: str | None = None,
+) -> Iterator[Any]:
+    """Span around building an agent (``gen_ai.operation.name = create_agent``).
+
+    Yields the span, or ``None`` when OpenTelemetry is not installed.
+    """
+    attributes = {
+        "gen_ai.operation.name": "create_agent",
+        "gen_ai.system": _SYSTEM,
+        "gen_ai.agent.name": agent_name,
+        "gen_ai.agent.id": agent_id,
+        "gen_ai.agent.description": agent_description,
+    }
+    with _span(f"create_agent {agent_name}", attributes, tracer, parent) as span:
+        yield span
+
+
+@contextmanager
+def trace_invoke_agent_span(
+    agent_name: str,
+    *,
+    tracer: Any | None = None,
+    parent: Any | None = None,
+    agent_id: str | None = None,
+    agent_description: str | None = None,
+) -> Iterator[Any]:
+    """Span around one agent run (``gen_ai.operation.name = invoke_agent``).
+
+    Yields the span, or ``None`` when OpenTelemetry is not installed.
+    """
+    attributes = {
+        "gen_ai.operation.name": "invoke_agent",
+        "gen_ai.system": _SYSTEM,
+        "gen_ai.agent.name": agent_name,
+        "gen_ai.agent.id": agent_id,
+        "gen_ai.agent.description": agent_description,
+    }
+    with _span(f"invoke_agent {agent_name}", attributes, tracer, parent) as span:
+        yield span
+
+
+@contextmanager
+def trace_tool_span(
+    tool_name: str,
+    *,
+    tracer: Any | None = None,
+    parent: Any | None = None,
+    tool_description: str | None = None,
+    tool_call_id: str | None = None,
+) -> Iterator[Any]:
+    """Span around one tool execution (``gen_ai.operation.name = execute_tool``).
+
+    Yields the span, or ``None`` when OpenTelemetry is not installed.
+    """
+    attributes = {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.system": _SYSTEM,
+        "gen_ai.tool.name": tool_name,
+        "gen_ai.tool.description": tool_description,
+        "gen_ai.tool.call.id": tool_call_id,
+    }
+    with _span(f"execute_tool {tool_name}", attributes, tracer, parent) as span:
+        yield span
