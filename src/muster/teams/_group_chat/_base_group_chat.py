@@ -43,7 +43,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from muster.agents import normalize_task
+from muster.agents._base_chat_agent import normalize_task
 from muster.base import ChatAgent, TaskResult, Team, TerminationCondition
 from muster.base.exceptions import InvalidTaskError, StateError
 from muster.core import (
