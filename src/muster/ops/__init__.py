@@ -2,11 +2,15 @@
 
 - :class:`ModelClientPool`: a bounded pool of model clients shared by agents;
 - :class:`BatchProcessor`: groups messages per agent and runs the groups concurrently;
-- :class:`MemoryMonitor`: memory levels, callbacks and a backpressure flag.
+- :class:`MemoryMonitor`: memory levels, callbacks and a backpressure flag;
+- :class:`PooledAgent`: an ``AssistantAgent`` borrowing a pooled client per turn
+  (loaded on first access, so ``import muster.ops`` does not import the agents).
 
 See ``docs/performance.md`` for measurements and for what was tried and rejected
 (pooling ``MessageContext`` objects).
 """
+
+from typing import TYPE_CHECKING, Any
 
 from ._batch import BatchProcessor, RunnableAgent
 from ._memory_monitor import MemoryCallback, MemoryLevel, MemoryMonitor, MemorySample, psutil_probe
@@ -18,6 +22,9 @@ from .exceptions import (
     OpsError,
     PoolClosedError,
 )
+
+if TYPE_CHECKING:
+    from ._pooled_agent import PooledAgent
 
 __all__ = [
     "BatchAbortedError",
@@ -32,6 +39,15 @@ __all__ = [
     "ModelClientPool",
     "OpsError",
     "PoolClosedError",
+    "PooledAgent",
     "RunnableAgent",
     "psutil_probe",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PooledAgent":
+        from ._pooled_agent import PooledAgent
+
+        return PooledAgent
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,150 @@
+"""An AssistantAgent that borrows its model client from a pool for each turn."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, Literal, NoReturn
+
+from pydantic import BaseModel
+
+from muster.agents import AssistantAgent
+from muster.base import Response
+from muster.core import CancellationToken
+from muster.core._tool_protocol import Tool, ToolSchema
+from muster.messages import BaseAgentEvent, BaseChatMessage
+from muster.models import ChatCompletionClient, CreateResult, LLMMessage, ModelFamily, ModelInfo, RequestUsage
+
+from ._pool import ModelClientPool
+
+__all__ = ["PooledAgent"]
+
+_DEFAULT_POOLED_MODEL_INFO = ModelInfo(
+    vision=False, function_calling=True, json_output=True, family=ModelFamily.UNKNOWN, structured_output=True
+)
+
+
+class _UnboundClient(ChatCompletionClient):
+    """Stands in for the model client between turns; using it is a bug, so it raises."""
+
+    def __init__(self, model_info: ModelInfo) -> None:
+        self._model_info = model_info
+
+    def _unbound(self) -> NoReturn:
+        raise RuntimeError("PooledAgent has no model client outside a turn; it borrows one per turn")
+
+    async def create(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Sequence[Tool | ToolSchema] = [],
+        tool_choice: Tool | Literal["auto", "required", "none"] = "auto",
+        json_output: bool | type[BaseModel] | None = None,
+        extra_create_args: Mapping[str, Any] = {},
+        cancellation_token: CancellationToken | None = None,
+    ) -> CreateResult:
+        self._unbound()
+
+    def create_stream(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Sequence[Tool | ToolSchema] = [],
+        tool_choice: Tool | Literal["auto", "required", "none"] = "auto",
+        json_output: bool | type[BaseModel] | None = None,
+        extra_create_args: Mapping[str, Any] = {},
+        cancellation_token: CancellationToken | None = None,
+    ) -> AsyncGenerator[str | CreateResult, None]:
+        self._unbound()
+
+    async def close(self) -> None:
+        """Nothing to close."""
+
+    def actual_usage(self) -> RequestUsage:
+        return RequestUsage(prompt_tokens=0, completion_tokens=0)
+
+    def total_usage(self) -> RequestUsage:
+        return RequestUsage(prompt_tokens=0, completion_tokens=0)
+
+    def count_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = []) -> int:
+        self._unbound()
+
+    def remaining_tokens(
+        self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = []
+    ) -> int:
+        self._unbound()
+
+    @property
+    def model_info(self) -> ModelInfo:
+        return self._model_info
+
+
+class PooledAgent(AssistantAgent):
+    """An :class:`~muster.agents.AssistantAgent` whose model client comes from a pool.
+
+    Each turn (``on_messages`` / ``on_messages_stream``, so also ``run`` and ``run_stream``)
+    borrows a client from ``client_pool`` and gives it back when the turn ends, even if
+    it fails. Many agents can then share a few clients; an agent whose turn finds the pool
+    exhausted waits for a client. Between turns the agent holds no client.
+
+    The agent cannot be dumped to a spec: the pool is runtime state, not configuration.
+
+    Args:
+        name: The agent's name.
+        client_pool: Where clients are borrowed from.
+        model_info: What the pooled clients can do, checked when tools or handoffs are
+            given (there is no client to ask at construction). Defaults to function
+            calling and JSON output, no vision.
+        description: As for ``AssistantAgent``; the seed's wording by default.
+        **kwargs: Any other ``AssistantAgent`` argument except ``model_client``.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        client_pool: ModelClientPool,
+        *,
+        model_info: ModelInfo | None = None,
+        description: str = "A high-throughput agent that borrows model clients from a pool.",
+        **kwargs: Any,
+    ) -> None:
+        if "model_client" in kwargs:
+            raise TypeError("PooledAgent takes its model clients from client_pool, not model_client")
+        self.client_pool = client_pool
+        self._unbound_client = _UnboundClient(model_info or _DEFAULT_POOLED_MODEL_INFO)
+        self._holding = False
+        super().__init__(name=name, model_client=self._unbound_client, description=description, **kwargs)
+
+    @asynccontextmanager
+    async def _borrowed(self) -> AsyncIterator[None]:
+        # on_messages drains on_messages_stream, which borrows too: the outer call holds
+        # the client, the inner one must not take a second.
+        if self._holding:
+            yield
+            return
+        async with self.client_pool.client() as client:
+            self._holding = True
+            self._model_client = client
+            try:
+                yield
+            finally:
+                self._model_client = self._unbound_client
+                self._holding = False
+
+    async def on_messages(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> Response:
+        """Run one turn on a borrowed client."""
+        async with self._borrowed():
+            return await super().on_messages(messages, cancellation_token)
+
+    async def on_messages_stream(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | Response, None]:
+        """Stream one turn on a borrowed client, returned when the stream ends or is closed."""
+        async with self._borrowed():
+            async for item in super().on_messages_stream(messages, cancellation_token):
+                yield item
+
+    def _to_config(self) -> NoReturn:
+        raise TypeError("PooledAgent cannot be dumped: its client pool is runtime state, not configuration")
