@@ -2,5 +2,16 @@
 
 from ._assistant_agent import AssistantAgent
 from ._base_chat_agent import BaseChatAgent
+from ._message_filter_agent import MessageFilterAgent, MessageFilterConfig, PerSourceFilter
+from ._society_of_mind_agent import SocietyOfMindAgent
+from ._user_proxy_agent import UserProxyAgent
 
-__all__ = ["AssistantAgent", "BaseChatAgent"]
+__all__ = [
+    "AssistantAgent",
+    "BaseChatAgent",
+    "MessageFilterAgent",
+    "MessageFilterConfig",
+    "PerSourceFilter",
+    "SocietyOfMindAgent",
+    "UserProxyAgent",
+]
