@@ -22,6 +22,10 @@ _MODULES: dict[str, dict[str, str]] = {
         "teams": "muster.teams",
         "conditions": "muster.conditions",
         "tools": "muster.tools",
+        "model_context": "muster.model_context",
+        "openai": "muster.models.openai",
+        "cache": "muster.models.cache",
+        "ops": "muster.ops",
     },
     "autogen": {
         "core": "autogen_core",
@@ -32,6 +36,11 @@ _MODULES: dict[str, dict[str, str]] = {
         "teams": "autogen_agentchat.teams",
         "conditions": "autogen_agentchat.conditions",
         "tools": "autogen_core.tools",
+        "model_context": "autogen_core.model_context",
+        "openai": "autogen_ext.models.openai",
+        "cache": "autogen_ext.models.cache",
+        # No "ops": AutoGen has no client pool or batcher; provider scenarios fall back to
+        # AutoGen's plain shared client there (see docs/benchmarks.md).
     },
 }
 
