@@ -284,3 +284,35 @@ def test_value_type_accepts_both_shapes() -> None:
     result = CreateResult(finish_reason="stop", content="x", usage=RequestUsage(1, 1), cached=False)
     assert adapter.validate_python(result.model_dump(mode="json")) == result
     assert adapter.validate_python(["x", result]) == ["x", result]
+
+
+async def test_autogen_spec_loads() -> None:
+    # The shape AutoGen 0.7.5 dumps for ChatCompletionCache around its replay client (no store).
+    spec = {
+        "provider": "autogen_ext.models.cache.ChatCompletionCache",
+        "component_type": "chat_completion_cache",
+        "version": 1,
+        "component_version": 1,
+        "config": {
+            "client": {
+                "provider": "autogen_ext.models.replay.ReplayChatCompletionClient",
+                "component_type": "replay_chat_completion_client",
+                "version": 1,
+                "component_version": 1,
+                "config": {
+                    "chat_completions": ["from a spec"],
+                    "model_info": {
+                        "vision": False,
+                        "function_calling": False,
+                        "json_output": False,
+                        "family": "unknown",
+                        "structured_output": False,
+                    },
+                },
+            }
+        },
+    }
+    cache = ChatCompletionCache.load_component(spec)
+    assert isinstance(cache.store, InMemoryStore)
+    assert (await cache.create(HELLO)).content == "from a spec"
+    assert (await cache.create(HELLO)).cached is True
