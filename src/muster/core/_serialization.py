@@ -107,16 +107,25 @@ class DataclassJsonMessageSerializer(Generic[T]):
     """JSON for dataclasses, via a pydantic ``TypeAdapter``.
 
     Using a TypeAdapter (rather than ``asdict`` + ``cls(**data)``) means nested
-    dataclasses, models and unions round-trip too.
+    dataclasses, models and unions round-trip too. The adapter is built on first use:
+    registering an agent must stay cheap and must not fail because one of its message
+    types holds something unserialisable (an ``asyncio.Event``...) that never leaves
+    the process anyway.
     """
 
-    __slots__ = ("_adapter", "_cls")
+    __slots__ = ("_adapter_cache", "_cls")
 
     def __init__(self, cls: type[T]) -> None:
         if not dataclasses.is_dataclass(cls):
             raise TypeError(f"{cls!r} is not a dataclass")
         self._cls = cls
-        self._adapter: TypeAdapter[T] = TypeAdapter(cls)
+        self._adapter_cache: TypeAdapter[T] | None = None
+
+    @property
+    def _adapter(self) -> TypeAdapter[T]:
+        if self._adapter_cache is None:
+            self._adapter_cache = TypeAdapter(self._cls)
+        return self._adapter_cache
 
     @property
     def data_content_type(self) -> str:
