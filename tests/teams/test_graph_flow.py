@@ -188,7 +188,7 @@ async def test_state_round_trip_resumes_mid_loop_exactly() -> None:
     state = await first.save_state()
     manager_state = state["agent_states"]["GraphManager"]
     assert manager_state["type"] == "GraphManagerState"
-    assert manager_state["ready"] == ["writer"]
+    assert manager_state["ready"] == ["reviewer"]  # user, writer, reviewer, writer: 4 messages
 
     second_team = agents("writer", "reviewer", "publisher", replies=script)
     second = flow(review_loop(second_team), termination_condition=MaxMessageTermination(40))
