@@ -1,0 +1,5 @@
+"""Rendering runs for people (AutoGen: ``autogen_agentchat.ui``)."""
+
+from ._console import Console, UserInputManager
+
+__all__ = ["Console", "UserInputManager"]
