@@ -16,6 +16,7 @@ from muster.models._model_info import ModelCapabilities, ModelFamily, ModelInfo,
 from muster.models._provider_call import ProviderCaller
 from muster.models._retry import RetryPolicy
 from muster.models._sdk_errors import translate_error
+from muster.models._sdk_params import fit_to_sdk
 from muster.models._token_estimate import estimate_messages_tokens, estimate_tools_tokens
 from muster.models._types import CreateResult, LLMMessage, RequestUsage
 from muster.models.exceptions import ModelConfigurationError
@@ -192,6 +193,7 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
         """Send ``messages`` and return the complete reply (see :class:`ChatCompletionClient`)."""
         args = self._request(messages, tools, tool_choice, json_output, extra_create_args)
         completions = self._client.chat.completions
+        args = fit_to_sdk(completions.create, args)
         result = await self._caller.call(
             lambda: completions.create(**args),
             lambda response: parse_completion(response, provider=self._provider, think_tags=self._think_tags),
@@ -231,6 +233,7 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
         if not args["stream_options"].get("include_usage", False):
             del args["stream_options"]
         completions = self._client.chat.completions
+        args = fit_to_sdk(completions.create, args)
 
         async def open_stream() -> Any:
             return await completions.create(**args)
