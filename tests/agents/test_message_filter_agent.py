@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 
-from muster.agents import BaseChatAgent
-from muster.agents._message_filter_agent import MessageFilterAgent, MessageFilterConfig, PerSourceFilter
+from muster.agents import (
+    AssistantAgent,
+    BaseChatAgent,
+    MessageFilterAgent,
+    MessageFilterConfig,
+    PerSourceFilter,
+)
 from muster.base import Response
 from muster.core import CancellationToken
 from muster.messages import BaseAgentEvent, BaseChatMessage, TextMessage, ThoughtEvent
@@ -139,3 +144,17 @@ def test_filter_config_round_trips_as_json() -> None:
         per_source=[PerSourceFilter(source="user", position="first", count=1), PerSourceFilter(source="b")]
     )
     assert MessageFilterConfig.model_validate_json(config.model_dump_json()) == config
+
+
+def test_dump_and_load_round_trip() -> None:
+    from muster.models.replay import ReplayChatCompletionClient
+
+    inner = AssistantAgent("writer", model_client=ReplayChatCompletionClient(["x"]))
+    config = MessageFilterConfig(per_source=[PerSourceFilter(source="user", position="last", count=2)])
+    agent = MessageFilterAgent("writer", wrapped_agent=inner, filter=config)
+    spec = agent.dump_component()
+    assert spec.provider == "muster.agents.MessageFilterAgent"
+    assert spec.config["filter"] == {"per_source": [{"source": "user", "position": "last", "count": 2}]}
+    loaded = MessageFilterAgent.load_component(spec.model_dump(mode="json"))
+    assert loaded.dump_component() == spec
+    assert isinstance(loaded.wrapped_agent, AssistantAgent)

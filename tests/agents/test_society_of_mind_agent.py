@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from muster.agents._society_of_mind_agent import SocietyOfMindAgent
+from muster.agents import AssistantAgent, SocietyOfMindAgent
 from muster.base import Response, TaskResult, Team
 from muster.core import CancellationToken
 from muster.messages import (
@@ -247,3 +247,62 @@ def test_defaults_match_autogen() -> None:
     assert agent.produced_message_types == (TextMessage,)
     assert SocietyOfMindAgent.DEFAULT_INSTRUCTION.startswith("Earlier you were asked to fulfill a request.")
     assert SocietyOfMindAgent.DEFAULT_RESPONSE_PROMPT.startswith("Output a standalone response")
+
+
+async def test_with_a_real_inner_team_inside_an_outer_team() -> None:
+    from muster.conditions import TextMentionTermination
+    from muster.teams import RoundRobinGroupChat
+
+    writer = AssistantAgent("writer", model_client=ReplayChatCompletionClient(["draft 1", "draft 2"]))
+    editor = AssistantAgent("editor", model_client=ReplayChatCompletionClient(["fix it", "APPROVE"]))
+    inner = RoundRobinGroupChat([writer, editor], termination_condition=TextMentionTermination("APPROVE"))
+    summariser = ReplayChatCompletionClient(["the final story"])
+    som = SocietyOfMindAgent("society", team=inner, model_client=summariser)
+    translator = AssistantAgent("translator", model_client=ReplayChatCompletionClient(["la historia"]))
+    outer = RoundRobinGroupChat([som, translator], max_turns=2)
+
+    result = await outer.run(task="Write a story")
+
+    chat = [(m.source, m.to_text()) for m in result.messages if isinstance(m, BaseChatMessage)]
+    assert chat == [
+        ("user", "Write a story"),
+        ("writer", "draft 1"),
+        ("editor", "fix it"),
+        ("writer", "draft 2"),
+        ("editor", "APPROVE"),
+        ("society", "the final story"),
+        ("translator", "la historia"),
+    ]
+    # The summary prompt held the inner discussion between the two framing messages.
+    prompt = [m.content for m in summariser.create_calls[0]["messages"]]
+    assert prompt[1:5] == ["draft 1", "fix it", "draft 2", "APPROVE"]
+    # The translator, an outer participant, saw the society's answer but not its inner talk.
+    translator_prompt = [m.content for m in await translator.model_context.get_messages()]
+    assert "the final story" in translator_prompt and "fix it" not in translator_prompt
+
+
+async def test_dump_and_load_round_trip() -> None:
+    from muster.conditions import MaxMessageTermination
+    from muster.teams import RoundRobinGroupChat
+
+    inner = RoundRobinGroupChat(
+        [AssistantAgent("a", model_client=ReplayChatCompletionClient(["x"]))],
+        termination_condition=MaxMessageTermination(2),
+    )
+    agent = SocietyOfMindAgent(
+        "som",
+        team=inner,
+        model_client=ReplayChatCompletionClient(["summary"]),
+        description="d",
+        instruction="i",
+        response_prompt="r",
+        model_context=BufferedChatCompletionContext(buffer_size=3),
+    )
+    spec = agent.dump_component()
+    assert spec.provider == "muster.agents.SocietyOfMindAgent"
+    assert (spec.config["instruction"], spec.config["response_prompt"]) == ("i", "r")
+    loaded = SocietyOfMindAgent.load_component(spec.model_dump(mode="json"))
+    assert loaded.dump_component() == spec
+    assert isinstance(loaded.model_context, BufferedChatCompletionContext)
+    result = await loaded.run(task="go")
+    assert result.messages[-1].to_text() == "summary"
