@@ -254,14 +254,20 @@ class FakeLLMServer:
             if isinstance(reply, SSEReply):
                 streaming = True
                 return StreamingResponse(
-                    self._sse(reply, request), media_type="text/event-stream", headers={"x-request-id": "req_sse"}
+                    self._sse(reply, request),
+                    media_type="text/event-stream",
+                    headers={"x-request-id": "req_sse"},
                 )
             if isinstance(reply, JSONReply):
                 headers = {"x-request-id": "req_fake", **reply.headers}
                 return JSONResponse(reply.body, status_code=reply.status, headers=headers)
             if isinstance(reply, ErrorReply):
                 headers = {"x-request-id": "req_error", **reply.headers}
-                body = reply.body if reply.body is not None else {"error": {"message": f"scripted {reply.status}"}}
+                body = (
+                    reply.body
+                    if reply.body is not None
+                    else {"error": {"message": f"scripted {reply.status}"}}
+                )
                 return JSONResponse(body, status_code=reply.status, headers=headers)
             if isinstance(reply, RawReply):
                 return Response(reply.content, status_code=reply.status, media_type=reply.content_type)
@@ -389,7 +395,9 @@ def openai_stream(
         head = {"index": index, "id": call["id"], "type": "function"}
         head["function"] = {"name": call["function"]["name"], "arguments": args[:half]}
         events.append((None, _chunk({"tool_calls": [head]}, model=model)))
-        events.append((None, _chunk({"tool_calls": [{"index": index, "function": {"arguments": args[half:]}}]})))
+        events.append(
+            (None, _chunk({"tool_calls": [{"index": index, "function": {"arguments": args[half:]}}]}))
+        )
     events.append((None, _chunk({}, "tool_calls" if tool_calls else "stop", model=model)))
     if include_usage:
         usage = {
@@ -472,13 +480,21 @@ def anthropic_stream(
         events.append(
             (
                 "content_block_start",
-                {"type": "content_block_start", "index": index, "content_block": {"type": "thinking", "thinking": ""}},
+                {
+                    "type": "content_block_start",
+                    "index": index,
+                    "content_block": {"type": "thinking", "thinking": ""},
+                },
             )
         )
         events.append(
             (
                 "content_block_delta",
-                {"type": "content_block_delta", "index": index, "delta": {"type": "thinking_delta", "thinking": thinking}},
+                {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {"type": "thinking_delta", "thinking": thinking},
+                },
             )
         )
         events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
@@ -487,20 +503,34 @@ def anthropic_stream(
         events.append(
             (
                 "content_block_start",
-                {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}},
+                {
+                    "type": "content_block_start",
+                    "index": index,
+                    "content_block": {"type": "text", "text": ""},
+                },
             )
         )
         for text in texts:
-            delta = {"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": text}}
+            delta = {
+                "type": "content_block_delta",
+                "index": index,
+                "delta": {"type": "text_delta", "text": text},
+            }
             events.append(("content_block_delta", delta))
         events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
         index += 1
     for call_id, name, arguments in tool_use or []:
         block = {"type": "tool_use", "id": call_id, "name": name, "input": {}}
-        events.append(("content_block_start", {"type": "content_block_start", "index": index, "content_block": block}))
+        events.append(
+            ("content_block_start", {"type": "content_block_start", "index": index, "content_block": block})
+        )
         text = json.dumps(arguments)
         for part in (text[: len(text) // 2], text[len(text) // 2 :]):
-            delta = {"type": "content_block_delta", "index": index, "delta": {"type": "input_json_delta", "partial_json": part}}
+            delta = {
+                "type": "content_block_delta",
+                "index": index,
+                "delta": {"type": "input_json_delta", "partial_json": part},
+            }
             events.append(("content_block_delta", delta))
         events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
         index += 1

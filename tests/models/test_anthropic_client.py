@@ -101,7 +101,10 @@ async def test_tool_use_and_tool_results(fake_llm: FakeLLMServer) -> None:
     result = await client.create(HI, tools=[WEATHER], tool_choice="required")
     assert result.finish_reason == "function_calls" and result.thought == "Checking both."
     calls = result.content
-    assert isinstance(calls, list) and [json.loads(c.arguments) for c in calls] == [{"city": "Oslo"}, {"city": "Rome"}]
+    assert isinstance(calls, list) and [json.loads(c.arguments) for c in calls] == [
+        {"city": "Oslo"},
+        {"city": "Rome"},
+    ]
     first = fake_llm.requests[0].json
     assert first["tools"] == [
         {"name": "get_weather", "description": "Weather in a city", "input_schema": WEATHER["parameters"]}
@@ -124,7 +127,12 @@ async def test_tool_use_and_tool_results(fake_llm: FakeLLMServer) -> None:
     turns = fake_llm.requests[1].json["messages"]
     assert [t["role"] for t in turns] == ["user", "assistant", "user"]
     assert turns[1]["content"][0] == {"type": "text", "text": "Checking both."}
-    assert turns[1]["content"][1] == {"type": "tool_use", "id": "t1", "name": "get_weather", "input": {"city": "Oslo"}}
+    assert turns[1]["content"][1] == {
+        "type": "tool_use",
+        "id": "t1",
+        "name": "get_weather",
+        "input": {"city": "Oslo"},
+    }
     assert turns[2]["content"] == [
         {"type": "tool_result", "tool_use_id": "t1", "content": "sunny", "is_error": False},
         {"type": "tool_result", "tool_use_id": "t2", "content": "boom", "is_error": True},
@@ -132,7 +140,8 @@ async def test_tool_use_and_tool_results(fake_llm: FakeLLMServer) -> None:
 
 
 @pytest.mark.parametrize(
-    ("stop_reason", "finish"), [("end_turn", "stop"), ("max_tokens", "length"), ("stop_sequence", "stop"), ("pause_turn", "unknown")]
+    ("stop_reason", "finish"),
+    [("end_turn", "stop"), ("max_tokens", "length"), ("stop_sequence", "stop"), ("pause_turn", "unknown")],
 )
 async def test_stop_reason_mapping(fake_llm: FakeLLMServer, stop_reason: str, finish: str) -> None:
     fake_llm.queue(anthropic_message("x", stop_reason=stop_reason))
@@ -183,8 +192,12 @@ async def test_streaming_text_tools_thinking_and_usage(fake_llm: FakeLLMServer) 
 
 
 async def test_stream_retries_before_first_chunk(fake_llm: FakeLLMServer) -> None:
-    fake_llm.queue(ErrorReply(status=529, body={"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
-                   anthropic_stream(["ok"]))
+    fake_llm.queue(
+        ErrorReply(
+            status=529, body={"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+        ),
+        anthropic_stream(["ok"]),
+    )
     items = [i async for i in make_client(fake_llm).create_stream(HI)]
     assert items[0] == "ok" and len(fake_llm.requests) == 2
 
@@ -220,7 +233,9 @@ async def test_cancellation_aborts_the_request(fake_llm: FakeLLMServer) -> None:
     assert await asyncio.to_thread(fake_llm.wait_for_disconnects, 1)
 
 
-async def test_spec_round_trip_without_secret(fake_llm: FakeLLMServer, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_spec_round_trip_without_secret(
+    fake_llm: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     client = make_client(fake_llm, api_key="ak-secret", max_tokens=512, retry_policy=None)
     spec = client.dump_component()
     assert spec.provider == "muster.models.anthropic.AnthropicChatCompletionClient"

@@ -46,7 +46,9 @@ async def test_concurrency_cap_is_observed_at_the_server(
     # Two clients share the limiter: the cap is per model, across clients.
     for _ in range(2):
         clients.append(
-            OpenAIChatCompletionClient(model="gpt-4o", api_key="k", base_url=fake_llm.openai_url, rate_limiter=limiter)
+            OpenAIChatCompletionClient(
+                model="gpt-4o", api_key="k", base_url=fake_llm.openai_url, rate_limiter=limiter
+            )
         )
     fake_llm.queue(*[openai_completion(f"r{i}", delay=0.05) for i in range(6)])
     results = await asyncio.gather(*(clients[i % 2].create(HI) for i in range(6)))
@@ -119,7 +121,9 @@ async def test_token_budget_is_settled_from_real_usage_end_to_end(
     clock = FakeClock()
     limiter = RateLimiter(tokens_per_minute=1_000, clock=clock, sleep=clock.sleep)
     clients.append(
-        OpenAIChatCompletionClient(model="gpt-4o", api_key="k", base_url=fake_llm.openai_url, rate_limiter=limiter)
+        OpenAIChatCompletionClient(
+            model="gpt-4o", api_key="k", base_url=fake_llm.openai_url, rate_limiter=limiter
+        )
     )
     fake_llm.queue(openai_completion("a", prompt_tokens=900, completion_tokens=100), openai_completion("b"))
     await clients[0].create(HI)

@@ -110,7 +110,11 @@ async def test_history_with_tool_calls_images_and_results_is_mapped(fake_llm: Fa
         "role": "assistant",
         "content": "checking",
         "tool_calls": [
-            {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Oslo"}'}}
+            {
+                "id": "c1",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city":"Oslo"}'},
+            }
         ],
     }
     assert messages[2] == {"role": "tool", "tool_call_id": "c1", "content": "sunny"}
@@ -128,7 +132,9 @@ async def test_parallel_tool_calls(fake_llm: FakeLLMServer) -> None:
         )
     )
     client = make_client(fake_llm, parallel_tool_calls=True)
-    result = await client.create([UserMessage(content="weather?", source="u")], tools=[WEATHER], tool_choice="required")
+    result = await client.create(
+        [UserMessage(content="weather?", source="u")], tools=[WEATHER], tool_choice="required"
+    )
     assert result.finish_reason == "function_calls"
     assert result.content == [
         FunctionCall(id="a", name="get_weather", arguments='{"city": "Oslo"}'),
@@ -216,7 +222,9 @@ async def test_streamed_tool_calls_are_assembled_from_deltas(fake_llm: FakeLLMSe
 async def test_stream_without_usage_when_disabled(fake_llm: FakeLLMServer) -> None:
     fake_llm.queue(openai_stream(["x"], include_usage=False))
     client = make_client(fake_llm)
-    items = [i async for i in client.create_stream([UserMessage(content="w", source="u")], include_usage=False)]
+    items = [
+        i async for i in client.create_stream([UserMessage(content="w", source="u")], include_usage=False)
+    ]
     assert "stream_options" not in fake_llm.requests[0].json
     assert isinstance(items[-1], CreateResult) and items[-1].usage.prompt_tokens == 0
 
@@ -228,7 +236,9 @@ async def test_reasoning_content_becomes_thought(fake_llm: FakeLLMServer) -> Non
 
 
 async def test_think_tags_are_split_for_r1_family(fake_llm: FakeLLMServer) -> None:
-    info = ModelInfo(vision=False, function_calling=False, json_output=False, family="r1", structured_output=False)
+    info = ModelInfo(
+        vision=False, function_calling=False, json_output=False, family="r1", structured_output=False
+    )
     fake_llm.queue(openai_completion("<think>hmm</think>The answer"))
     client = make_client(fake_llm, model="deepseek-r1", model_info=info)
     result = await client.create([UserMessage(content="?", source="u")])
@@ -253,9 +263,13 @@ def test_missing_key_without_local_server_is_a_clear_error() -> None:
 
 
 async def test_local_server_with_model_info_needs_no_key(fake_llm: FakeLLMServer) -> None:
-    info = ModelInfo(vision=False, function_calling=True, json_output=True, family="unknown", structured_output=True)
+    info = ModelInfo(
+        vision=False, function_calling=True, json_output=True, family="unknown", structured_output=True
+    )
     fake_llm.queue(openai_completion("local!", model="llama3.1"))
-    client = track(OpenAIChatCompletionClient(model="llama3.1", base_url=fake_llm.openai_url, model_info=info))
+    client = track(
+        OpenAIChatCompletionClient(model="llama3.1", base_url=fake_llm.openai_url, model_info=info)
+    )
     result = await client.create([UserMessage(content="?", source="u")])
     assert result.content == "local!"
     with pytest.raises(ValueError, match="vision"):
@@ -276,7 +290,9 @@ async def test_cancellation_aborts_the_request(fake_llm: FakeLLMServer) -> None:
     fake_llm.queue(JSONReply(hold=True))
     client = make_client(fake_llm)
     token = CancellationToken()
-    task = asyncio.create_task(client.create([UserMessage(content="?", source="u")], cancellation_token=token))
+    task = asyncio.create_task(
+        client.create([UserMessage(content="?", source="u")], cancellation_token=token)
+    )
     assert await asyncio.to_thread(fake_llm.wait_for_requests, 1)
     token.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -291,7 +307,9 @@ async def test_cancellation_aborts_a_stream(fake_llm: FakeLLMServer) -> None:
     token = CancellationToken()
     seen: list[str | CreateResult] = []
     with pytest.raises(asyncio.CancelledError):
-        async for item in client.create_stream([UserMessage(content="?", source="u")], cancellation_token=token):
+        async for item in client.create_stream(
+            [UserMessage(content="?", source="u")], cancellation_token=token
+        ):
             seen.append(item)
             token.cancel()
     assert seen == ["a"]

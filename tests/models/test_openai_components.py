@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from fake_llm_server import FakeLLMServer, openai_completion
 
-from muster.core import ComponentModel
 from muster.core._component_config import ComponentLoader
 from muster.models import ChatCompletionClient, UserMessage
 from muster.models.exceptions import ModelConfigurationError
@@ -33,7 +32,9 @@ async def _close_clients() -> AsyncIterator[None]:
 
 
 def test_dumped_spec_holds_no_secret() -> None:
-    client = OpenAIChatCompletionClient(model="gpt-4o", api_key="sk-very-secret", temperature=0.3, max_tokens=99)
+    client = OpenAIChatCompletionClient(
+        model="gpt-4o", api_key="sk-very-secret", temperature=0.3, max_tokens=99
+    )
     spec = client.dump_component()
     text = spec.model_dump_json()
     assert "sk-very-secret" not in text and "api_key" not in text
@@ -45,7 +46,9 @@ def test_dumped_spec_holds_no_secret() -> None:
 async def test_loaded_spec_takes_the_key_from_the_environment(
     fake_llm: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spec = OpenAIChatCompletionClient(model="gpt-4o-mini", api_key="sk-original", base_url=fake_llm.openai_url, seed=3)
+    spec = OpenAIChatCompletionClient(
+        model="gpt-4o-mini", api_key="sk-original", base_url=fake_llm.openai_url, seed=3
+    )
     dumped = json.loads(spec.dump_component().model_dump_json())
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
     loaded = ChatCompletionClient.load_component(dumped)
@@ -73,7 +76,13 @@ def test_autogen_spec_with_masked_key_loads(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_model_info_round_trips_for_local_models() -> None:
-    info = {"vision": False, "function_calling": True, "json_output": False, "family": "unknown", "structured_output": False}
+    info = {
+        "vision": False,
+        "function_calling": True,
+        "json_output": False,
+        "family": "unknown",
+        "structured_output": False,
+    }
     client = OpenAIChatCompletionClient(model="qwen", base_url="http://127.0.0.1:1/v1", model_info=info)  # type: ignore[arg-type]
     loaded = OpenAIChatCompletionClient.load_component(client.dump_component())
     assert loaded.model_info == info
@@ -129,13 +138,19 @@ async def test_azure_token_provider_sends_a_bearer_token(fake_llm: FakeLLMServer
 
 def test_azure_needs_some_credential() -> None:
     with pytest.raises(ModelConfigurationError, match="AZURE_OPENAI_API_KEY"):
-        AzureOpenAIChatCompletionClient(model="gpt-4o", azure_endpoint="http://127.0.0.1:1", api_version="2024-10-21")
+        AzureOpenAIChatCompletionClient(
+            model="gpt-4o", azure_endpoint="http://127.0.0.1:1", api_version="2024-10-21"
+        )
 
 
-async def test_usage_cost_is_tracked_and_logged(fake_llm: FakeLLMServer, caplog: pytest.LogCaptureFixture) -> None:
+async def test_usage_cost_is_tracked_and_logged(
+    fake_llm: FakeLLMServer, caplog: pytest.LogCaptureFixture
+) -> None:
     shared = UsageTracker()
     clients: list[Any] = [
-        OpenAIChatCompletionClient(model="gpt-4o", api_key="k", base_url=fake_llm.openai_url, usage_tracker=shared)
+        OpenAIChatCompletionClient(
+            model="gpt-4o", api_key="k", base_url=fake_llm.openai_url, usage_tracker=shared
+        )
         for _ in range(2)
     ]
     _clients.extend(clients)

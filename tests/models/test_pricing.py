@@ -21,10 +21,15 @@ def test_unknown_models_have_no_price() -> None:
 
 def test_registered_price_is_used_and_cached_rate_defaults_to_input_rate() -> None:
     register_model_price("house-model-xyz", input_per_mtok=2.0, output_per_mtok=4.0)
-    cost = estimate_cost("house-model-xyz-v2", input_tokens=500_000, output_tokens=250_000, cached_input_tokens=500_000)
+    cost = estimate_cost(
+        "house-model-xyz-v2", input_tokens=500_000, output_tokens=250_000, cached_input_tokens=500_000
+    )
     assert cost == pytest.approx(1.0 + 1.0 + 1.0)
     register_model_price("house-model-xyz", 2.0, 4.0, 0.5)
-    assert estimate_cost("house-model-xyz", input_tokens=0, output_tokens=0, cached_input_tokens=1_000_000) == 0.5
+    assert (
+        estimate_cost("house-model-xyz", input_tokens=0, output_tokens=0, cached_input_tokens=1_000_000)
+        == 0.5
+    )
 
 
 def test_anthropic_cache_reads_and_writes() -> None:

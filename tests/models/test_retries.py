@@ -58,7 +58,8 @@ async def test_429_is_retried_after_the_retry_after_header(fake_llm: FakeLLMServ
 
 async def test_retry_after_ms_wins_over_retry_after(fake_llm: FakeLLMServer) -> None:
     fake_llm.queue(
-        ErrorReply(status=429, headers={"retry-after-ms": "150", "retry-after": "30"}), openai_completion("ok")
+        ErrorReply(status=429, headers={"retry-after-ms": "150", "retry-after": "30"}),
+        openai_completion("ok"),
     )
     started = time.monotonic()
     assert (await client_for(fake_llm).create(HI)).content == "ok"
@@ -95,9 +96,12 @@ async def test_rate_limit_error_carries_retry_after(fake_llm: FakeLLMServer) -> 
 
 
 @pytest.mark.parametrize(
-    ("status", "error_type"), [(400, ModelBadRequestError), (401, ModelAuthenticationError), (404, ModelBadRequestError)]
+    ("status", "error_type"),
+    [(400, ModelBadRequestError), (401, ModelAuthenticationError), (404, ModelBadRequestError)],
 )
-async def test_client_errors_are_not_retried(fake_llm: FakeLLMServer, status: int, error_type: type[Exception]) -> None:
+async def test_client_errors_are_not_retried(
+    fake_llm: FakeLLMServer, status: int, error_type: type[Exception]
+) -> None:
     fake_llm.queue(ErrorReply(status=status))
     with pytest.raises(error_type):
         await client_for(fake_llm).create(HI)

@@ -27,7 +27,7 @@ from .limits import RateLimiter, Reservation
 from .pricing import estimate_cost
 from .usage import ModelCallRecord, UsageTracker
 
-__all__ = ["BilledUsage", "ProviderCaller", "StreamParser"]
+__all__ = ["BilledUsage", "ProviderCaller", "StreamParser", "malformed"]
 
 _ResponseT = TypeVar("_ResponseT")
 _EventT = TypeVar("_EventT")
@@ -102,9 +102,7 @@ class ProviderCaller(Generic[_ResponseT]):
     def _to_api_error(self, exc: BaseException) -> ModelAPIError | None:
         return self._translate(exc)
 
-    def _record(
-        self, model: str, billed: BilledUsage, started: float, attempts: int, streamed: bool
-    ) -> None:
+    def _record(self, model: str, billed: BilledUsage, started: float, attempts: int, streamed: bool) -> None:
         name = billed.model or model
         cost = estimate_cost(
             name,
@@ -241,7 +239,7 @@ async def _close_quietly(stream: object) -> None:
         outcome = close()
         if asyncio.iscoroutine(outcome):
             await outcome
-    except Exception:  # noqa: S110 - the stream is being discarded either way
+    except Exception:  # the stream is being discarded either way
         pass
 
 

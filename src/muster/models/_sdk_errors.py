@@ -70,7 +70,9 @@ def _http_library_error(exc: BaseException, provider: str) -> ModelAPIError | No
         if module is None:
             continue
         if isinstance(exc, module.TimeoutException):
-            return ModelTimeoutError(f"timed out reading the response ({type(exc).__name__})", provider=provider)
+            return ModelTimeoutError(
+                f"timed out reading the response ({type(exc).__name__})", provider=provider
+            )
         if isinstance(exc, module.TransportError):
             return ModelConnectionError(
                 f"connection failed: {type(exc).__name__}: {exc}".rstrip(": "), provider=provider

@@ -6,7 +6,11 @@ The Bedrock and Vertex variants of AutoGen are not provided.
 
 from ._base_client import BaseAnthropicChatCompletionClient
 from ._client import AnthropicChatCompletionClient
-from ._config import AnthropicClientConfiguration, AnthropicClientConfigurationConfigModel, CreateArgumentsConfigModel
+from ._config import (
+    AnthropicClientConfiguration,
+    AnthropicClientConfigurationConfigModel,
+    CreateArgumentsConfigModel,
+)
 
 __all__ = [
     "AnthropicChatCompletionClient",

@@ -99,7 +99,11 @@ class BaseAnthropicChatCompletionClient(ChatCompletionClient):
             raise ValueError(f"extra_create_args may not set {sorted(reserved)}: use the create() parameters")
         args = {**self._create_args, **extra_create_args}
         response_format = args.pop("response_format", None)
-        if json_output is None and isinstance(response_format, dict) and response_format.get("type") == "json_object":
+        if (
+            json_output is None
+            and isinstance(response_format, dict)
+            and response_format.get("type") == "json_object"
+        ):
             json_output = True
         system, wire = to_anthropic_messages(messages, vision=self._model_info["vision"])
         instruction = json_instruction(json_output)
@@ -110,7 +114,9 @@ class BaseAnthropicChatCompletionClient(ChatCompletionClient):
         args["messages"] = wire
         if tools:
             if not self._model_info["function_calling"]:
-                raise ValueError("this model does not support tools (model_info['function_calling'] is False)")
+                raise ValueError(
+                    "this model does not support tools (model_info['function_calling'] is False)"
+                )
             args["tools"] = to_anthropic_tools(tools)
             args["tool_choice"] = to_anthropic_tool_choice(tool_choice, tools)
         elif not isinstance(tool_choice, str):

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Self
 
 import anthropic
-from typing_extensions import Self
 
 from muster.core._component_config import Component
 from muster.models._model_info import ModelCapabilities, ModelFamily, ModelInfo
@@ -17,14 +16,21 @@ from muster.models.limits import RateLimiter
 from muster.models.usage import UsageTracker
 
 from ._base_client import BaseAnthropicChatCompletionClient
-from ._config import AnthropicClientConfigurationConfigModel, CreateArgumentsConfigModel, ResponseFormat, ThinkingConfig
+from ._config import (
+    AnthropicClientConfigurationConfigModel,
+    CreateArgumentsConfigModel,
+    ResponseFormat,
+    ThinkingConfig,
+)
 
 __all__ = ["AnthropicChatCompletionClient"]
 
 _CREATE_ARG_NAMES = frozenset(CreateArgumentsConfigModel.model_fields)
 
 
-class AnthropicChatCompletionClient(BaseAnthropicChatCompletionClient, Component[AnthropicClientConfigurationConfigModel]):
+class AnthropicChatCompletionClient(
+    BaseAnthropicChatCompletionClient, Component[AnthropicClientConfigurationConfigModel]
+):
     """Chat completions from Claude (Anthropic Messages API).
 
     Args:

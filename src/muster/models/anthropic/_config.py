@@ -6,10 +6,10 @@ loading a spec without one falls back to ``$ANTHROPIC_API_KEY``.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, NotRequired
 
 from pydantic import BaseModel, SecretStr
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 from muster.models._model_info import ModelCapabilities, ModelInfo
 

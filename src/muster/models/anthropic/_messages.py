@@ -43,7 +43,10 @@ def _user_blocks(message: UserMessage, vision: bool) -> list[dict[str, Any]]:
             if not vision:
                 raise ValueError("this model does not accept images (model_info['vision'] is False)")
             blocks.append(
-                {"type": "image", "source": {"type": "base64", "media_type": part.mime_type, "data": part.to_base64()}}
+                {
+                    "type": "image",
+                    "source": {"type": "base64", "media_type": part.mime_type, "data": part.to_base64()},
+                }
             )
     return blocks
 

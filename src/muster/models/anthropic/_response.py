@@ -89,7 +89,12 @@ def parse_message(response: Any, *, provider: str, json_requested: bool) -> tupl
             thinking.append(block.thinking)
     billed = _billed(getattr(response, "usage", None), getattr(response, "model", None))
     result = _result(
-        texts, calls, thinking, getattr(response, "stop_reason", None), billed.usage, json_requested=json_requested
+        texts,
+        calls,
+        thinking,
+        getattr(response, "stop_reason", None),
+        billed.usage,
+        json_requested=json_requested,
     )
     return result, billed
 

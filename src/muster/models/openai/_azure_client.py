@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import openai
-from typing_extensions import Self
 
 from muster import __version__
 from muster.core._component_config import Component, ComponentLoader, is_component_instance

@@ -157,7 +157,9 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
         )
         if tools:
             if not self._model_info["function_calling"]:
-                raise ValueError("this model does not support tools (model_info['function_calling'] is False)")
+                raise ValueError(
+                    "this model does not support tools (model_info['function_calling'] is False)"
+                )
             args["tools"] = to_openai_tools(tools)
             args["tool_choice"] = to_openai_tool_choice(tool_choice, tools)
         elif not isinstance(tool_choice, str):

@@ -42,7 +42,9 @@ def _wire_name(source: str) -> str:
     return _INVALID_NAME_CHARS.sub("_", source)[:64] or "user"
 
 
-def _user_message(message: UserMessage, *, include_name: bool, name_prefix: bool, vision: bool) -> dict[str, Any]:
+def _user_message(
+    message: UserMessage, *, include_name: bool, name_prefix: bool, vision: bool
+) -> dict[str, Any]:
     wire: dict[str, Any] = {"role": "user"}
     if include_name:
         wire["name"] = _wire_name(message.source)
@@ -99,7 +101,9 @@ def to_openai_messages(
         if isinstance(message, SystemMessage):
             wire.append({"role": "system", "content": message.content})
         elif isinstance(message, UserMessage):
-            wire.append(_user_message(message, include_name=include_name, name_prefix=name_prefix, vision=vision))
+            wire.append(
+                _user_message(message, include_name=include_name, name_prefix=name_prefix, vision=vision)
+            )
         elif isinstance(message, AssistantMessage):
             wire.append(_assistant_message(message))
         elif isinstance(message, FunctionExecutionResultMessage):

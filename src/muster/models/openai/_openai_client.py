@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import openai
-from typing_extensions import Self
 
 from muster.core._component_config import Component
 from muster.models._model_info import ModelCapabilities, ModelInfo
@@ -25,7 +24,9 @@ _NO_KEY_NEEDED = "not-needed"
 """Sent to local servers that ignore the key, because the SDK insists on having one."""
 
 
-class OpenAIChatCompletionClient(BaseOpenAIChatCompletionClient, Component[OpenAIClientConfigurationConfigModel]):
+class OpenAIChatCompletionClient(
+    BaseOpenAIChatCompletionClient, Component[OpenAIClientConfigurationConfigModel]
+):
     """Chat completions from OpenAI, or from any server speaking its API.
 
     For a model muster does not know (anything served locally), say what it can do::

@@ -85,7 +85,9 @@ def _result(
     return content, thought, _FINISH_REASONS.get(finish, "unknown")
 
 
-def parse_completion(response: Any, *, provider: str, think_tags: bool = False) -> tuple[CreateResult, BilledUsage]:
+def parse_completion(
+    response: Any, *, provider: str, think_tags: bool = False
+) -> tuple[CreateResult, BilledUsage]:
     """A non-streamed ``ChatCompletion`` as a result plus its billing."""
     choices = getattr(response, "choices", None)
     if not isinstance(choices, list) or not choices:

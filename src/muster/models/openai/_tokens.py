@@ -102,7 +102,9 @@ def _count_message(encoding: Any, message: LLMMessage) -> int:
     if isinstance(message, SystemMessage):
         return tokens + _count_text(encoding, message.content)
     if isinstance(message, FunctionExecutionResultMessage):
-        return sum(3 + _count_text(encoding, r.content) + _count_text(encoding, r.call_id) for r in message.content)
+        return sum(
+            3 + _count_text(encoding, r.content) + _count_text(encoding, r.call_id) for r in message.content
+        )
     if isinstance(message, UserMessage):
         tokens += 1  # the name field
     if isinstance(message, AssistantMessage) and message.thought:
@@ -120,7 +122,9 @@ def _count_message(encoding: Any, message: LLMMessage) -> int:
     return tokens
 
 
-def count_openai_tokens(model: str, messages: Sequence[LLMMessage], tools: Sequence[Tool | ToolSchema]) -> int:
+def count_openai_tokens(
+    model: str, messages: Sequence[LLMMessage], tools: Sequence[Tool | ToolSchema]
+) -> int:
     """Prompt tokens of ``messages`` plus ``tools`` for ``model``."""
     encoding = encoding_for_model(model)
     if encoding is None:
