@@ -65,6 +65,7 @@ from muster.messages import (
 from muster.state import TeamState
 
 from ..exceptions import GroupChatRuntimeError, ParticipantError, TeamNotInitializedError, TeamRunningError
+from ._base_group_chat_manager import BaseGroupChatManager
 from ._chat_agent_container import ChatAgentContainer, OutputQueue
 from ._events import (
     GroupChatPause,
@@ -171,6 +172,8 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
             self._embedded_runtime = True
         self._initialized = False
         self._is_running = False
+        self._run_in_progress = False
+        self._run_settled = asyncio.Event()
 
     @property
     def name(self) -> str:
@@ -337,21 +340,26 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
             raise TeamRunningError(self._name, "run")
         self._is_running = True
         queue = self._output_message_queue
+        # The run's own token travels with every message of the run. It follows the
+        # caller's token, and is also cancelled when the caller abandons the stream, so an
+        # abandoned run stops at its next turn boundary instead of running on unobserved.
+        token = CancellationToken()
+        self._run_settled = asyncio.Event()
         watchdog: asyncio.Task[None] | None = None
+        completed = False
         try:
             self._start_embedded_runtime()
             if not self._initialized:
                 await self._init(self._runtime)
-            token = cancellation_token if cancellation_token is not None else CancellationToken()
+            loop = asyncio.get_running_loop()
+            # One callback per run, not per message; thread-safe because a token may be
+            # cancelled from another thread.
+            token.add_callback(lambda: loop.call_soon_threadsafe(queue.put_nowait, _CANCELLED))
             if cancellation_token is not None:
-                loop = asyncio.get_running_loop()
-                # One callback per run (not per message); thread-safe because a token may be
-                # cancelled from another thread.
-                cancellation_token.add_callback(
-                    lambda: loop.call_soon_threadsafe(queue.put_nowait, _CANCELLED)
-                )
+                cancellation_token.add_callback(token.cancel)
             if self._embedded_runtime:
                 watchdog = asyncio.create_task(self._watch_runtime())
+            self._run_in_progress = True
             await self._runtime.send_message(
                 GroupChatStart.model_construct(messages=messages, output_task_messages=output_task_messages),
                 recipient=self._manager_id,
@@ -370,12 +378,17 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
                 yield item
                 if not isinstance(item, ModelClientStreamingChunkEvent):
                     output.append(item)
+            completed = True
             yield TaskResult(messages=output, stop_reason=stop_reason)
         finally:
+            if not completed:
+                token.cancel()
             try:
                 if watchdog is not None:
                     await watchdog
             finally:
+                self._run_in_progress = False
+                self._run_settled.set()
                 self._drain_output()
                 self._is_running = False
 
@@ -390,6 +403,7 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
         try:
             await self._runtime.stop_when_idle()
         except Exception as exc:
+            self._run_settled.set()
             self._output_message_queue.put_nowait(
                 GroupChatTermination.model_construct(
                     message=StopMessage(
@@ -465,14 +479,42 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
         await self._broadcast_control(GroupChatResume(), "resume")
 
     async def save_state(self) -> Mapping[str, Any]:
-        """The manager's and every participant's state, keyed by name (``TeamState``)."""
+        """The manager's and every participant's state, keyed by name (``TeamState``).
+
+        Called during a run, it waits for the next turn boundary (or the end of the run)
+        and holds the chat there while it takes the snapshot, so the snapshot is always
+        consistent: a team loaded from it continues exactly as the original would have.
+        """
         if not self._initialized:
             await self._init(self._runtime)
-        agent_states: dict[str, Mapping[str, Any]] = {}
-        for name, agent_id in self._participant_ids():
-            agent_states[name] = await self._runtime.agent_save_state(agent_id)
-        agent_states[self._group_chat_manager_name] = await self._runtime.agent_save_state(self._manager_id)
+        release = await self._wait_for_turn_boundary() if self._run_in_progress else None
+        try:
+            agent_states: dict[str, Mapping[str, Any]] = {}
+            for name, agent_id in self._participant_ids():
+                agent_states[name] = await self._runtime.agent_save_state(agent_id)
+            agent_states[self._group_chat_manager_name] = await self._runtime.agent_save_state(
+                self._manager_id
+            )
+        finally:
+            if release is not None:
+                release()
         return TeamState(agent_states=agent_states).model_dump()
+
+    async def _wait_for_turn_boundary(self) -> Callable[[], None] | None:
+        """Wait until the manager holds the chat at a turn boundary; ``None`` if the run ended first."""
+        manager = await self._runtime.try_get_underlying_agent_instance(self._manager_id)
+        if not isinstance(manager, BaseGroupChatManager):
+            return None
+        checkpoint = manager.wait_for_checkpoint()
+        settled = asyncio.ensure_future(self._run_settled.wait())
+        try:
+            await asyncio.wait({checkpoint, settled}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            settled.cancel()
+        if checkpoint.done() and not checkpoint.cancelled():
+            return checkpoint.result()
+        checkpoint.cancel()
+        return None
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
         """Restore a :meth:`save_state` snapshot, from this team or one with the same participants.

@@ -10,8 +10,9 @@ the manager appends the turn to the thread, applies the termination condition an
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from muster.base import TerminationCondition
@@ -117,7 +118,9 @@ class BaseGroupChatManager(SequentialRoutedAgent, ABC):
         self._current_turn = 0
         self._active_speakers: list[str] = []
         self._run_active = False
+        self._interrupted = False
         self._current_cancellation_token: CancellationToken = CancellationToken()
+        self._checkpoint_requests: list[asyncio.Future[Callable[[], None]]] = []
 
     # ----------------------------------------------------------------- handlers
 
@@ -127,6 +130,11 @@ class BaseGroupChatManager(SequentialRoutedAgent, ABC):
         self._current_cancellation_token = ctx.cancellation_token
         # A cancelled or failed previous run may have left speakers that will never answer.
         self._active_speakers.clear()
+        if self._run_active or self._interrupted:
+            # That run ended without reaching its termination; give this one a fresh budget,
+            # as a normal end of run does.
+            await self._reset_run_budget()
+        self._interrupted = False
         if self._termination_condition is not None and self._termination_condition.terminated:
             await self._signal_termination(
                 StopMessage(content="The group chat has already terminated.", source=self._name)
@@ -207,8 +215,10 @@ class BaseGroupChatManager(SequentialRoutedAgent, ABC):
         A cancelled run stops here, between turns, so the saved state is a clean turn
         boundary and ``run()`` can continue from it.
         """
+        await self._checkpoint()
         if cancellation_token.is_cancelled():
             self._run_active = False
+            self._interrupted = True
             return
         self._current_cancellation_token = cancellation_token
         selected = await self.select_speaker(self._message_thread)
@@ -238,21 +248,24 @@ class BaseGroupChatManager(SequentialRoutedAgent, ABC):
         if self._termination_condition is not None:
             stop = await self._termination_condition(delta)
             if stop is not None:
-                await self._termination_condition.reset()
-                self._current_turn = 0
+                await self._reset_run_budget()
                 await self._signal_termination(stop)
                 return True
         if increment_turn_count:
             self._current_turn += 1
         if self._max_turns is not None and self._current_turn >= self._max_turns:
-            if self._termination_condition is not None:
-                await self._termination_condition.reset()
-            self._current_turn = 0
+            await self._reset_run_budget()
             await self._signal_termination(
                 StopMessage(content=f"Maximum number of turns {self._max_turns} reached.", source=self._name)
             )
             return True
         return False
+
+    async def _reset_run_budget(self) -> None:
+        """Reset the termination condition and turn count, as at the end of every run."""
+        if self._termination_condition is not None:
+            await self._termination_condition.reset()
+        self._current_turn = 0
 
     async def _log_speaker_selection(self, speaker_names: list[str]) -> None:
         if self._emit_team_events:
@@ -269,15 +282,61 @@ class BaseGroupChatManager(SequentialRoutedAgent, ABC):
         self._output_message_queue.put_nowait(
             GroupChatTermination.model_construct(message=message, error=None)
         )
+        await self._checkpoint()
 
     async def _signal_termination_with_error(self, error: SerializableException) -> None:
         self._run_active = False
+        self._interrupted = True
         self._output_message_queue.put_nowait(
             GroupChatTermination.model_construct(
                 message=StopMessage(content="An error occurred in the group chat.", source=self._name),
                 error=error,
             )
         )
+        await self._checkpoint()
+
+    # ----------------------------------------------------------------- checkpoints
+
+    def wait_for_checkpoint(self) -> asyncio.Future[Callable[[], None]]:
+        """A future resolved at the next turn boundary with a ``release`` callable.
+
+        Until every requester calls its ``release``, the manager holds the chat at that
+        boundary: the thread holds every finished turn, participants have buffered it,
+        and no new turn has started. That is what makes a snapshot taken during a run
+        consistent (``BaseGroupChat.save_state`` uses it).
+        """
+        future: asyncio.Future[Callable[[], None]] = asyncio.get_running_loop().create_future()
+        self._checkpoint_requests.append(future)
+        return future
+
+    async def _checkpoint(self) -> None:
+        """Serve pending checkpoint requests; free (one list check) when there are none."""
+        if not self._checkpoint_requests:
+            return
+        requests, self._checkpoint_requests = self._checkpoint_requests, []
+        requests = [r for r in requests if not r.done()]
+        if not requests:
+            return
+        hold: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        outstanding = [len(requests)]
+
+        def make_release() -> Callable[[], None]:
+            released = False
+
+            def release() -> None:
+                nonlocal released
+                if released:
+                    return
+                released = True
+                outstanding[0] -= 1
+                if outstanding[0] == 0 and not hold.done():
+                    hold.set_result(None)
+
+            return release
+
+        for request in requests:
+            request.set_result(make_release())
+        await hold
 
     # ----------------------------------------------------------------- subclass hooks
 

@@ -178,6 +178,10 @@ class ChatAgentContainer(SequentialRoutedAgent):
                 topic_id=self._topic(self._output_topic_type),
             )
 
+    @event
+    async def handle_group_chat_error(self, message: GroupChatError, ctx: MessageContext) -> None:
+        """Another participant failed; the manager ends the run, nothing to do here."""
+
     @rpc
     async def handle_reset(self, message: GroupChatReset, ctx: MessageContext) -> None:
         """Forget the buffer and reset the participant."""

@@ -51,6 +51,7 @@ class RoundRobinGroupChatManager(BaseGroupChatManager):
             emit_team_events,
         )
         self._next_speaker_index = 0
+        self._turn_speaker_index = 0
 
     async def validate_group_state(self, messages: list[BaseChatMessage] | None) -> None:
         """Any task (or none) is fine for a round robin."""
@@ -60,15 +61,18 @@ class RoundRobinGroupChatManager(BaseGroupChatManager):
         self._next_speaker_index = 0
 
     async def select_speaker(self, thread: Sequence[BaseAgentEvent | BaseChatMessage]) -> str:
-        index = self._next_speaker_index
+        index = self._turn_speaker_index = self._next_speaker_index
         self._next_speaker_index = (index + 1) % len(self._participant_names)
         return self._participant_names[index]
 
     async def save_state(self) -> Mapping[str, Any]:
+        # Saved mid-turn, the speaker still owes its answer: a team restored from this
+        # state must ask it again rather than skip it.
+        index = self._turn_speaker_index if self._active_speakers else self._next_speaker_index
         return RoundRobinManagerState(
             message_thread=self._dump_thread(),
             current_turn=self._current_turn,
-            next_speaker_index=self._next_speaker_index,
+            next_speaker_index=index,
         ).model_dump()
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
