@@ -10,6 +10,13 @@ from benchmarks.scenarios._common import scenario_main
 
 NAME = "agent: memory per agent"
 UNIT = "KiB/agent"
+MODEL_INFO = {
+    "vision": False,
+    "function_calling": True,
+    "json_output": False,
+    "family": "unknown",
+    "structured_output": False,
+}
 GOAL = 1.0
 
 
@@ -22,7 +29,7 @@ async def run(flavor: str, quick: bool) -> float:
     replay = load(flavor, "replay")
     agents = load(flavor, "agents")
     count = 200 if quick else 1_000
-    client = replay.ReplayChatCompletionClient(["ok"])
+    client = replay.ReplayChatCompletionClient(["ok"], model_info=MODEL_INFO)
     # Warm up class-level caches (schemas, pydantic validators) outside the measurement.
     agents.AssistantAgent("warm", model_client=client, tools=[get_weather])
     gc.collect()

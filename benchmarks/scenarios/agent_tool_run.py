@@ -9,6 +9,13 @@ from benchmarks.scenarios._common import best_of, per_op_us, scenario_main
 
 NAME = "agent: run with one tool call"
 UNIT = "µs/run"
+MODEL_INFO = {
+    "vision": False,
+    "function_calling": True,
+    "json_output": False,
+    "family": "unknown",
+    "structured_output": False,
+}
 GOAL = 3.0
 
 
@@ -40,7 +47,7 @@ async def run(flavor: str, quick: bool) -> float:
         return items
 
     async def body() -> float:
-        client = replay.ReplayChatCompletionClient(script())
+        client = replay.ReplayChatCompletionClient(script(), model_info=MODEL_INFO)
         start = time.perf_counter()
         for _ in range(count):
             agent = agents.AssistantAgent(
