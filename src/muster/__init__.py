@@ -5,12 +5,9 @@ pydantic models, providers or the runtime. Import what you need from the
 sub-packages (``muster.agents``, ``muster.teams``, ``muster.core``...).
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("muster")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+# A literal, not importlib.metadata: reading package metadata costs tens of milliseconds
+# at import time. The build reads it from here (pyproject: [tool.hatch.version]).
+__version__ = "0.1.0"
 
 EVENT_LOGGER_NAME = "muster.events"
 """Logger that receives structured agent and team events (AutoGen: ``autogen_agentchat.events``)."""
