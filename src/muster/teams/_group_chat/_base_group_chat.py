@@ -352,9 +352,13 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
             if not self._initialized:
                 await self._init(self._runtime)
             loop = asyncio.get_running_loop()
+
             # One callback per run, not per message; thread-safe because a token may be
             # cancelled from another thread.
-            token.add_callback(lambda: loop.call_soon_threadsafe(queue.put_nowait, _CANCELLED))
+            def _on_cancel() -> None:
+                loop.call_soon_threadsafe(queue.put_nowait, _CANCELLED)
+
+            token.add_callback(_on_cancel)
             if cancellation_token is not None:
                 cancellation_token.add_callback(token.cancel)
             if self._embedded_runtime:
@@ -502,13 +506,14 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
 
     async def _wait_for_turn_boundary(self) -> Callable[[], None] | None:
         """Wait until the manager holds the chat at a turn boundary; ``None`` if the run ended first."""
-        manager = await self._runtime.try_get_underlying_agent_instance(self._manager_id)
+        manager: object = await self._runtime.try_get_underlying_agent_instance(self._manager_id)
         if not isinstance(manager, BaseGroupChatManager):
             return None
         checkpoint = manager.wait_for_checkpoint()
-        settled = asyncio.ensure_future(self._run_settled.wait())
+        settled: asyncio.Future[Any] = asyncio.ensure_future(self._run_settled.wait())
+        waiting: list[asyncio.Future[Any]] = [checkpoint, settled]
         try:
-            await asyncio.wait({checkpoint, settled}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         finally:
             settled.cancel()
         if checkpoint.done() and not checkpoint.cancelled():

@@ -151,10 +151,15 @@ class BaseGroupChatManager(SequentialRoutedAgent, ABC):
                 topic_id=self._topic(self._group_topic_type),
                 cancellation_token=ctx.cancellation_token,
             )
-            await self.update_message_thread(message.messages)
-            if await self._apply_termination_condition(message.messages):
-                return
-        await self._transition_to_next_speakers(ctx.cancellation_token)
+        try:
+            if message.messages:
+                await self.update_message_thread(message.messages)
+                if await self._apply_termination_condition(message.messages):
+                    return
+            await self._transition_to_next_speakers(ctx.cancellation_token)
+        except Exception as exc:
+            # As during the run: the caller gets a typed error from the output stream.
+            await self._signal_termination_with_error(SerializableException.from_exception(exc))
 
     @event
     async def handle_agent_response(
