@@ -27,13 +27,17 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
+import time
 import urllib.request
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-__all__ = ["COMPLETION_TEXT", "FakeOpenAIServer"]
+__all__ = ["COMPLETION_TEXT", "FakeOpenAIServer", "LoadResult", "run_all_at_once"]
 
 COMPLETION_TEXT = "The answer is 42."
 """What every completion says; scenarios assert the agents received it."""
@@ -194,6 +198,51 @@ class FakeOpenAIServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+@dataclass
+class LoadResult:
+    """What :func:`run_all_at_once` measured."""
+
+    count: int
+    wall: float
+    """Seconds from submitting the first run to the last one finishing."""
+    latencies: list[float]
+    """Per run, seconds from the common submission time to that run finishing."""
+    results: list[Any]
+
+    @property
+    def runs_per_second(self) -> float:
+        return self.count / self.wall
+
+    def percentile(self, q: float) -> float:
+        """The ``q``-th percentile latency in milliseconds (``q`` in 1..99)."""
+        return statistics.quantiles(self.latencies, n=100, method="inclusive")[int(q) - 1] * 1e3
+
+    def describe(self, label: str) -> str:
+        return (
+            f"{label}: {self.count} runs in {self.wall:.2f} s = {self.runs_per_second:.0f} runs/s, "
+            f"p50 {self.percentile(50):.0f} ms, p99 {self.percentile(99):.0f} ms"
+        )
+
+
+async def run_all_at_once(count: int, one_run: Callable[[int], Awaitable[Any]]) -> LoadResult:
+    """Submit ``count`` runs at the same instant, as a burst of users would, and time them.
+
+    Latency is measured from the common submission time, so it includes any queueing the
+    framework (a pool, a batcher, the HTTP connection limit) imposes before a run starts.
+    """
+    finished: list[float] = [0.0] * count
+
+    async def timed(index: int) -> Any:
+        result = await one_run(index)
+        finished[index] = time.perf_counter()
+        return result
+
+    start = time.perf_counter()
+    results = await asyncio.gather(*(timed(i) for i in range(count)))
+    wall = time.perf_counter() - start
+    return LoadResult(count, wall, [end - start for end in finished], list(results))
 
 
 def main() -> None:
