@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from ._graph import DiGraph, DiGraphBuilder, DiGraphEdge, DiGraphNode, GraphFlow
 from ._group_chat._base_group_chat import BaseGroupChat
 from ._group_chat._round_robin_group_chat import RoundRobinGroupChat
+from ._group_chat._selector_group_chat import SelectorGroupChat
+from ._group_chat._swarm_group_chat import Swarm
+from ._magentic_one import MagenticOneGroupChat
 
 __all__ = [
     "BaseGroupChat",
@@ -20,24 +21,3 @@ __all__ = [
     "SelectorGroupChat",
     "Swarm",
 ]
-
-# Written in parallel by another engineer; resolved on first use until they land.
-_LAZY: dict[str, str] = {
-    "DiGraph": "muster.teams._graph",
-    "DiGraphBuilder": "muster.teams._graph",
-    "DiGraphEdge": "muster.teams._graph",
-    "DiGraphNode": "muster.teams._graph",
-    "GraphFlow": "muster.teams._graph",
-    "MagenticOneGroupChat": "muster.teams._magentic_one",
-    "SelectorGroupChat": "muster.teams._group_chat._selector_group_chat",
-    "Swarm": "muster.teams._group_chat._swarm_group_chat",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'muster.teams' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
