@@ -12,8 +12,11 @@ Usage (see ``tests/models/conftest.py`` for the ``fake_llm`` fixture)::
     ...
     assert fake_llm.requests[0].json["model"] == "gpt-4o"
 
-Other test directories can import this module (``tests/models`` is on no package
-path; add it with ``pytest``'s ``rootdir``-relative import or copy the fixture).
+Other test directories reuse it by putting ``tests/models`` on ``sys.path`` in their
+own conftest (test directories are not packages under ``--import-mode=importlib``)::
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "models"))
+    from fake_llm_server import FakeLLMServer  # then start()/stop() it in a fixture
 """
 
 from __future__ import annotations
