@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from ..core._cancellation_token import CancellationToken
 from ..core._component_config import Component, ComponentModel, is_component_instance
 from ..core._tool_protocol import Tool, ToolSchema
-from ._base import BaseTool, StreamTool
+from ._base import BaseTool
 from ._result import TextResultContent, ToolResult
 from ._workbench import StreamWorkbench, ToolOverride, Workbench
 from .exceptions import ToolArgumentsError, ToolNotFoundError, ToolOverrideConflictError, ToolTimeoutError
@@ -212,7 +212,9 @@ class StaticStreamWorkbench(StaticWorkbench, StreamWorkbench):
         if tool is None:
             yield self._not_found(name)
             return
-        if not isinstance(tool, StreamTool):
+        # A duck-typed check: isinstance against the runtime-checkable StreamTool protocol
+        # inspects every protocol member and costs tens of microseconds per call.
+        if not callable(getattr(tool, "run_json_stream", None)):
             yield await self.call_tool(name, arguments, cancellation_token, call_id)
             return
         token = cancellation_token or CancellationToken()
