@@ -25,7 +25,7 @@ from benchmarks._fake_openai import COMPLETION_TEXT, FakeOpenAIServer
 from benchmarks._flavor import load
 from benchmarks.scenarios._common import scenario_main
 
-NAME = "provider: client.create overhead vs raw SDK"
+NAME = "provider: create() overhead vs raw SDK"
 UNIT = "% over SDK"
 GOAL = None
 PROMPT = "What is six times seven?"

@@ -23,7 +23,7 @@ from benchmarks._fake_openai import COMPLETION_TEXT, FakeOpenAIServer, LoadResul
 from benchmarks._flavor import load
 from benchmarks.scenarios._common import scenario_main
 
-NAME = "provider: 1k concurrent runs, naive"
+NAME = "provider: 1k runs, naive (shared client)"
 UNIT = "s/1k runs"
 GOAL = None
 LATENCY = 0.05

@@ -10,7 +10,7 @@ from __future__ import annotations
 from benchmarks.scenarios._common import scenario_main
 from benchmarks.scenarios.provider_concurrent_naive import measure
 
-NAME = "provider: 1k concurrent runs, pooled (AutoGen: naive)"
+NAME = "provider: 1k runs, pooled (AutoGen: naive)"
 UNIT = "s/1k runs"
 GOAL = None
 
