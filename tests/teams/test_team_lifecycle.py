@@ -223,3 +223,17 @@ async def test_the_turn_limit_survives_save_and_load() -> None:
     result = await resumed.run()
     assert len(result.messages) == 5 - done
     assert result.stop_reason == "Maximum number of turns 5 reached."
+
+
+async def test_an_idle_team_holds_no_queues_and_runs_normally_once_they_are_built() -> None:
+    # The output queue and the embedded runtime's queue are built on first use (memory per
+    # idle team); the runtime drops its queue again when it stops after each run.
+    team = RoundRobinGroupChat(
+        [ScriptedAgent("a"), ScriptedAgent("b")], termination_condition=MaxMessageTermination(3)
+    )
+    assert team._output_queue is None and team._runtime._queue is None  # type: ignore[attr-defined]
+    first = await team.run(task="go")
+    assert sources(first.messages) == ["user", "a", "b"]
+    assert team._runtime._queue is None  # type: ignore[attr-defined]
+    second = await team.run()
+    assert sources(second.messages) == ["a", "b", "a"]

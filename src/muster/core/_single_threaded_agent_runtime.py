@@ -82,7 +82,10 @@ class SingleThreadedAgentRuntime:
         self._registrations = self._registry.registrations
         self._subscriptions = SubscriptionManager()
         self._serializers = SerializationRegistry()
-        self._queue: asyncio.Queue[Envelope] = asyncio.Queue()
+        # Created when first needed (start, or a message sent before start) and dropped on
+        # stop: an embedded runtime that is idle, as in every team that is not running,
+        # holds no queue (an ``asyncio.Queue`` is about 3 KiB).
+        self._queue: asyncio.Queue[Envelope] | None = None
         self._run_task: asyncio.Task[None] | None = None
         self._direct = False
         self._stopping = False
@@ -98,7 +101,7 @@ class SingleThreadedAgentRuntime:
     @property
     def unprocessed_messages_count(self) -> int:
         """Messages still waiting in the queue (not yet handed to a handler task)."""
-        return self._queue.qsize()
+        return 0 if self._queue is None else self._queue.qsize()
 
     async def send_message(
         self,
@@ -130,7 +133,8 @@ class SingleThreadedAgentRuntime:
             message_id = new_message_id()
         if _event_logger.isEnabledFor(logging.DEBUG):
             _event_logger.debug("send %s -> %s (%s)", type(message).__name__, recipient, message_id)
-        if self._direct and self._queue.empty():
+        queue = self._queue
+        if self._direct and (queue is None or queue.empty()):
             task = asyncio.create_task(
                 self._deliver_send(message, recipient, sender, cancellation_token, message_id)
             )
@@ -141,9 +145,7 @@ class SingleThreadedAgentRuntime:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if linked:
             cancellation_token.link_future(future)
-        self._queue.put_nowait(
-            SendEnvelope(message, recipient, sender, cancellation_token, message_id, future)
-        )
+        self._enqueue(SendEnvelope(message, recipient, sender, cancellation_token, message_id, future))
         return await future
 
     async def publish_message(
@@ -167,10 +169,17 @@ class SingleThreadedAgentRuntime:
             message_id = new_message_id()
         if _event_logger.isEnabledFor(logging.DEBUG):
             _event_logger.debug("publish %s -> %s (%s)", type(message).__name__, topic_id, message_id)
-        if self._direct and self._queue.empty():
+        queue = self._queue
+        if self._direct and (queue is None or queue.empty()):
             self._fan_out(message, topic_id, sender, cancellation_token, message_id)
             return
-        self._queue.put_nowait(PublishEnvelope(message, topic_id, sender, cancellation_token, message_id))
+        self._enqueue(PublishEnvelope(message, topic_id, sender, cancellation_token, message_id))
+
+    def _enqueue(self, envelope: Envelope) -> None:
+        queue = self._queue
+        if queue is None:
+            queue = self._queue = asyncio.Queue()
+        queue.put_nowait(envelope)
 
     def _track(self, task: asyncio.Task[Any]) -> None:
         self._tasks.add(task)
@@ -191,7 +200,7 @@ class SingleThreadedAgentRuntime:
             self._stop_check.set()
 
     def _is_idle(self) -> bool:
-        return not self._tasks and not self._dispatching and self._queue.empty()
+        return not self._tasks and not self._dispatching and (self._queue is None or self._queue.empty())
 
     async def _deliver_send(
         self,
@@ -292,6 +301,7 @@ class SingleThreadedAgentRuntime:
 
     async def _run(self) -> None:
         queue = self._queue
+        assert queue is not None, "start() creates the queue"
         while not self._stopping:
             self._loop_waiting = True
             try:
@@ -393,6 +403,8 @@ class SingleThreadedAgentRuntime:
         if self._run_task is not None:
             raise RuntimeError("Runtime is already started")
         self._stopping = False
+        if self._queue is None:
+            self._queue = asyncio.Queue()
         self._run_task = asyncio.create_task(self._run())
         self._direct = not self._interventions
 
@@ -475,8 +487,11 @@ class SingleThreadedAgentRuntime:
         self._discard_queue()
 
     def _discard_queue(self) -> None:
-        while not self._queue.empty():
-            envelope = self._queue.get_nowait()
+        queue, self._queue = self._queue, None
+        if queue is None:
+            return
+        while not queue.empty():
+            envelope = queue.get_nowait()
             if isinstance(envelope, SendEnvelope):
                 if not envelope.future.done():
                     envelope.future.set_exception(RuntimeStoppedError(envelope.recipient))
@@ -486,8 +501,8 @@ class SingleThreadedAgentRuntime:
                     type(envelope.message).__name__,
                     envelope.topic_id,
                 )
-        # A fresh queue binds to whichever event loop the next start() runs on.
-        self._queue = asyncio.Queue()
+        # The next start() (or early send) creates a fresh queue, bound to whichever event
+        # loop it runs on.
 
     def _raise_background_exception(self) -> None:
         exc, self._background_exception = self._background_exception, None

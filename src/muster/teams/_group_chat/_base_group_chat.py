@@ -161,7 +161,8 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
         self._group_chat_manager_topic_type = f"{group_chat_manager_name}_{self._team_id}"
         self._participant_topic_types = [f"{n}_{self._team_id}" for n in names]
         self._output_topic_type = f"output_topic_{self._team_id}"
-        self._output_message_queue: OutputQueue = asyncio.Queue()
+        # Built on first use (see ``_output_message_queue``): an idle team costs no queue.
+        self._output_queue: OutputQueue | None = None
 
         self._runtime: AgentRuntime
         if runtime is not None:
@@ -173,7 +174,9 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
         self._initialized = False
         self._is_running = False
         self._run_in_progress = False
-        self._run_settled = asyncio.Event()
+        # Replaced by a fresh event at the start of every run; only read while a run is in
+        # progress (or by the run's own watchdog), so an idle team needs none.
+        self._run_settled: asyncio.Event | None = None
 
     @property
     def name(self) -> str:
@@ -187,6 +190,18 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
     def participants(self) -> list[ChatAgent | Team]:
         """The team's participants, in order."""
         return list(self._participants)
+
+    @property
+    def _output_message_queue(self) -> OutputQueue:
+        """The run's output queue, created on first use.
+
+        An ``asyncio.Queue`` is three deques and an event (about 3 KiB); a server holding
+        many idle teams should not pay for one per team before it ever runs.
+        """
+        queue = self._output_queue
+        if queue is None:
+            queue = self._output_queue = asyncio.Queue()
+        return queue
 
     # ----------------------------------------------------------------- subclass hooks
 
@@ -279,8 +294,11 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
             await self._runtime.stop_when_idle()
 
     def _drain_output(self) -> None:
-        while not self._output_message_queue.empty():
-            self._output_message_queue.get_nowait()
+        queue = self._output_queue
+        if queue is None:
+            return
+        while not queue.empty():
+            queue.get_nowait()
 
     # ----------------------------------------------------------------- running
 
@@ -344,7 +362,7 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
         # caller's token, and is also cancelled when the caller abandons the stream, so an
         # abandoned run stops at its next turn boundary instead of running on unobserved.
         token = CancellationToken()
-        self._run_settled = asyncio.Event()
+        run_settled = self._run_settled = asyncio.Event()
         watchdog: asyncio.Task[None] | None = None
         completed = False
         try:
@@ -392,7 +410,7 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
                     await watchdog
             finally:
                 self._run_in_progress = False
-                self._run_settled.set()
+                run_settled.set()
                 self._drain_output()
                 self._is_running = False
 
@@ -407,7 +425,8 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
         try:
             await self._runtime.stop_when_idle()
         except Exception as exc:
-            self._run_settled.set()
+            if self._run_settled is not None:
+                self._run_settled.set()
             self._output_message_queue.put_nowait(
                 GroupChatTermination.model_construct(
                     message=StopMessage(
@@ -509,8 +528,10 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
         manager: object = await self._runtime.try_get_underlying_agent_instance(self._manager_id)
         if not isinstance(manager, BaseGroupChatManager):
             return None
+        run_settled = self._run_settled
+        assert run_settled is not None, "set by run_stream before a run is in progress"
         checkpoint = manager.wait_for_checkpoint()
-        settled: asyncio.Future[Any] = asyncio.ensure_future(self._run_settled.wait())
+        settled: asyncio.Future[Any] = asyncio.ensure_future(run_settled.wait())
         waiting: list[asyncio.Future[Any]] = [checkpoint, settled]
         try:
             await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
