@@ -437,6 +437,24 @@ async def test_images_are_removed_for_models_without_vision(replay: Replay) -> N
     assert sent == UserMessage(content="what is this?\n<image>", source="user")
 
 
+async def test_plain_text_prompts_are_fresh_lists_and_a_later_image_is_still_removed(replay: Replay) -> None:
+    # The all-text fast path must hand the model a list of its own (here: no system
+    # message, so the context's list would otherwise be passed on) and must not hide an
+    # image that arrives after a text-only history.
+    client = replay(["first", "second"])
+    agent = AssistantAgent("v", client, system_message=None)
+    await agent.run(task="hello")
+    sent = client.create_calls[0]["messages"]
+    sent.append(UserMessage(content="not in the context", source="test"))
+    assert [m.content for m in await agent.model_context.get_messages()] == ["hello", "first"]
+    image = Image.from_base64(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+    )
+    await agent.run(task=MultiModalMessage(content=["and this?", image], source="user"))
+    second = client.create_calls[1]["messages"]
+    assert [m.content for m in second] == ["hello", "first", "and this?\n<image>"]
+
+
 async def test_state_round_trip_and_reset(replay: Replay, script: Any) -> None:
     agent = AssistantAgent("s", replay([script.calls(("add", {"a": 1, "b": 2})), "three"]), tools=[add])
     await agent.run(task="1+2")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from pydantic import BaseModel
@@ -27,6 +28,9 @@ from muster.utils import remove_images
 from .exceptions import ModelTurnError
 
 __all__ = ["ModelTurn", "new_message_id"]
+
+_content = attrgetter("content")
+_is_str = str.__instancecheck__
 
 
 def new_message_id() -> str:
@@ -59,6 +63,16 @@ class ModelTurn:
         )
         if self.model_client.model_info["vision"]:
             return messages
+        # Only a multi-part content can hold an image. With an unbounded context the prompt
+        # is the whole history, every turn: when all contents are plain strings (any chat
+        # without tool calls or images), this C-level scan is about 3x cheaper than
+        # remove_images's per-message checks, and the result is the same new list.
+        try:
+            plain = all(map(_is_str, map(_content, messages)))
+        except AttributeError:  # a foreign object in a custom context: let remove_images judge
+            plain = False
+        if plain:
+            return messages if messages is not context_messages else list(messages)
         return remove_images(messages)
 
     async def call(
