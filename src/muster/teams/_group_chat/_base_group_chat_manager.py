@@ -220,7 +220,8 @@ class BaseGroupChatManager(SequentialRoutedAgent, ABC):
         A cancelled run stops here, between turns, so the saved state is a clean turn
         boundary and ``run()`` can continue from it.
         """
-        await self._checkpoint()
+        if self._checkpoint_requests:  # checked here too: no coroutine per turn when nobody waits
+            await self._checkpoint()
         if cancellation_token.is_cancelled():
             self._run_active = False
             self._interrupted = True

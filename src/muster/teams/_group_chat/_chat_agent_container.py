@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from muster.base import ChatAgent, Response, TaskResult, Team
 from muster.core import MessageContext, event, rpc
@@ -75,6 +75,9 @@ class ChatAgentContainer(SequentialRoutedAgent):
         self._parent_topic_type = parent_topic_type
         self._output_topic_type = output_topic_type
         self._agent = agent
+        # ``isinstance`` against ``Team`` goes through the protocol metaclass (a few µs);
+        # the participant never changes, so decide once instead of on every turn.
+        self._is_team = isinstance(agent, Team)
         self._message_factory = message_factory
         self._output_message_queue = output_message_queue
         self._message_buffer: list[BaseChatMessage] = []
@@ -114,10 +117,10 @@ class ChatAgentContainer(SequentialRoutedAgent):
             return  # the run was cancelled before this turn began; keep the buffer for the next run
         reply: GroupChatAgentResponse | GroupChatTeamResponse
         try:
-            if isinstance(self._agent, Team):
-                reply = await self._run_team(self._agent, ctx)
+            if self._is_team:
+                reply = await self._run_team(cast(Team, self._agent), ctx)
             else:
-                reply = await self._run_agent(self._agent, ctx)
+                reply = await self._run_agent(cast(ChatAgent, self._agent), ctx)
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if (task is not None and task.cancelling()) or not token.is_cancelled():

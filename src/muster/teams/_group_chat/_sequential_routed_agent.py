@@ -35,6 +35,13 @@ class FIFOLock:
         """Whether some coroutine holds the lock."""
         return self._locked
 
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free (never when others wait: they hold it in turn)."""
+        if self._locked:
+            return False
+        self._locked = True
+        return True
+
     async def acquire(self) -> None:
         """Wait for the lock behind every earlier requester."""
         if not self._locked:
@@ -91,8 +98,11 @@ class SequentialRoutedAgent(RoutedAgent):
     async def on_message_impl(self, message: Any, ctx: MessageContext) -> Any:
         if not isinstance(message, self._sequential_message_types):
             return await super().on_message_impl(message, ctx)
-        await self._fifo_lock.acquire()
+        lock = self._fifo_lock
+        # Uncontended (the usual case), taking the lock costs no coroutine.
+        if not lock.try_acquire():
+            await lock.acquire()
         try:
             return await super().on_message_impl(message, ctx)
         finally:
-            self._fifo_lock.release()
+            lock.release()
