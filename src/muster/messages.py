@@ -61,6 +61,9 @@ def _now() -> datetime:
 class BaseMessage(BaseModel, ABC):
     """Anything an agent or team emits."""
 
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
+
     @abstractmethod
     def to_text(self) -> str:
         """A plain-text rendering for consoles and logs."""
@@ -379,6 +382,8 @@ class MessageFactory:
 
 class StructuredMessageFactoryConfig(BaseModel):
     """Spec of a :class:`StructuredMessageFactory`: the content model as JSON schema."""
+
+    model_config = ConfigDict(defer_build=True)
 
     json_schema: dict[str, Any]
     format_string: str | None = None

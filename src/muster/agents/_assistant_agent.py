@@ -7,7 +7,7 @@ import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from muster.base import Handoff, Response
 from muster.core import CancellationToken, Component, ComponentModel
@@ -52,6 +52,9 @@ ToolLike = BaseTool[Any, Any] | Callable[..., Any] | Callable[..., Awaitable[Any
 
 class AssistantAgentConfig(BaseModel):
     """The declarative spec of an AssistantAgent (same fields as AutoGen's)."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     name: str
     model_client: ComponentModel

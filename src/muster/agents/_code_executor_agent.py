@@ -10,7 +10,7 @@ import warnings
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from muster import TRACE_LOGGER_NAME
 from muster.base import Response
@@ -52,6 +52,9 @@ logger = logging.getLogger(TRACE_LOGGER_NAME)
 class ApprovalRequest(BaseModel):
     """What an approval function is shown before any code runs."""
 
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
+
     code: str
     """All blocks about to run, each in its markdown fence."""
     context: list[LLMMessage]
@@ -60,6 +63,8 @@ class ApprovalRequest(BaseModel):
 
 class ApprovalResponse(BaseModel):
     """An approval function's verdict."""
+
+    model_config = ConfigDict(defer_build=True)
 
     approved: bool
     reason: str
@@ -75,6 +80,8 @@ ApprovalFuncType = SyncApprovalFunc | AsyncApprovalFunc
 class RetryDecision(BaseModel):
     """The model's structured answer to "the code failed: try again?"."""
 
+    model_config = ConfigDict(defer_build=True)
+
     reason: str
     retry: bool
 
@@ -84,6 +91,8 @@ class CodeExecutorAgentConfig(BaseModel):
 
     The approval function is code and never part of a spec.
     """
+
+    model_config = ConfigDict(defer_build=True)
 
     name: str
     code_executor: ComponentModel

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.base import Response
 from muster.core import CancellationToken, Component, ComponentModel
@@ -19,6 +19,9 @@ __all__ = ["MessageFilterAgent", "MessageFilterAgentConfig", "MessageFilterConfi
 class PerSourceFilter(BaseModel):
     """Which of one sender's messages get through."""
 
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
+
     source: str
     """The sender (``"user"`` for the task) whose messages this rule selects."""
     position: Literal["first", "last"] | None = None
@@ -30,11 +33,15 @@ class PerSourceFilter(BaseModel):
 class MessageFilterConfig(BaseModel):
     """The rules of a :class:`MessageFilterAgent`; senders without a rule are dropped."""
 
+    model_config = ConfigDict(defer_build=True)
+
     per_source: list[PerSourceFilter]
 
 
 class MessageFilterAgentConfig(BaseModel):
     """Spec of a :class:`MessageFilterAgent`."""
+
+    model_config = ConfigDict(defer_build=True)
 
     name: str
     wrapped_agent: ComponentModel

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.base import Response, TaskResult, Team
 from muster.core import CancellationToken, Component, ComponentModel
@@ -27,6 +27,9 @@ __all__ = ["SocietyOfMindAgent", "SocietyOfMindAgentConfig"]
 
 class SocietyOfMindAgentConfig(BaseModel):
     """Spec of a :class:`SocietyOfMindAgent`: its team and model as nested specs."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     name: str
     team: ComponentModel

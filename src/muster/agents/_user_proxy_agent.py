@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import ClassVar, Self, cast
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.base import Response
 from muster.core import CancellationToken, Component
@@ -48,6 +48,9 @@ async def cancellable_input(prompt: str, cancellation_token: CancellationToken |
 
 class UserProxyAgentConfig(BaseModel):
     """Spec of a UserProxyAgent; the input function cannot be serialised and is not kept."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     name: str
     description: str = "A human user"

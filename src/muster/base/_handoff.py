@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 if TYPE_CHECKING:
     from muster.tools import BaseTool
@@ -14,6 +14,9 @@ __all__ = ["Handoff"]
 
 class Handoff(BaseModel):
     """A handoff target, offered to the model as a tool named ``transfer_to_<target>``."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     target: str
     """The agent to hand off to."""

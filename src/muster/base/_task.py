@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Sequence
 from typing import Protocol
 
-from pydantic import BaseModel, SerializeAsAny
+from pydantic import BaseModel, ConfigDict, SerializeAsAny
 
 from muster.core import CancellationToken
 from muster.messages import BaseAgentEvent, BaseChatMessage
@@ -15,6 +15,9 @@ __all__ = ["TaskResult", "TaskRunner"]
 
 class TaskResult(BaseModel):
     """Everything a run produced and why it stopped."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     messages: Sequence[SerializeAsAny[BaseAgentEvent | BaseChatMessage]]
     """The run's messages and events, in order (the task itself included)."""

@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.core import Component, ComponentBase, ComponentModel
 from muster.messages import BaseAgentEvent, BaseChatMessage, StopMessage
@@ -52,6 +52,9 @@ class TerminationCondition(ABC, ComponentBase[BaseModel]):
 
 
 class _CompositeConfig(BaseModel):
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
+
     conditions: list[ComponentModel]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Generic, Self, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from ._component_config import Component, ComponentBase
 
@@ -40,6 +40,9 @@ class CacheStore(ABC, Generic[T], ComponentBase[BaseModel]):
 
 class InMemoryStoreConfig(BaseModel):
     """An in-memory store has nothing to configure: its content is not part of its spec."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
 
 class InMemoryStore(CacheStore[T], Component[InMemoryStoreConfig]):

@@ -12,7 +12,7 @@ import importlib
 import warnings
 from typing import Any, ClassVar, Generic, Literal, Self, TypeGuard, TypeVar, cast, overload
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .exceptions import ComponentLoadError
 
@@ -66,6 +66,9 @@ def register_provider_alias(alias: str, provider: str) -> None:
 
 class ComponentModel(BaseModel):
     """The serialised form of a component."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     provider: str
     """Import path of the class, ``"package.module.ClassName"``."""

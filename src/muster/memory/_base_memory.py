@@ -56,7 +56,8 @@ class MemoryContent(BaseModel):
     So an item survives a JSON round trip unchanged.
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
 
     content: ContentType
     """The stored text, bytes, JSON object or image."""
@@ -106,11 +107,15 @@ class MemoryContent(BaseModel):
 class MemoryQueryResult(BaseModel):
     """What a :meth:`Memory.query` found."""
 
+    model_config = ConfigDict(defer_build=True)
+
     results: list[MemoryContent]
 
 
 class UpdateContextResult(BaseModel):
     """What :meth:`Memory.update_context` added to the model context."""
+
+    model_config = ConfigDict(defer_build=True)
 
     memories: MemoryQueryResult
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from muster.core._cancellation_token import CancellationToken
 from muster.core._component_config import Component
@@ -20,6 +20,9 @@ _DEFAULT_NAME = "default_list_memory"
 
 class ListMemoryConfig(BaseModel):
     """Declarative config of :class:`ListMemory`."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     name: str | None = None
     """Identifier of the memory; ``None`` means ``"default_list_memory"``."""

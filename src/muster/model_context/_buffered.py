@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.core._component_config import Component
 from muster.models._types import LLMMessage
@@ -18,6 +18,9 @@ __all__ = ["BufferedChatCompletionContext", "BufferedChatCompletionContextConfig
 
 class BufferedChatCompletionContextConfig(BaseModel):
     """Declarative config of :class:`BufferedChatCompletionContext`."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     buffer_size: int
     initial_messages: list[LLMMessage] | None = None

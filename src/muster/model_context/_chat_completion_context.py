@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from muster.core._component_config import ComponentBase
 from muster.models._types import FunctionExecutionResultMessage, LLMMessage
@@ -16,6 +16,9 @@ __all__ = ["ChatCompletionContext", "ChatCompletionContextState", "drop_leading_
 
 class ChatCompletionContextState(BaseModel):
     """The saved form of a context: every message it holds, oldest first."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     messages: list[LLMMessage] = Field(default_factory=list)
 

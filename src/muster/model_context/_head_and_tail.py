@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.core._component_config import Component
 from muster.core._function_call import FunctionCall
@@ -19,6 +19,9 @@ __all__ = ["HeadAndTailChatCompletionContext", "HeadAndTailChatCompletionContext
 
 class HeadAndTailChatCompletionContextConfig(BaseModel):
     """Declarative config of :class:`HeadAndTailChatCompletionContext`."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     head_size: int
     tail_size: int

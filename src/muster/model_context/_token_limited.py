@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.core._component_config import Component, ComponentModel
 from muster.core._tool_protocol import ToolSchema
@@ -20,6 +20,9 @@ __all__ = ["TokenLimitedChatCompletionContext", "TokenLimitedChatCompletionConte
 
 class TokenLimitedChatCompletionContextConfig(BaseModel):
     """Declarative config of :class:`TokenLimitedChatCompletionContext`."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     model_client: ComponentModel
     """Spec of the client that counts tokens."""

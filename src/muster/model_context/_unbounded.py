@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.core._component_config import Component
 from muster.models._types import LLMMessage
@@ -16,6 +16,9 @@ __all__ = ["UnboundedChatCompletionContext", "UnboundedChatCompletionContextConf
 
 class UnboundedChatCompletionContextConfig(BaseModel):
     """Declarative config of :class:`UnboundedChatCompletionContext`."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     initial_messages: list[LLMMessage] | None = None
 

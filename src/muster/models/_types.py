@@ -28,6 +28,9 @@ __all__ = [
 class SystemMessage(BaseModel):
     """Instructions for the model from the developer."""
 
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
+
     content: str
     type: Literal["SystemMessage"] = "SystemMessage"
 
@@ -35,7 +38,7 @@ class SystemMessage(BaseModel):
 class UserMessage(BaseModel):
     """Input from a user or another agent: text, or a list mixing text and images."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
 
     content: str | list[str | Image]
     source: str
@@ -45,6 +48,8 @@ class UserMessage(BaseModel):
 
 class AssistantMessage(BaseModel):
     """A model's earlier reply: text, or the tool calls it asked for."""
+
+    model_config = ConfigDict(defer_build=True)
 
     content: str | list[FunctionCall]
     thought: str | None = None
@@ -56,6 +61,8 @@ class AssistantMessage(BaseModel):
 class FunctionExecutionResult(BaseModel):
     """The outcome of one tool call, fed back to the model."""
 
+    model_config = ConfigDict(defer_build=True)
+
     content: str
     name: str
     call_id: str
@@ -64,6 +71,8 @@ class FunctionExecutionResult(BaseModel):
 
 class FunctionExecutionResultMessage(BaseModel):
     """The results of a batch of tool calls."""
+
+    model_config = ConfigDict(defer_build=True)
 
     content: list[FunctionExecutionResult]
     type: Literal["FunctionExecutionResultMessage"] = "FunctionExecutionResultMessage"
@@ -90,12 +99,16 @@ FinishReasons = Literal["stop", "length", "function_calls", "content_filter", "u
 class TopLogprob(BaseModel):
     """An alternative token and its log-probability."""
 
+    model_config = ConfigDict(defer_build=True)
+
     logprob: float
     bytes: list[int] | None = None
 
 
 class ChatCompletionTokenLogprob(BaseModel):
     """A produced token with its log-probability and alternatives."""
+
+    model_config = ConfigDict(defer_build=True)
 
     token: str
     logprob: float
@@ -105,6 +118,8 @@ class ChatCompletionTokenLogprob(BaseModel):
 
 class CreateResult(BaseModel):
     """The result of one model call."""
+
+    model_config = ConfigDict(defer_build=True)
 
     finish_reason: FinishReasons
     content: str | list[FunctionCall]

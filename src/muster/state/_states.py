@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "AssistantAgentState",
@@ -32,6 +32,9 @@ __all__ = [
 
 class BaseState(BaseModel):
     """The root of every saved state; ``type`` names the concrete model, ``version`` its format."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     type: str = Field(default="BaseState")
     version: str = Field(default="1.0.0")

@@ -8,7 +8,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any, Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from ..core._cancellation_token import CancellationToken
 from ..core._component_config import Component
@@ -27,6 +27,9 @@ class FunctionToolConfig(BaseModel):
     executed on load) and by ``source_code`` otherwise or as a fallback. Loading
     ``source_code`` executes it: only load specs from trusted sources.
     """
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     source_code: str = ""
     """The function's source, executed on load when ``import_path`` is absent or fails."""

@@ -15,7 +15,8 @@ __all__ = ["Alias", "Import", "ImportFromModule", "import_to_str"]
 class Alias(BaseModel):
     """``import name as alias`` (or, inside :class:`ImportFromModule`, ``name as alias``)."""
 
-    model_config = ConfigDict(frozen=True)
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     alias: str
@@ -24,7 +25,7 @@ class Alias(BaseModel):
 class ImportFromModule(BaseModel):
     """``from module import a, b as c``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     module: str
     imports: tuple[str | Alias, ...]

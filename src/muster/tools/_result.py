@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..core._image import Image
 
@@ -14,6 +14,9 @@ __all__ = ["ImageResultContent", "ResultContent", "TextResultContent", "ToolResu
 class TextResultContent(BaseModel):
     """A text part of a tool result."""
 
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
+
     type: Literal["TextResultContent"] = "TextResultContent"
 
     content: str
@@ -22,6 +25,8 @@ class TextResultContent(BaseModel):
 
 class ImageResultContent(BaseModel):
     """An image part of a tool result, for multimodal models."""
+
+    model_config = ConfigDict(defer_build=True)
 
     type: Literal["ImageResultContent"] = "ImageResultContent"
 
@@ -39,6 +44,8 @@ class ToolResult(BaseModel):
     Failures are results too (``is_error=True``, the text saying what went wrong) so that
     the model can read them and recover instead of the run crashing.
     """
+
+    model_config = ConfigDict(defer_build=True)
 
     type: Literal["ToolResult"] = "ToolResult"
 

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..core._cancellation_token import CancellationToken
 from ..core._component_config import Component, ComponentModel, is_component_instance
@@ -22,6 +22,9 @@ __all__ = ["StaticStreamWorkbench", "StaticWorkbench", "StaticWorkbenchConfig", 
 class StaticWorkbenchConfig(BaseModel):
     """Declarative config of a :class:`StaticWorkbench`."""
 
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
+
     tools: list[ComponentModel] = []
     """The tools' own specs."""
     tool_overrides: dict[str, ToolOverride] = Field(default_factory=dict)
@@ -32,6 +35,8 @@ class StaticWorkbenchConfig(BaseModel):
 
 class StaticWorkbenchState(BaseModel):
     """Saved state of a :class:`StaticWorkbench`: each tool's state under its original name."""
+
+    model_config = ConfigDict(defer_build=True)
 
     type: Literal["StaticWorkbenchState"] = "StaticWorkbenchState"
     tools: dict[str, Mapping[str, Any]] = {}

@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator, Mapping
 from types import TracebackType
 from typing import Any, Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from ..core._cancellation_token import CancellationToken
 from ..core._component_config import ComponentBase
@@ -23,6 +23,9 @@ class ToolOverride(BaseModel):
     Useful when two tool sources use the same name, or a generic tool needs a description
     fitted to the task. ``None`` keeps the tool's own value.
     """
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     name: str | None = None
     """The name the model sees and calls."""
