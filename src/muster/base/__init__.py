@@ -1,11 +1,16 @@
 """Contracts shared by agents and teams (AutoGen: ``autogen_agentchat.base``)."""
 
-from ._chat_agent import ChatAgent, Response
-from ._handoff import Handoff
-from ._task import TaskResult, TaskRunner
-from ._team import Team
-from ._termination import AndTerminationCondition, OrTerminationCondition, TerminationCondition
-from .exceptions import TerminatedException
+from typing import TYPE_CHECKING
+
+from muster.core._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from ._chat_agent import ChatAgent, Response
+    from ._handoff import Handoff
+    from ._task import TaskResult, TaskRunner
+    from ._team import Team
+    from ._termination import AndTerminationCondition, OrTerminationCondition, TerminationCondition
+    from .exceptions import TerminatedException
 
 __all__ = [
     "AndTerminationCondition",
@@ -19,3 +24,20 @@ __all__ = [
     "TerminatedException",
     "TerminationCondition",
 ]
+
+_EXPORTS = {
+    "ChatAgent": "._chat_agent",
+    "Response": "._chat_agent",
+    "Handoff": "._handoff",
+    "TaskResult": "._task",
+    "TaskRunner": "._task",
+    "Team": "._team",
+    "AndTerminationCondition": "._termination",
+    "OrTerminationCondition": "._termination",
+    "TerminationCondition": "._termination",
+    "TerminatedException": ".exceptions",
+}
+"""Public name -> sub-module that defines it; imported on first access (see ``muster.core._lazy``)."""
+
+if not TYPE_CHECKING:  # hidden from mypy, which sees the imports above; a typo stays an error
+    __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -5,52 +5,57 @@ Agents are addressed by :class:`AgentId`, exchange typed messages through an
 from registered factories.
 """
 
-from ._agent import Agent
-from ._agent_id import AgentId, AgentType
-from ._agent_instantiation import AgentInstantiationContext
-from ._agent_metadata import AgentMetadata
-from ._agent_proxy import AgentProxy
-from ._agent_runtime import AgentRuntime
-from ._base_agent import BaseAgent
-from ._cache_store import CacheStore, InMemoryStore
-from ._cancellation_token import CancellationToken
-from ._closure_agent import ClosureAgent, ClosureContext
-from ._component_config import (
-    Component,
-    ComponentBase,
-    ComponentFromConfig,
-    ComponentLoader,
-    ComponentModel,
-    ComponentSchemaType,
-    ComponentToConfig,
-    ComponentType,
-    is_component_class,
-    is_component_instance,
-)
-from ._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME, TRACE_LOGGER_NAME
-from ._default_subscription import DefaultSubscription, default_subscription, type_subscription
-from ._default_topic import DefaultTopicId
-from ._function_call import FunctionCall
-from ._handlers import event, message_handler, rpc
-from ._image import Image
-from ._intervention import DefaultInterventionHandler, DropMessage, InterventionHandler
-from ._message_context import MessageContext
-from ._message_handler_context import MessageHandlerContext
-from ._routed_agent import RoutedAgent
-from ._serialization import (
-    JSON_DATA_CONTENT_TYPE,
-    PROTOBUF_DATA_CONTENT_TYPE,
-    MessageSerializer,
-    UnknownPayload,
-    try_get_known_serializers_for_type,
-)
-from ._single_threaded_agent_runtime import SingleThreadedAgentRuntime
-from ._subscription import Subscription
-from ._subscription_context import SubscriptionInstantiationContext
-from ._telemetry import trace_create_agent_span, trace_invoke_agent_span, trace_tool_span
-from ._topic import TopicId
-from ._type_prefix_subscription import TypePrefixSubscription
-from ._type_subscription import TypeSubscription
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from ._agent import Agent
+    from ._agent_id import AgentId, AgentType
+    from ._agent_instantiation import AgentInstantiationContext
+    from ._agent_metadata import AgentMetadata
+    from ._agent_proxy import AgentProxy
+    from ._agent_runtime import AgentRuntime
+    from ._base_agent import BaseAgent
+    from ._cache_store import CacheStore, InMemoryStore
+    from ._cancellation_token import CancellationToken
+    from ._closure_agent import ClosureAgent, ClosureContext
+    from ._component_config import (
+        Component,
+        ComponentBase,
+        ComponentFromConfig,
+        ComponentLoader,
+        ComponentModel,
+        ComponentSchemaType,
+        ComponentToConfig,
+        ComponentType,
+        is_component_class,
+        is_component_instance,
+    )
+    from ._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME, TRACE_LOGGER_NAME
+    from ._default_subscription import DefaultSubscription, default_subscription, type_subscription
+    from ._default_topic import DefaultTopicId
+    from ._function_call import FunctionCall
+    from ._handlers import event, message_handler, rpc
+    from ._image import Image
+    from ._intervention import DefaultInterventionHandler, DropMessage, InterventionHandler
+    from ._message_context import MessageContext
+    from ._message_handler_context import MessageHandlerContext
+    from ._routed_agent import RoutedAgent
+    from ._serialization import (
+        JSON_DATA_CONTENT_TYPE,
+        PROTOBUF_DATA_CONTENT_TYPE,
+        MessageSerializer,
+        UnknownPayload,
+        try_get_known_serializers_for_type,
+    )
+    from ._single_threaded_agent_runtime import SingleThreadedAgentRuntime
+    from ._subscription import Subscription
+    from ._subscription_context import SubscriptionInstantiationContext
+    from ._telemetry import trace_create_agent_span, trace_invoke_agent_span, trace_tool_span
+    from ._topic import TopicId
+    from ._type_prefix_subscription import TypePrefixSubscription
+    from ._type_subscription import TypeSubscription
 
 __all__ = [
     "EVENT_LOGGER_NAME",
@@ -109,3 +114,65 @@ __all__ = [
     "try_get_known_serializers_for_type",
     "type_subscription",
 ]
+
+_EXPORTS = {
+    "Agent": "._agent",
+    "AgentId": "._agent_id",
+    "AgentType": "._agent_id",
+    "AgentInstantiationContext": "._agent_instantiation",
+    "AgentMetadata": "._agent_metadata",
+    "AgentProxy": "._agent_proxy",
+    "AgentRuntime": "._agent_runtime",
+    "BaseAgent": "._base_agent",
+    "CacheStore": "._cache_store",
+    "InMemoryStore": "._cache_store",
+    "CancellationToken": "._cancellation_token",
+    "ClosureAgent": "._closure_agent",
+    "ClosureContext": "._closure_agent",
+    "Component": "._component_config",
+    "ComponentBase": "._component_config",
+    "ComponentFromConfig": "._component_config",
+    "ComponentLoader": "._component_config",
+    "ComponentModel": "._component_config",
+    "ComponentSchemaType": "._component_config",
+    "ComponentToConfig": "._component_config",
+    "ComponentType": "._component_config",
+    "is_component_class": "._component_config",
+    "is_component_instance": "._component_config",
+    "EVENT_LOGGER_NAME": "._constants",
+    "ROOT_LOGGER_NAME": "._constants",
+    "TRACE_LOGGER_NAME": "._constants",
+    "DefaultSubscription": "._default_subscription",
+    "default_subscription": "._default_subscription",
+    "type_subscription": "._default_subscription",
+    "DefaultTopicId": "._default_topic",
+    "FunctionCall": "._function_call",
+    "event": "._handlers",
+    "message_handler": "._handlers",
+    "rpc": "._handlers",
+    "Image": "._image",
+    "DefaultInterventionHandler": "._intervention",
+    "DropMessage": "._intervention",
+    "InterventionHandler": "._intervention",
+    "MessageContext": "._message_context",
+    "MessageHandlerContext": "._message_handler_context",
+    "RoutedAgent": "._routed_agent",
+    "JSON_DATA_CONTENT_TYPE": "._serialization",
+    "PROTOBUF_DATA_CONTENT_TYPE": "._serialization",
+    "MessageSerializer": "._serialization",
+    "UnknownPayload": "._serialization",
+    "try_get_known_serializers_for_type": "._serialization",
+    "SingleThreadedAgentRuntime": "._single_threaded_agent_runtime",
+    "Subscription": "._subscription",
+    "SubscriptionInstantiationContext": "._subscription_context",
+    "trace_create_agent_span": "._telemetry",
+    "trace_invoke_agent_span": "._telemetry",
+    "trace_tool_span": "._telemetry",
+    "TopicId": "._topic",
+    "TypePrefixSubscription": "._type_prefix_subscription",
+    "TypeSubscription": "._type_subscription",
+}
+"""Public name -> sub-module that defines it; imported on first access (see ``muster.core._lazy``)."""
+
+if not TYPE_CHECKING:  # hidden from mypy, which sees the imports above; a typo stays an error
+    __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

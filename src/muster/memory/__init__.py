@@ -4,8 +4,13 @@
 :class:`ListMemory` the simple built-in store that shows the model every item.
 """
 
-from ._base_memory import Memory, MemoryContent, MemoryMimeType, MemoryQueryResult, UpdateContextResult
-from ._list_memory import ListMemory, ListMemoryConfig
+from typing import TYPE_CHECKING
+
+from muster.core._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from ._base_memory import Memory, MemoryContent, MemoryMimeType, MemoryQueryResult, UpdateContextResult
+    from ._list_memory import ListMemory, ListMemoryConfig
 
 __all__ = [
     "ListMemory",
@@ -16,3 +21,17 @@ __all__ = [
     "MemoryQueryResult",
     "UpdateContextResult",
 ]
+
+_EXPORTS = {
+    "Memory": "._base_memory",
+    "MemoryContent": "._base_memory",
+    "MemoryMimeType": "._base_memory",
+    "MemoryQueryResult": "._base_memory",
+    "UpdateContextResult": "._base_memory",
+    "ListMemory": "._list_memory",
+    "ListMemoryConfig": "._list_memory",
+}
+"""Public name -> sub-module that defines it; imported on first access (see ``muster.core._lazy``)."""
+
+if not TYPE_CHECKING:  # hidden from mypy, which sees the imports above; a typo stays an error
+    __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

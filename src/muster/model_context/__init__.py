@@ -8,11 +8,16 @@ Every context stores all messages added to it; they differ in the view
 (:class:`TokenLimitedChatCompletionContext`).
 """
 
-from ._buffered import BufferedChatCompletionContext, BufferedChatCompletionContextConfig
-from ._chat_completion_context import ChatCompletionContext, ChatCompletionContextState
-from ._head_and_tail import HeadAndTailChatCompletionContext, HeadAndTailChatCompletionContextConfig
-from ._token_limited import TokenLimitedChatCompletionContext, TokenLimitedChatCompletionContextConfig
-from ._unbounded import UnboundedChatCompletionContext, UnboundedChatCompletionContextConfig
+from typing import TYPE_CHECKING
+
+from muster.core._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from ._buffered import BufferedChatCompletionContext, BufferedChatCompletionContextConfig
+    from ._chat_completion_context import ChatCompletionContext, ChatCompletionContextState
+    from ._head_and_tail import HeadAndTailChatCompletionContext, HeadAndTailChatCompletionContextConfig
+    from ._token_limited import TokenLimitedChatCompletionContext, TokenLimitedChatCompletionContextConfig
+    from ._unbounded import UnboundedChatCompletionContext, UnboundedChatCompletionContextConfig
 
 __all__ = [
     "BufferedChatCompletionContext",
@@ -26,3 +31,20 @@ __all__ = [
     "UnboundedChatCompletionContext",
     "UnboundedChatCompletionContextConfig",
 ]
+
+_EXPORTS = {
+    "BufferedChatCompletionContext": "._buffered",
+    "BufferedChatCompletionContextConfig": "._buffered",
+    "ChatCompletionContext": "._chat_completion_context",
+    "ChatCompletionContextState": "._chat_completion_context",
+    "HeadAndTailChatCompletionContext": "._head_and_tail",
+    "HeadAndTailChatCompletionContextConfig": "._head_and_tail",
+    "TokenLimitedChatCompletionContext": "._token_limited",
+    "TokenLimitedChatCompletionContextConfig": "._token_limited",
+    "UnboundedChatCompletionContext": "._unbounded",
+    "UnboundedChatCompletionContextConfig": "._unbounded",
+}
+"""Public name -> sub-module that defines it; imported on first access (see ``muster.core._lazy``)."""
+
+if not TYPE_CHECKING:  # hidden from mypy, which sees the imports above; a typo stays an error
+    __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,44 @@
+"""Lazy re-exports for package ``__init__`` modules.
+
+``from muster.agents import AssistantAgent`` used to import every sub-module of every package
+on the way (the runtime, the serialisation layer, all model contexts, all agents...), most of
+which an application never touches. A package lists its public names here instead; each is
+imported from its sub-module on first access (PEP 562 module ``__getattr__``) and then cached
+in the package namespace, so later lookups are plain attribute reads.
+
+Usage in a package ``__init__``::
+
+    if TYPE_CHECKING:  # what mypy and IDEs see: ordinary imports
+        from ._thing import Thing
+    _EXPORTS = {"Thing": "._thing"}
+    if not TYPE_CHECKING:  # hidden from mypy so a typo stays an error for users
+        __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+__all__ = ["lazy_exports"]
+
+
+def lazy_exports(
+    package: str, exports: Mapping[str, str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """Module ``__getattr__`` and ``__dir__`` for ``package``; ``exports`` maps name -> sub-module."""
+
+    def __getattr__(name: str) -> Any:
+        module_name = exports.get(name)
+        if module_name is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module_name, package), name)
+        setattr(sys.modules[package], name, value)  # later lookups skip __getattr__
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(vars(sys.modules[package])) | set(exports))
+
+    return __getattr__, __dir__
