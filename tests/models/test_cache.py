@@ -60,6 +60,48 @@ async def test_hit_returns_a_copy_so_callers_cannot_corrupt_the_store() -> None:
     assert again.usage.completion_tokens != 999
 
 
+async def test_hit_tool_calls_are_copies_so_callers_cannot_corrupt_the_store() -> None:
+    calls = CreateResult(
+        finish_reason="function_calls",
+        content=[FunctionCall(id="1", name="lookup", arguments='{"q": "x"}')],
+        usage=RequestUsage(3, 4),
+        cached=False,
+    )
+    cache, _ = make_cache([calls])
+    await cache.create(HELLO)
+    hit = await cache.create(HELLO)
+    assert isinstance(hit.content, list)
+    hit.content[0].arguments = "{}"
+    hit.content.append(FunctionCall(id="2", name="other", arguments="{}"))
+    again = await cache.create(HELLO)
+    assert again.cached is True
+    assert again.content == [FunctionCall(id="1", name="lookup", arguments='{"q": "x"}')]
+    assert again.model_fields_set == hit.model_fields_set  # a copy does not mark defaults as set
+
+
+def test_key_is_deterministic_and_covers_images_and_subclass_fields() -> None:
+    from muster.core import Image
+    from muster.models.cache._chat_completion_cache import cache_key
+
+    class TaggedMessage(UserMessage):
+        tag: str = "a"
+
+    png = b"\x89PNG\r\n\x1a\n" + b"pixels"
+    with_image = [UserMessage(content=["look", Image(png)], source="user")]
+    key = cache_key(with_image, [], "auto", None, {})
+    assert key == cache_key([UserMessage(content=["look", Image(png)], source="user")], [], "auto", None, {})
+    assert key == cache_key(tuple(with_image), [], "auto", None, {})
+    assert key != cache_key(
+        [UserMessage(content=["look", Image(png + b"!")], source="user")], [], "auto", None, {}
+    )
+    plain = cache_key(HELLO, [], "auto", None, {})
+    tagged = cache_key([TaggedMessage(content="say hello", source="user")], [], "auto", None, {})
+    assert tagged != plain
+    assert tagged != cache_key(
+        [TaggedMessage(content="say hello", source="user", tag="b")], [], "auto", None, {}
+    )
+
+
 @pytest.mark.parametrize(
     "variant",
     [
