@@ -17,7 +17,6 @@ Usage in a package ``__init__``::
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -28,13 +27,20 @@ __all__ = ["lazy_exports"]
 def lazy_exports(
     package: str, exports: Mapping[str, str]
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """Module ``__getattr__`` and ``__dir__`` for ``package``; ``exports`` maps name -> sub-module."""
+    """Module ``__getattr__`` and ``__dir__`` for ``package``.
+
+    ``exports`` maps each public name to its sub-module: ``"._mod"`` (relative to ``package``) or absolute.
+    """
 
     def __getattr__(name: str) -> Any:
         module_name = exports.get(name)
         if module_name is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module_name, package), name)
+        # __import__, not importlib.import_module: the latter bypasses the C import path that
+        # ``python -X importtime`` instruments, hiding lazily loaded modules from the profile.
+        absolute = package + module_name if module_name.startswith(".") else module_name
+        __import__(absolute)
+        value = getattr(sys.modules[absolute], name)
         setattr(sys.modules[package], name, value)  # later lookups skip __getattr__
         return value
 
