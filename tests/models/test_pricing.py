@@ -46,3 +46,14 @@ def test_anthropic_cache_reads_and_writes() -> None:
 def test_negative_prices_are_rejected() -> None:
     with pytest.raises(ValueError):
         register_model_price("bad", -1.0, 1.0)
+
+
+def test_registering_a_family_reprices_dated_names_already_looked_up() -> None:
+    # Lookups are remembered per name; a registration must not leave a stale answer behind.
+    assert get_model_price("house-family-qq-2025-01-01") is None
+    register_model_price("house-family-qq", input_per_mtok=1.0, output_per_mtok=2.0)
+    price = get_model_price("house-family-qq-2025-01-01")
+    assert price is not None and price.input_per_mtok == 1.0
+    register_model_price("house-family-qq-2025", input_per_mtok=3.0, output_per_mtok=4.0)
+    price = get_model_price("house-family-qq-2025-01-01")
+    assert price is not None and price.input_per_mtok == 3.0

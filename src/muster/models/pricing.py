@@ -69,6 +69,11 @@ _PRICES: dict[str, ModelPrice] = {
     "claude-opus-4-1": _anthropic(15.0, 75.0),
 }
 _lock = threading.Lock()
+_resolved: dict[str, ModelPrice | None] = {}
+"""``get_model_price`` answers by name: a dated name otherwise scans the whole table on
+every call, and every finished call asks. Cleared whenever the table changes."""
+_RESOLVED_MAX = 1024
+"""Names remembered at most, so a stream of made-up model names cannot grow it forever."""
 
 
 def register_model_price(
@@ -85,18 +90,30 @@ def register_model_price(
     price = ModelPrice(input_per_mtok, output_per_mtok, cached_input_per_mtok, cache_write_per_mtok)
     with _lock:
         _PRICES[model] = price
+        # A new entry can change the answer for other names too (dated names extending it).
+        _resolved.clear()
 
 
 def get_model_price(model: str) -> ModelPrice | None:
     """The price for ``model``: its own entry, else the longest ``<entry>-...`` it extends."""
-    price = _PRICES.get(model)
-    if price is not None:
-        return price
-    best: str | None = None
-    for name in _PRICES:
-        if model.startswith(name + "-") and (best is None or len(name) > len(best)):
-            best = name
-    return _PRICES[best] if best is not None else None
+    try:
+        return _resolved[model]
+    except KeyError:
+        pass
+    # Resolved under the lock so that a registration cannot slip between reading the table
+    # and remembering the answer (which would keep a stale price).
+    with _lock:
+        price = _PRICES.get(model)
+        if price is None:
+            best: str | None = None
+            for name in _PRICES:
+                if model.startswith(name + "-") and (best is None or len(name) > len(best)):
+                    best = name
+            price = _PRICES[best] if best is not None else None
+        if len(_resolved) >= _RESOLVED_MAX:
+            _resolved.clear()
+        _resolved[model] = price
+    return price
 
 
 def estimate_cost(
