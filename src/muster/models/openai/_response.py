@@ -35,6 +35,22 @@ def split_think_tags(text: str) -> tuple[str | None, str]:
     return match.group(1).strip(), text[match.end() :]
 
 
+def _optional_attr(obj: Any, name: str) -> Any:
+    """``getattr(obj, name, None)`` for a field the SDK does not declare (``reasoning_content``).
+
+    On the SDK's pydantic models a missing attribute is found missing only after pydantic's
+    ``__getattr__`` raises and ``getattr`` catches an AttributeError, which costs more than
+    the rest of reading a response; undeclared fields a server sends live in the model's
+    extras, so look there. Anything else (a newer SDK declaring the field, a plain object)
+    takes the ordinary path.
+    """
+    extras = getattr(obj, "__pydantic_extra__", None)
+    if isinstance(extras, dict):  # a pydantic model that keeps undeclared fields
+        fields = obj.__dict__
+        return fields[name] if name in fields else extras.get(name)
+    return getattr(obj, name, None)
+
+
 def _billed(usage: Any, model: str | None) -> BilledUsage:
     prompt = int(getattr(usage, "prompt_tokens", 0) or 0) if usage is not None else 0
     completion = int(getattr(usage, "completion_tokens", 0) or 0) if usage is not None else 0
@@ -103,7 +119,7 @@ def parse_completion(
     content, thought, finish = _result(
         message.content,
         calls,
-        getattr(message, "reasoning_content", None),
+        _optional_attr(message, "reasoning_content"),
         choice.finish_reason,
         think_tags=think_tags,
     )
@@ -159,7 +175,7 @@ class OpenAIStreamParser:
         delta = choice.delta
         if delta is None:
             return []
-        reasoning = getattr(delta, "reasoning_content", None)
+        reasoning = _optional_attr(delta, "reasoning_content")
         if reasoning:
             self._reasoning.append(reasoning)
         for call in delta.tool_calls or []:
