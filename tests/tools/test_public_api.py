@@ -96,19 +96,16 @@ def test_error_hierarchy_and_messages() -> None:
     assert issubclass(ToolError, MusterError)
 
 
-def test_agent_and_team_tools_are_imported_lazily_from_their_layers(monkeypatch: pytest.MonkeyPatch) -> None:
-    import types
-
-    for module_name, attr in (
-        ("muster.agents._agent_tool", "AgentTool"),
-        ("muster.teams._team_tool", "TeamTool"),
-    ):
-        fake = types.ModuleType(module_name)
-        marker = type(attr, (), {})
-        setattr(fake, attr, marker)
-        monkeypatch.setitem(sys.modules, module_name, fake)
-        try:
-            assert getattr(muster.tools, attr) is marker
-            assert attr in dir(muster.tools)
-        finally:
-            muster.tools.__dict__.pop(attr, None)  # drop the cached fake
+def test_agent_and_team_tools_are_imported_lazily_from_their_layers() -> None:
+    """A fresh interpreter: the tools layer loads neither agents nor teams until asked."""
+    code = (
+        "import sys, muster.tools\n"
+        "assert 'muster.agents._agent_tool' not in sys.modules\n"
+        "assert 'muster.teams._team_tool' not in sys.modules\n"
+        "from muster.agents._agent_tool import AgentTool\n"
+        "from muster.teams._team_tool import TeamTool\n"
+        "assert muster.tools.AgentTool is AgentTool and muster.tools.TeamTool is TeamTool\n"
+        "assert 'AgentTool' in dir(muster.tools) and 'TeamTool' in dir(muster.tools)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

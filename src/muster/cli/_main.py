@@ -44,10 +44,45 @@ async def _run(spec: dict[str, Any], task: str, output_stats: bool) -> int:
     from muster.ui import Console
 
     runner = ComponentLoader.load_component(spec)
-    if not isinstance(runner, Team | ChatAgent):
-        raise MusterError(f"the spec builds a {type(runner).__name__}, not an agent or a team")
-    await Console(runner.run_stream(task=task), output_stats=output_stats)
+    try:
+        if not isinstance(runner, Team | ChatAgent):
+            raise MusterError(f"the spec builds a {type(runner).__name__}, not an agent or a team")
+        await Console(runner.run_stream(task=task), output_stats=output_stats)
+    finally:
+        await _close_model_clients(runner)
     return 0
+
+
+def _reachable_model_clients(root: object) -> list[Any]:
+    """Every model client reachable from ``root`` through instance attributes and containers.
+
+    Agents do not close the model clients they are given (a client is often shared), so
+    the CLI, which built every object from the spec and owns them all, closes them itself.
+    """
+    from muster.models import ChatCompletionClient
+
+    found: list[Any] = []
+    seen: set[int] = set()
+    stack: list[object] = [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, str | bytes | int | float | bool | type) or obj is None:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, ChatCompletionClient):
+            found.append(obj)
+        if isinstance(obj, dict):
+            stack.extend(obj.values())
+        elif isinstance(obj, list | tuple | set | frozenset):
+            stack.extend(obj)
+        elif hasattr(obj, "__dict__") and obj.__class__.__module__.startswith("muster."):
+            stack.extend(vars(obj).values())
+    return found
+
+
+async def _close_model_clients(root: object) -> None:
+    for client in _reachable_model_clients(root):
+        await client.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

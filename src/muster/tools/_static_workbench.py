@@ -219,11 +219,12 @@ class StaticStreamWorkbench(StaticWorkbench, StreamWorkbench):
             return
         # A duck-typed check: isinstance against the runtime-checkable StreamTool protocol
         # inspects every protocol member and costs tens of microseconds per call.
-        if not callable(getattr(tool, "run_json_stream", None)):
+        run_json_stream = getattr(tool, "run_json_stream", None)
+        if not callable(run_json_stream):
             yield await self.call_tool(name, arguments, cancellation_token, call_id)
             return
         token = cancellation_token or CancellationToken()
-        stream = tool.run_json_stream(arguments or {}, token, call_id=call_id)
+        stream = run_json_stream(arguments or {}, token, call_id=call_id)
         loop = asyncio.get_running_loop()
         deadline_at = None if self._timeout is None else loop.time() + self._timeout
         # One callback for the whole stream (not one per item) cancels whichever step is pending.
