@@ -14,7 +14,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "muster"
 # Lower number = higher layer. A module may import only packages with a number <= its own.
 LAYER: dict[str, int] = {
     "core": 0, "code_executor": 0, "_version": 0,
-    "models": 1, "model_context": 1, "memory": 1, "cache_store": 1,
+    "models": 1, "model_context": 1, "memory": 1, "cache_store": 1, "code_executors": 1,
     "tools": 2,
     "messages": 3, "base": 3, "state": 3, "agents": 3, "utils": 3,
     "conditions": 4, "teams": 4,

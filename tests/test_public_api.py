@@ -92,6 +92,11 @@ EXPECTED: dict[str, set[str]] = {
     "muster.cache_store.diskcache": {"DiskCacheStore"},
     "muster.cache_store.redis": {"RedisStore"},
     "muster.ops": {"BatchProcessor", "MemoryMonitor", "ModelClientPool"},
+    "muster.code_executor": {
+        "Alias", "CodeBlock", "CodeExecutor", "CodeResult", "FunctionWithRequirements",
+        "FunctionWithRequirementsStr", "Import", "ImportFromModule", "with_requirements",
+    },
+    "muster.code_executors.local": {"LocalCommandLineCodeExecutor"},
 }  # fmt: skip
 
 
