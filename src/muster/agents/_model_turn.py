@@ -23,6 +23,7 @@ from muster.messages import (
 )
 from muster.model_context import ChatCompletionContext
 from muster.models import AssistantMessage, ChatCompletionClient, CreateResult, LLMMessage, SystemMessage
+from muster.models.usage import enter_usage_scope, restore_usage_scope
 from muster.utils import remove_images
 
 from .exceptions import ModelTurnError
@@ -101,18 +102,27 @@ class ModelTurn:
         else:
             kwargs["tools"] = tools
         if not self.stream:
-            yield await self.model_client.create(messages, **kwargs)
+            previous = enter_usage_scope(agent=self.agent_name)
+            try:
+                created = await self.model_client.create(messages, **kwargs)
+            finally:
+                restore_usage_scope(previous)
+            yield created
             return
         result: CreateResult | None = None
-        async for chunk in self.model_client.create_stream(messages, **kwargs):
-            if isinstance(chunk, CreateResult):
-                result = chunk
-            elif isinstance(chunk, str):
-                yield ModelClientStreamingChunkEvent(
-                    content=chunk, source=self.agent_name, full_message_id=message_id
-                )
-            else:
-                raise ModelTurnError(self.agent_name, f"invalid chunk type from the model: {type(chunk)}")
+        previous = enter_usage_scope(agent=self.agent_name)
+        try:
+            async for chunk in self.model_client.create_stream(messages, **kwargs):
+                if isinstance(chunk, CreateResult):
+                    result = chunk
+                elif isinstance(chunk, str):
+                    yield ModelClientStreamingChunkEvent(
+                        content=chunk, source=self.agent_name, full_message_id=message_id
+                    )
+                else:
+                    raise ModelTurnError(self.agent_name, f"invalid chunk type from the model: {type(chunk)}")
+        finally:
+            restore_usage_scope(previous)
         if result is None:
             raise ModelTurnError(self.agent_name, "no final model result in streaming mode")
         yield result

@@ -25,7 +25,7 @@ from ._types import CreateResult, RequestUsage
 from .exceptions import ModelAPIError, ModelResponseError
 from .limits import RateLimiter, Reservation
 from .pricing import estimate_cost
-from .usage import ModelCallRecord, UsageTracker
+from .usage import ModelCallRecord, UsageTracker, current_usage_scope
 
 __all__ = ["BilledUsage", "ProviderCaller", "StreamParser", "malformed"]
 
@@ -111,6 +111,7 @@ class ProviderCaller(Generic[_ResponseT]):
             cached_input_tokens=billed.cached_prompt_tokens,
             cache_write_tokens=billed.cache_creation_tokens,
         )
+        scope = current_usage_scope()
         self.usage_tracker.record(
             ModelCallRecord(
                 provider=self.provider,
@@ -123,6 +124,8 @@ class ProviderCaller(Generic[_ResponseT]):
                 latency_s=time.perf_counter() - started,
                 attempts=attempts,
                 streamed=streamed,
+                agent=scope.agent,
+                run_id=scope.run_id,
             )
         )
 

@@ -12,16 +12,98 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from ._types import RequestUsage
 
-__all__ = ["USAGE_LOGGER_NAME", "ModelCallRecord", "UsageTracker"]
+__all__ = [
+    "USAGE_LOGGER_NAME",
+    "ModelCallRecord",
+    "UsageScope",
+    "UsageTotals",
+    "UsageTracker",
+    "current_usage_scope",
+    "enter_usage_scope",
+    "restore_usage_scope",
+    "usage_scope",
+]
 
 USAGE_LOGGER_NAME = "muster.models.usage"
 """Logger that receives one INFO record per finished model call."""
 
 _logger = logging.getLogger(USAGE_LOGGER_NAME)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageScope:
+    """Who a model call is billed to: the agent making it and the run it belongs to."""
+
+    agent: str | None = None
+    run_id: str | None = None
+
+
+# UsageScope is a frozen dataclass, so sharing one default instance is safe.
+_SCOPE: ContextVar[UsageScope] = ContextVar("muster_usage_scope", default=UsageScope())  # noqa: B039
+
+
+def current_usage_scope() -> UsageScope:
+    """The scope calls made from here are attributed to."""
+    return _SCOPE.get()
+
+
+def enter_usage_scope(*, agent: str | None = None, run_id: str | None = None) -> UsageScope:
+    """Narrow the current scope (unset fields are inherited); returns the scope to restore.
+
+    Agents use this pair instead of :func:`usage_scope` inside async generators: restoring
+    a value (rather than resetting a ContextVar token) cannot fail when a generator is
+    resumed from another context.
+    """
+    previous = _SCOPE.get()
+    _SCOPE.set(UsageScope(agent or previous.agent, run_id or previous.run_id))
+    return previous
+
+
+def restore_usage_scope(previous: UsageScope) -> None:
+    """Undo :func:`enter_usage_scope`."""
+    _SCOPE.set(previous)
+
+
+@contextmanager
+def usage_scope(*, agent: str | None = None, run_id: str | None = None) -> Iterator[UsageScope]:
+    """Attribute the model calls made inside the block to ``agent`` and/or ``run_id``.
+
+    Agents set ``agent`` themselves around their model calls; set ``run_id`` around a
+    ``team.run(...)`` to total a whole run (``tracker.for_run(run_id)``).
+    """
+    previous = enter_usage_scope(agent=agent, run_id=run_id)
+    try:
+        yield _SCOPE.get()
+    finally:
+        restore_usage_scope(previous)
+
+
+@dataclass(slots=True)
+class UsageTotals:
+    """Calls, tokens and known cost for one agent or one run."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    unpriced_calls: int = 0
+
+    def add(self, record: ModelCallRecord) -> None:
+        self.calls += 1
+        self.prompt_tokens += record.prompt_tokens
+        self.completion_tokens += record.completion_tokens
+        if record.cost_usd is None:
+            self.unpriced_calls += 1
+        else:
+            self.cost_usd += record.cost_usd
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +130,24 @@ class ModelCallRecord:
     """Requests sent (1 unless retried)."""
     streamed: bool
     """Whether the answer was streamed."""
+    agent: str | None = None
+    """The agent that made the call (from :func:`usage_scope`), if known."""
+    run_id: str | None = None
+    """The run the call belongs to (from :func:`usage_scope`), if set."""
 
 
 class UsageTracker:
     """Running totals of calls, tokens and cost; safe to share between clients and threads."""
 
+    MAX_RUNS = 1024
+    """Per-run totals kept (oldest dropped first), so a long-lived service stays bounded."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self.by_agent: dict[str, UsageTotals] = {}
+        """Totals per agent name, for calls made inside an agent's scope."""
+        self.by_run: OrderedDict[str, UsageTotals] = OrderedDict()
+        """Totals per run id, for calls made inside a ``usage_scope(run_id=...)``."""
         self.calls = 0
         """Finished calls recorded."""
         self.prompt_tokens = 0
@@ -81,6 +174,15 @@ class UsageTracker:
             else:
                 self.cost_usd += record.cost_usd
             self.last = record
+            if record.agent is not None:
+                self.by_agent.setdefault(record.agent, UsageTotals()).add(record)
+            if record.run_id is not None:
+                totals = self.by_run.get(record.run_id)
+                if totals is None:
+                    totals = self.by_run[record.run_id] = UsageTotals()
+                    if len(self.by_run) > self.MAX_RUNS:
+                        self.by_run.popitem(last=False)
+                totals.add(record)
         if _logger.isEnabledFor(logging.INFO):
             _logger.info(
                 "%s %s: %d prompt (+%d cached) / %d completion tokens, cost %s, %.3fs, %d attempt(s)",
@@ -95,6 +197,18 @@ class UsageTracker:
                 extra={"model_call": record},
             )
 
+    def for_agent(self, agent: str) -> UsageTotals:
+        """Totals for one agent (zeros if it made no call)."""
+        with self._lock:
+            totals = self.by_agent.get(agent)
+            return UsageTotals() if totals is None else _copy(totals)
+
+    def for_run(self, run_id: str) -> UsageTotals:
+        """Totals for one run (zeros if unknown or already dropped)."""
+        with self._lock:
+            totals = self.by_run.get(run_id)
+            return UsageTotals() if totals is None else _copy(totals)
+
     def usage(self) -> RequestUsage:
         """The token totals as a :class:`RequestUsage`."""
         return RequestUsage(prompt_tokens=self.prompt_tokens, completion_tokens=self.completion_tokens)
@@ -104,3 +218,9 @@ class UsageTracker:
             f"UsageTracker(calls={self.calls}, prompt_tokens={self.prompt_tokens}, "
             f"completion_tokens={self.completion_tokens}, cost_usd={self.cost_usd:.6f})"
         )
+
+
+def _copy(totals: UsageTotals) -> UsageTotals:
+    return UsageTotals(
+        totals.calls, totals.prompt_tokens, totals.completion_tokens, totals.cost_usd, totals.unpriced_calls
+    )
