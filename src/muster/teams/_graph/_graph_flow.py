@@ -145,16 +145,9 @@ class GraphFlow(BaseGroupChat, Component[GraphFlowConfig]):
         return _factory
 
     def _to_config(self) -> GraphFlowConfig:
-        return GraphFlowConfig(
-            name=self._name,
-            description=self._description,
-            participants=[p.dump_component() for p in self._participants],
-            termination_condition=(
-                self._termination_condition.dump_component() if self._termination_condition else None
-            ),
-            max_turns=self._max_turns,
-            graph=self._graph,
-        )
+        fields = self._common_config_fields()
+        del fields["emit_team_events"]  # GraphFlow's spec, like AutoGen's, has no such field
+        return GraphFlowConfig(**fields, graph=self._graph)
 
     @classmethod
     def _from_config(cls, config: GraphFlowConfig) -> Self:

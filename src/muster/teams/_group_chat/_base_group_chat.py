@@ -39,7 +39,7 @@ import asyncio
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -81,6 +81,8 @@ __all__ = ["BaseGroupChat"]
 
 
 # Put on the output queue (compared by identity) when the caller's cancellation token fires.
+_ManagerT = TypeVar("_ManagerT", bound=SequentialRoutedAgent)
+
 _CANCELLED = GroupChatTermination.model_construct(
     message=StopMessage.model_construct(content="Cancelled.", source="cancellation_token"), error=None
 )
@@ -202,6 +204,35 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
         if queue is None:
             queue = self._output_queue = asyncio.Queue()
         return queue
+
+    # ----------------------------------------------------------------- subclass helpers
+
+    def _common_config_fields(self) -> dict[str, Any]:
+        """Spec fields every group chat shares; a team's ``_to_config`` adds its own to these."""
+        return {
+            "name": self._name,
+            "description": self._description,
+            "participants": [p.dump_component() for p in self._participants],
+            "termination_condition": (
+                self._termination_condition.dump_component() if self._termination_condition else None
+            ),
+            "max_turns": self._max_turns,
+            "emit_team_events": self._emit_team_events,
+        }
+
+    def _manager_factory(
+        self, manager_class: Callable[..., _ManagerT], *wiring: Any
+    ) -> Callable[[], _ManagerT]:
+        """A factory for managers taking the standard wiring followed by ``emit_team_events``.
+
+        ``wiring`` is the argument list of :meth:`_create_group_chat_manager_factory`, in order.
+        """
+        emit_team_events = self._emit_team_events
+
+        def _factory() -> _ManagerT:
+            return manager_class(*wiring, emit_team_events)
+
+        return _factory
 
     # ----------------------------------------------------------------- subclass hooks
 

@@ -156,34 +156,22 @@ class RoundRobinGroupChat(BaseGroupChat, Component[RoundRobinGroupChatConfig]):
         max_turns: int | None,
         message_factory: MessageFactory,
     ) -> Callable[[], RoundRobinGroupChatManager]:
-        def _factory() -> RoundRobinGroupChatManager:
-            return RoundRobinGroupChatManager(
-                name,
-                group_topic_type,
-                output_topic_type,
-                participant_topic_types,
-                participant_names,
-                participant_descriptions,
-                output_message_queue,
-                termination_condition,
-                max_turns,
-                message_factory,
-                self._emit_team_events,
-            )
-
-        return _factory
+        return self._manager_factory(
+            RoundRobinGroupChatManager,
+            name,
+            group_topic_type,
+            output_topic_type,
+            participant_topic_types,
+            participant_names,
+            participant_descriptions,
+            output_message_queue,
+            termination_condition,
+            max_turns,
+            message_factory,
+        )
 
     def _to_config(self) -> RoundRobinGroupChatConfig:
-        return RoundRobinGroupChatConfig(
-            name=self._name,
-            description=self._description,
-            participants=[p.dump_component() for p in self._participants],
-            termination_condition=(
-                self._termination_condition.dump_component() if self._termination_condition else None
-            ),
-            max_turns=self._max_turns,
-            emit_team_events=self._emit_team_events,
-        )
+        return RoundRobinGroupChatConfig(**self._common_config_fields())
 
     @classmethod
     def _from_config(cls, config: RoundRobinGroupChatConfig) -> Self:

@@ -458,18 +458,11 @@ class SelectorGroupChat(BaseGroupChat, Component[SelectorGroupChatConfig]):
 
     def _to_config(self) -> SelectorGroupChatConfig:
         return SelectorGroupChatConfig(
-            name=self._name,
-            description=self._description,
-            participants=[p.dump_component() for p in self._participants],
+            **self._common_config_fields(),
             model_client=self._model_client.dump_component(),
-            termination_condition=(
-                self._termination_condition.dump_component() if self._termination_condition else None
-            ),
-            max_turns=self._max_turns,
             selector_prompt=self._selector_prompt,
             allow_repeated_speaker=self._allow_repeated_speaker,
             max_selector_attempts=self._max_selector_attempts,
-            emit_team_events=self._emit_team_events,
             model_client_streaming=self._model_client_streaming,
             model_context=self._model_context.dump_component() if self._model_context else None,
         )

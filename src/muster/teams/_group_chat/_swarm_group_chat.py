@@ -196,34 +196,22 @@ class Swarm(BaseGroupChat, Component[SwarmConfig]):
         max_turns: int | None,
         message_factory: MessageFactory,
     ) -> Callable[[], SwarmGroupChatManager]:
-        def _factory() -> SwarmGroupChatManager:
-            return SwarmGroupChatManager(
-                name,
-                group_topic_type,
-                output_topic_type,
-                participant_topic_types,
-                participant_names,
-                participant_descriptions,
-                output_message_queue,
-                termination_condition,
-                max_turns,
-                message_factory,
-                self._emit_team_events,
-            )
-
-        return _factory
+        return self._manager_factory(
+            SwarmGroupChatManager,
+            name,
+            group_topic_type,
+            output_topic_type,
+            participant_topic_types,
+            participant_names,
+            participant_descriptions,
+            output_message_queue,
+            termination_condition,
+            max_turns,
+            message_factory,
+        )
 
     def _to_config(self) -> SwarmConfig:
-        return SwarmConfig(
-            name=self._name,
-            description=self._description,
-            participants=[p.dump_component() for p in self._participants],
-            termination_condition=(
-                self._termination_condition.dump_component() if self._termination_condition else None
-            ),
-            max_turns=self._max_turns,
-            emit_team_events=self._emit_team_events,
-        )
+        return SwarmConfig(**self._common_config_fields())
 
     @classmethod
     def _from_config(cls, config: SwarmConfig) -> Self:

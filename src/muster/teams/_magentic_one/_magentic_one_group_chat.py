@@ -148,17 +148,10 @@ class MagenticOneGroupChat(BaseGroupChat, Component[MagenticOneGroupChatConfig])
 
     def _to_config(self) -> MagenticOneGroupChatConfig:
         return MagenticOneGroupChatConfig(
-            name=self._name,
-            description=self._description,
-            participants=[p.dump_component() for p in self._participants],
+            **self._common_config_fields(),
             model_client=self._model_client.dump_component(),
-            termination_condition=(
-                self._termination_condition.dump_component() if self._termination_condition else None
-            ),
-            max_turns=self._max_turns,
             max_stalls=self._max_stalls,
             final_answer_prompt=self._final_answer_prompt,
-            emit_team_events=self._emit_team_events,
         )
 
     @classmethod
