@@ -52,11 +52,27 @@ class CancellationToken:
         callback()
 
     def link_future(self, future: _FutureT) -> _FutureT:
-        """Cancel ``future`` when this token is cancelled; returns the future for chaining."""
+        """Cancel ``future`` when this token is cancelled; returns the future for chaining.
+
+        The link is dropped as soon as the future finishes, so a long-lived token shared by
+        many calls (a whole run, say) does not accumulate one callback per call.
+        """
 
         def _cancel_future() -> None:
             if not future.done():
                 future.cancel()
 
-        self.add_callback(_cancel_future)
+        with self._lock:
+            if not self._cancelled:
+                self._callbacks.append(_cancel_future)
+                future.add_done_callback(lambda _: self._discard(_cancel_future))
+                return future
+        _cancel_future()
         return future
+
+    def _discard(self, callback: Callable[[], None]) -> None:
+        with self._lock:
+            try:
+                self._callbacks.remove(callback)
+            except ValueError:  # already run by cancel()
+                pass
