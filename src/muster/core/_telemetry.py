@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 __all__ = ["trace_create_agent_span", "trace_invoke_agent_span", "trace_tool_span"]
@@ -40,6 +40,24 @@ def _span(name: str, attributes: dict[str, Any], tracer: Any | None, parent: Any
         yield span
 
 
+def _agent_span(
+    operation: str,
+    agent_name: str,
+    tracer: Any | None,
+    parent: Any | None,
+    agent_id: str | None,
+    agent_description: str | None,
+) -> AbstractContextManager[Any]:
+    attributes = {
+        "gen_ai.operation.name": operation,
+        "gen_ai.system": _SYSTEM,
+        "gen_ai.agent.name": agent_name,
+        "gen_ai.agent.id": agent_id,
+        "gen_ai.agent.description": agent_description,
+    }
+    return _span(f"{operation} {agent_name}", attributes, tracer, parent)
+
+
 @contextmanager
 def trace_create_agent_span(
     agent_name: str,
@@ -53,14 +71,7 @@ def trace_create_agent_span(
 
     Yields the span, or ``None`` when OpenTelemetry is not installed.
     """
-    attributes = {
-        "gen_ai.operation.name": "create_agent",
-        "gen_ai.system": _SYSTEM,
-        "gen_ai.agent.name": agent_name,
-        "gen_ai.agent.id": agent_id,
-        "gen_ai.agent.description": agent_description,
-    }
-    with _span(f"create_agent {agent_name}", attributes, tracer, parent) as span:
+    with _agent_span("create_agent", agent_name, tracer, parent, agent_id, agent_description) as span:
         yield span
 
 
@@ -77,14 +88,7 @@ def trace_invoke_agent_span(
 
     Yields the span, or ``None`` when OpenTelemetry is not installed.
     """
-    attributes = {
-        "gen_ai.operation.name": "invoke_agent",
-        "gen_ai.system": _SYSTEM,
-        "gen_ai.agent.name": agent_name,
-        "gen_ai.agent.id": agent_id,
-        "gen_ai.agent.description": agent_description,
-    }
-    with _span(f"invoke_agent {agent_name}", attributes, tracer, parent) as span:
+    with _agent_span("invoke_agent", agent_name, tracer, parent, agent_id, agent_description) as span:
         yield span
 
 
