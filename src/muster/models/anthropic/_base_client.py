@@ -11,14 +11,13 @@ from pydantic import BaseModel
 
 from muster.core._cancellation_token import CancellationToken
 from muster.core._tool_protocol import Tool, ToolSchema
-from muster.models._model_client import ChatCompletionClient
 from muster.models._model_info import ModelInfo, validate_model_info
-from muster.models._provider_call import ProviderCaller
+from muster.models._provider_client import ProviderClientBase
 from muster.models._retry import RetryPolicy
 from muster.models._sdk_errors import translate_error
 from muster.models._sdk_params import fit_to_sdk
 from muster.models._token_estimate import estimate_messages_tokens, estimate_tools_tokens
-from muster.models._types import CreateResult, LLMMessage, RequestUsage
+from muster.models._types import CreateResult, LLMMessage
 from muster.models.exceptions import ModelConfigurationError
 from muster.models.limits import RateLimiter
 from muster.models.usage import UsageTracker
@@ -32,7 +31,7 @@ __all__ = ["BaseAnthropicChatCompletionClient"]
 _RESERVED_ARGS = frozenset({"messages", "stream", "tools", "tool_choice", "system"})
 
 
-class BaseAnthropicChatCompletionClient(ChatCompletionClient):
+class BaseAnthropicChatCompletionClient(ProviderClientBase):
     """Claude models through the Messages API, with muster's retries, limits and accounting.
 
     The SDK's retries are switched off; muster's own loop retries 429/5xx/529
@@ -73,18 +72,13 @@ class BaseAnthropicChatCompletionClient(ChatCompletionClient):
                     f"model {self._model!r} is not a known Claude model: pass model_info= to say what it can do"
                 )
             self._model_info = known
-        self.usage_tracker = usage_tracker if usage_tracker is not None else UsageTracker()
-        """Totals of calls, tokens and USD cost for this client (shared if passed in)."""
-        self.rate_limiter = rate_limiter
-        self._caller: ProviderCaller[Any] = ProviderCaller(
+        self._init_provider(
             provider="anthropic",
             translate=functools.partial(translate_error, provider="anthropic", sdk=anthropic),
-            retry=retry_policy or RetryPolicy(),
+            retry_policy=retry_policy,
             rate_limiter=rate_limiter,
-            usage_tracker=self.usage_tracker,
+            usage_tracker=usage_tracker,
         )
-        self._total_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
-        self._actual_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
 
     def _request(
         self,
@@ -122,21 +116,6 @@ class BaseAnthropicChatCompletionClient(ChatCompletionClient):
         elif not isinstance(tool_choice, str):
             raise ValueError("tool_choice names a tool but no tools were given")
         return args, instruction is not None
-
-    def _estimate(self, messages: Sequence[LLMMessage], tools: Sequence[Tool | ToolSchema]) -> int:
-        if self.rate_limiter is None or self.rate_limiter.tokens_per_minute is None:
-            return 0
-        return estimate_messages_tokens(messages) + estimate_tools_tokens(tools)
-
-    def _add_usage(self, usage: RequestUsage) -> None:
-        self._total_usage = RequestUsage(
-            prompt_tokens=self._total_usage.prompt_tokens + usage.prompt_tokens,
-            completion_tokens=self._total_usage.completion_tokens + usage.completion_tokens,
-        )
-        self._actual_usage = RequestUsage(
-            prompt_tokens=self._actual_usage.prompt_tokens + usage.prompt_tokens,
-            completion_tokens=self._actual_usage.completion_tokens + usage.completion_tokens,
-        )
 
     async def create(
         self,
@@ -195,14 +174,6 @@ class BaseAnthropicChatCompletionClient(ChatCompletionClient):
     async def close(self) -> None:
         """Close the SDK client's connections."""
         await self._client.close()
-
-    def actual_usage(self) -> RequestUsage:
-        """Tokens used by calls that reached the model."""
-        return self._actual_usage
-
-    def total_usage(self) -> RequestUsage:
-        """Tokens used by all calls of this client."""
-        return self._total_usage
 
     def count_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = []) -> int:
         """Estimated prompt tokens (about four characters per token; see ``_token_estimate``)."""

@@ -11,14 +11,12 @@ from pydantic import BaseModel
 
 from muster.core._cancellation_token import CancellationToken
 from muster.core._tool_protocol import Tool, ToolSchema
-from muster.models._model_client import ChatCompletionClient
 from muster.models._model_info import ModelCapabilities, ModelFamily, ModelInfo, validate_model_info
-from muster.models._provider_call import ProviderCaller
+from muster.models._provider_client import ProviderClientBase
 from muster.models._retry import RetryPolicy
 from muster.models._sdk_errors import translate_error
 from muster.models._sdk_params import fit_to_sdk
-from muster.models._token_estimate import estimate_messages_tokens, estimate_tools_tokens
-from muster.models._types import CreateResult, LLMMessage, RequestUsage
+from muster.models._types import CreateResult, LLMMessage
 from muster.models.exceptions import ModelConfigurationError
 from muster.models.limits import RateLimiter
 from muster.models.usage import UsageTracker
@@ -69,7 +67,7 @@ def create_args_from(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if k in _CREATE_ARG_NAMES and v is not None}
 
 
-class BaseOpenAIChatCompletionClient(ChatCompletionClient):
+class BaseOpenAIChatCompletionClient(ProviderClientBase):
     """Chat completions over an ``openai.AsyncOpenAI`` (or Azure) SDK client.
 
     The SDK's own retries are switched off (``max_retries=0``): muster's retry loop
@@ -115,19 +113,14 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
         self._include_name_in_message = include_name_in_message
         self._think_tags = self._model_info["family"] == ModelFamily.R1
         self._reasoning = is_reasoning_family(self._model_info["family"])
-        self.usage_tracker = usage_tracker if usage_tracker is not None else UsageTracker()
-        """Totals of calls, tokens and USD cost for this client (shared if passed in)."""
-        self.rate_limiter = rate_limiter
-        self._caller: ProviderCaller[Any] = ProviderCaller(
+        self._init_provider(
             provider=provider,
             translate=functools.partial(translate_error, provider=provider, sdk=openai),
-            retry=retry_policy or RetryPolicy(),
+            retry_policy=retry_policy,
             rate_limiter=rate_limiter,
-            usage_tracker=self.usage_tracker,
+            usage_tracker=usage_tracker,
         )
         self._provider = provider
-        self._total_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
-        self._actual_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
 
     # -- requests
 
@@ -165,22 +158,6 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
         elif not isinstance(tool_choice, str):
             raise ValueError("tool_choice names a tool but no tools were given")
         return args
-
-    def _estimate(self, messages: Sequence[LLMMessage], tools: Sequence[Tool | ToolSchema]) -> int:
-        # Only a token budget needs the estimate; skip the work otherwise.
-        if self.rate_limiter is None or self.rate_limiter.tokens_per_minute is None:
-            return 0
-        return estimate_messages_tokens(messages) + estimate_tools_tokens(tools)
-
-    def _add_usage(self, usage: RequestUsage) -> None:
-        self._total_usage = RequestUsage(
-            prompt_tokens=self._total_usage.prompt_tokens + usage.prompt_tokens,
-            completion_tokens=self._total_usage.completion_tokens + usage.completion_tokens,
-        )
-        self._actual_usage = RequestUsage(
-            prompt_tokens=self._actual_usage.prompt_tokens + usage.prompt_tokens,
-            completion_tokens=self._actual_usage.completion_tokens + usage.completion_tokens,
-        )
 
     async def create(
         self,
@@ -256,14 +233,6 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
         await self._client.close()
 
     # -- accounting
-
-    def actual_usage(self) -> RequestUsage:
-        """Tokens used by calls that reached the model."""
-        return self._actual_usage
-
-    def total_usage(self) -> RequestUsage:
-        """Tokens used by all calls of this client."""
-        return self._total_usage
 
     def count_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = []) -> int:
         """Prompt tokens, exact with tiktoken when its tables are on disk, else estimated."""
