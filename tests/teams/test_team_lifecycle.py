@@ -33,15 +33,17 @@ async def test_a_failing_participant_raises_a_typed_error_naming_it() -> None:
     assert "Agent 'b' failed" in str(error)
 
 
-async def test_after_a_failure_the_team_continues_and_the_participant_sees_what_it_missed() -> None:
+async def test_after_a_failure_a_run_with_no_task_retries_the_failed_turn_with_the_budget_left() -> None:
     failing = FailingAgent("b", fail_on=[0])
-    team = RoundRobinGroupChat([ScriptedAgent("a"), failing], termination_condition=MaxMessageTermination(3))
+    team = RoundRobinGroupChat([ScriptedAgent("a"), failing], termination_condition=MaxMessageTermination(4))
     with pytest.raises(ParticipantError):
         await team.run(task="go")
     result = await team.run()
-    # The manager moved on to the next speaker; b kept its buffer for its next turn.
-    assert sources(result.messages) == ["a", "b", "a"]
-    assert failing.seen == ["user>go", "a>a:0", "a>a:1"]
+    # b is asked again (it kept its buffer), and the run ends where the uninterrupted run
+    # would have: task, a, b, a is four messages, of which the first run produced two.
+    assert sources(result.messages) == ["b", "a"]
+    assert failing.seen == ["user>go", "a>a:0"]
+    assert result.stop_reason is not None and "4" in result.stop_reason
 
 
 async def test_after_a_failure_reset_works_and_a_new_run_starts_over() -> None:
@@ -82,8 +84,9 @@ async def test_cancelling_mid_turn_stops_the_run_and_leaves_the_team_usable() ->
         "a",
     ]
     blocker.release.set()
+    # The cancelled turn is asked again and the run keeps its budget: task, a, b.
     result = await team.run()
-    assert sources(result.messages) == ["a", "b", "a"]
+    assert sources(result.messages) == ["b"]
 
 
 async def test_cancelling_before_the_run_starts_raises_at_once() -> None:
@@ -231,7 +234,7 @@ async def test_an_idle_team_holds_no_queues_and_runs_normally_once_they_are_buil
     team = RoundRobinGroupChat(
         [ScriptedAgent("a"), ScriptedAgent("b")], termination_condition=MaxMessageTermination(3)
     )
-    assert team._output_queue is None and team._runtime._queue is None  # type: ignore[attr-defined]
+    assert team._control._output is None and team._runtime._queue is None  # type: ignore[attr-defined]
     first = await team.run(task="go")
     assert sources(first.messages) == ["user", "a", "b"]
     assert team._runtime._queue is None  # type: ignore[attr-defined]

@@ -8,45 +8,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from muster.base import ChatAgent, Response, TaskResult
-from muster.base.exceptions import InvalidTaskError
+from muster.base import ChatAgent, Response, TaskResult, normalize_task
 from muster.core import CancellationToken, ComponentBase
-from muster.messages import BaseAgentEvent, BaseChatMessage, ModelClientStreamingChunkEvent, TextMessage
+from muster.messages import BaseAgentEvent, BaseChatMessage, ModelClientStreamingChunkEvent
 from muster.state import BaseState
 
-__all__ = ["BaseChatAgent", "normalize_task"]
-
-
-def normalize_task(
-    task: str | BaseChatMessage | Sequence[BaseChatMessage] | None,
-) -> list[BaseChatMessage]:
-    """Turn any accepted form of ``task`` into the list of messages the agent receives.
-
-    A string becomes a ``TextMessage`` from ``"user"``; ``None`` means "continue" and gives
-    no messages. Shared by agents and teams so both accept exactly the same inputs.
-
-    Raises:
-        InvalidTaskError: an empty list, a list holding something other than chat
-            messages, or a value of another type altogether.
-    """
-    if task is None:
-        return []
-    if isinstance(task, str):
-        return [TextMessage(content=task, source="user")]
-    if isinstance(task, BaseChatMessage):
-        return [task]
-    if not isinstance(task, Sequence):
-        raise InvalidTaskError(
-            f"Invalid task type: {type(task).__name__}; expected str, a chat message or a list of them"
-        )
-    if not task:
-        raise InvalidTaskError("Task list cannot be empty.")
-    messages: list[BaseChatMessage] = []
-    for msg in task:
-        if not isinstance(msg, BaseChatMessage):
-            raise InvalidTaskError(f"Invalid message type in sequence: {type(msg)}")
-        messages.append(msg)
-    return messages
+__all__ = ["BaseChatAgent"]
 
 
 class BaseChatAgent(ChatAgent, ABC, ComponentBase[BaseModel]):

@@ -7,7 +7,7 @@ from muster.core._lazy import lazy_exports
 if TYPE_CHECKING:
     from ._chat_agent import ChatAgent, Response
     from ._handoff import Handoff
-    from ._task import TaskResult, TaskRunner
+    from ._task import TaskResult, TaskRunner, normalize_task
     from ._team import Team
     from ._termination import AndTerminationCondition, OrTerminationCondition, TerminationCondition
     from .exceptions import TerminatedException
@@ -23,6 +23,7 @@ __all__ = [
     "Team",
     "TerminatedException",
     "TerminationCondition",
+    "normalize_task",
 ]
 
 _EXPORTS = {
@@ -31,6 +32,7 @@ _EXPORTS = {
     "Handoff": "._handoff",
     "TaskResult": "._task",
     "TaskRunner": "._task",
+    "normalize_task": "._task",
     "Team": "._team",
     "AndTerminationCondition": "._termination",
     "OrTerminationCondition": "._termination",

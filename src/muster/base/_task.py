@@ -8,9 +8,43 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, SerializeAsAny
 
 from muster.core import CancellationToken
-from muster.messages import BaseAgentEvent, BaseChatMessage
+from muster.messages import BaseAgentEvent, BaseChatMessage, TextMessage
 
-__all__ = ["TaskResult", "TaskRunner"]
+from .exceptions import InvalidTaskError
+
+__all__ = ["TaskResult", "TaskRunner", "normalize_task"]
+
+
+def normalize_task(
+    task: str | BaseChatMessage | Sequence[BaseChatMessage] | None,
+) -> list[BaseChatMessage]:
+    """Turn any accepted form of ``task`` into the list of messages a run starts with.
+
+    A string becomes a ``TextMessage`` from ``"user"``; ``None`` means "continue" and gives
+    no messages. Agents and teams both use it, so both accept exactly the same inputs.
+
+    Raises:
+        InvalidTaskError: an empty list, a list holding something other than chat
+            messages, or a value of another type altogether.
+    """
+    if task is None:
+        return []
+    if isinstance(task, str):
+        return [TextMessage(content=task, source="user")]
+    if isinstance(task, BaseChatMessage):
+        return [task]
+    if not isinstance(task, Sequence):
+        raise InvalidTaskError(
+            f"Invalid task type: {type(task).__name__}; expected str, a chat message or a list of them"
+        )
+    if not task:
+        raise InvalidTaskError("Task list cannot be empty.")
+    messages: list[BaseChatMessage] = []
+    for msg in task:
+        if not isinstance(msg, BaseChatMessage):
+            raise InvalidTaskError(f"Invalid message type in sequence: {type(msg)}")
+        messages.append(msg)
+    return messages
 
 
 class TaskResult(BaseModel):
@@ -23,6 +57,8 @@ class TaskResult(BaseModel):
     """The run's messages and events, in order (the task itself included)."""
     stop_reason: str | None = None
     """Why the run stopped (a termination condition's message), if it stopped on one."""
+    run_id: str | None = None
+    """The run's id (teams set it; the same id their turn checkpoints and usage records carry)."""
 
 
 class TaskRunner(Protocol):

@@ -55,10 +55,22 @@ class TeamState(BaseState):
 
 
 class BaseGroupChatManagerState(BaseState):
-    """What every group-chat manager keeps: the shared thread and the turn count."""
+    """What every group-chat manager keeps: the shared thread, turn counts, run status.
+
+    ``message_thread`` and ``current_turn`` are AutoGen's; the other fields make a resume
+    exact and default to "nothing in progress", so a state saved by AutoGen still loads.
+    """
 
     message_thread: list[Mapping[str, Any]] = Field(default_factory=list)
     current_turn: int = Field(default=0)
+    turn_index: int = Field(default=0)
+    """The index the next turn boundary of the current run will have."""
+    run_status: str = Field(default="idle")
+    """``"active"`` while a run is unfinished (running, cancelled, failed or saved mid-way)."""
+    next_speakers: list[str] = Field(default_factory=list)
+    """Participants selected for the next turn that have not answered yet."""
+    termination_state: Mapping[str, Any] | None = Field(default=None)
+    """The termination condition's progress (its ``save_state()``), if the team has one."""
     type: str = Field(default="BaseGroupChatManagerState")
 
 

@@ -9,6 +9,8 @@ Hierarchy::
         └── TeamError                    (RuntimeError) a team could not do what was asked
             ├── TeamRunningError         run/reset/load_state while a run is in progress
             ├── TeamNotInitializedError  pause/resume before the team was ever run
+            ├── TeamClosedError          the team was closed and can no longer run
+            ├── TurnHookError            the team's turn hook raised; the run stopped at that boundary
             └── GroupChatRuntimeError    the group chat machinery itself failed (not a participant)
 
 ``ParticipantError`` and ``GroupChatRuntimeError`` subclass ``RuntimeError`` because AutoGen
@@ -23,9 +25,11 @@ from muster.base.exceptions import AgentChatError, AgentError
 __all__ = [
     "GroupChatRuntimeError",
     "ParticipantError",
+    "TeamClosedError",
     "TeamError",
     "TeamNotInitializedError",
     "TeamRunningError",
+    "TurnHookError",
 ]
 
 
@@ -93,3 +97,34 @@ class GroupChatRuntimeError(TeamError):
         self.detail = detail
         self.traceback = traceback
         super().__init__(f"Group chat failed: {error_type}: {detail}")
+
+
+class TeamClosedError(TeamError):
+    """The team was closed (``close()``); what it registered on its runtime is gone.
+
+    Attributes:
+        team_name: The closed team.
+        operation: What was attempted.
+    """
+
+    def __init__(self, team_name: str, operation: str) -> None:
+        self.team_name = team_name
+        self.operation = operation
+        super().__init__(f"Team '{team_name}' is closed; it cannot {operation}.")
+
+
+class TurnHookError(TeamError):
+    """The team's turn hook raised; the run stopped at that boundary, before the next turn.
+
+    The run's state is the boundary's: fix what made the hook fail and ``run()`` with no
+    task resumes the run there.
+
+    Attributes:
+        turn: The boundary whose hook raised.
+        error: What the hook raised.
+    """
+
+    def __init__(self, turn: int, error: BaseException) -> None:
+        self.turn = turn
+        self.error = error
+        super().__init__(f"The turn hook failed at turn {turn}: {type(error).__name__}: {error}")

@@ -9,11 +9,11 @@ from pydantic import BaseModel
 
 from muster.base import ChatAgent, Team, TerminationCondition
 from muster.core import AgentRuntime, Component, ComponentModel
-from muster.messages import BaseAgentEvent, BaseChatMessage, MessageFactory
+from muster.messages import BaseAgentEvent, BaseChatMessage
 
 from .._group_chat._base_group_chat import BaseGroupChat
-from .._group_chat._chat_agent_container import OutputQueue
 from .._group_chat._specs import load_participants, load_termination
+from .._group_chat._wiring import GroupChatWiring
 from ._digraph import DiGraph
 from ._manager import GraphFlowManager
 from .exceptions import GraphValidationError
@@ -112,37 +112,9 @@ class GraphFlow(BaseGroupChat, Component[GraphFlowConfig]):
         """The execution graph."""
         return self._graph
 
-    def _create_group_chat_manager_factory(
-        self,
-        name: str,
-        group_topic_type: str,
-        output_topic_type: str,
-        participant_topic_types: list[str],
-        participant_names: list[str],
-        participant_descriptions: list[str],
-        output_message_queue: OutputQueue,
-        termination_condition: TerminationCondition | None,
-        max_turns: int | None,
-        message_factory: MessageFactory,
-    ) -> Callable[[], GraphFlowManager]:
+    def _create_group_chat_manager_factory(self, wiring: GroupChatWiring) -> Callable[[], GraphFlowManager]:
         graph = self._graph
-
-        def _factory() -> GraphFlowManager:
-            return GraphFlowManager(
-                name,
-                group_topic_type,
-                output_topic_type,
-                participant_topic_types,
-                participant_names,
-                participant_descriptions,
-                output_message_queue,
-                termination_condition,
-                max_turns,
-                message_factory,
-                graph,
-            )
-
-        return _factory
+        return lambda: GraphFlowManager(wiring, graph)
 
     def _to_config(self) -> GraphFlowConfig:
         fields = self._common_config_fields()

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import Field
 
-from muster.base import TerminationCondition
-from muster.messages import BaseAgentEvent, BaseChatMessage, MessageFactory, StopMessage
+from muster.base.exceptions import StateError
+from muster.messages import BaseAgentEvent, BaseChatMessage, StopMessage
 from muster.state import BaseGroupChatManagerState
 
 from .._group_chat._base_group_chat_manager import BaseGroupChatManager
-from .._group_chat._chat_agent_container import OutputQueue
+from .._group_chat._wiring import GroupChatWiring
 from ._digraph import DiGraph
 
 __all__ = ["GRAPH_COMPLETE_MESSAGE", "GraphFlowManager", "GraphFlowManagerState"]
@@ -49,34 +49,12 @@ class GraphFlowManager(BaseGroupChatManager):
     next run continues where the flow was interrupted.
     """
 
-    def __init__(
-        self,
-        name: str,
-        group_topic_type: str,
-        output_topic_type: str,
-        participant_topic_types: list[str],
-        participant_names: list[str],
-        participant_descriptions: list[str],
-        output_message_queue: OutputQueue,
-        termination_condition: TerminationCondition | None,
-        max_turns: int | None,
-        message_factory: MessageFactory,
-        graph: DiGraph,
-    ) -> None:
-        super().__init__(
-            name,
-            group_topic_type,
-            output_topic_type,
-            participant_topic_types,
-            participant_names,
-            participant_descriptions,
-            output_message_queue,
-            termination_condition,
-            max_turns,
-            message_factory,
-        )
+    state_type = GraphFlowManagerState
+
+    def __init__(self, wiring: GroupChatWiring, graph: DiGraph) -> None:
+        super().__init__(wiring)
         graph.graph_validate()
-        if graph.get_has_cycles() and termination_condition is None and max_turns is None:
+        if graph.get_has_cycles() and wiring.termination_condition is None and wiring.max_turns is None:
             raise ValueError(
                 "A termination condition is required for cyclic graphs without a maximum turn limit."
             )
@@ -163,10 +141,7 @@ class GraphFlowManager(BaseGroupChatManager):
         if not self._ready:
             # Natural end: the next run walks the graph again from the start.
             self._restart_flow()
-            if self._termination_condition is not None:
-                await self._termination_condition.reset()
-            self._current_turn = 0
-            await self._signal_termination(StopMessage(content=GRAPH_COMPLETE_MESSAGE, source=self._name))
+            await self._finish_run(StopMessage(content=GRAPH_COMPLETE_MESSAGE, source=self._name))
             return True
         return await super()._apply_termination_condition(delta, increment_turn_count)
 
@@ -174,26 +149,46 @@ class GraphFlowManager(BaseGroupChatManager):
         await self._reset_base()
         self._restart_flow()
 
-    async def save_state(self) -> Mapping[str, Any]:
-        return GraphFlowManagerState(
-            message_thread=self._dump_thread(),
-            current_turn=self._current_turn,
-            remaining=self._remaining,
-            enqueued_any=self._enqueued_any,
-            ready=list(self._ready),
-            triggered={node: sorted(groups) for node, groups in self._triggered.items()},
-        ).model_dump()
+    def _state_fields(self) -> dict[str, Any]:
+        return {
+            "remaining": self._remaining,
+            "enqueued_any": self._enqueued_any,
+            "ready": list(self._ready),
+            "triggered": {node: sorted(groups) for node, groups in self._triggered.items()},
+        }
 
-    async def load_state(self, state: Mapping[str, Any]) -> None:
-        loaded = GraphFlowManagerState.model_validate(state)
-        self._load_thread(loaded.message_thread)
-        self._current_turn = loaded.current_turn
+    def _check_state(self, state: Any) -> None:
+        nodes = self._graph.nodes
+        for field_name, names in (
+            ("ready", state.ready),
+            ("triggered", state.triggered),
+            ("remaining", state.remaining),
+            ("enqueued_any", state.enqueued_any),
+        ):
+            unknown = [n for n in names if n not in nodes]
+            if unknown:
+                raise StateError(f"{self._name}.{field_name}: {unknown} are not nodes of the graph")
+        for field_name, groups_by_node in (
+            ("remaining", state.remaining),
+            ("enqueued_any", state.enqueued_any),
+            ("triggered", state.triggered),
+        ):
+            for node, groups in groups_by_node.items():
+                unknown = [g for g in groups if g not in self._activation.get(node, {})]
+                if unknown:
+                    raise StateError(f"{self._name}.{field_name}.{node}: no activation groups {unknown}")
+        for node, groups in state.remaining.items():
+            for group, count in groups.items():
+                if not 0 <= count <= self._initial_remaining.get(node, {}).get(group, 0):
+                    raise StateError(f"{self._name}.remaining.{node}.{group}: {count} is out of range")
+
+    def _apply_state(self, state: Any) -> None:
         self._restart_flow()
         # Merge over the armed defaults so a state saved by an older graph version (or by
         # AutoGen, without "triggered") still leaves every group defined.
-        for target, groups in loaded.remaining.items():
+        for target, groups in state.remaining.items():
             self._remaining.setdefault(target, {}).update(groups)
-        for target, flags in loaded.enqueued_any.items():
+        for target, flags in state.enqueued_any.items():
             self._enqueued_any.setdefault(target, {}).update(flags)
-        self._ready = deque(loaded.ready)
-        self._triggered = {node: set(groups) for node, groups in loaded.triggered.items()}
+        self._ready = deque(state.ready)
+        self._triggered = {node: set(groups) for node, groups in state.triggered.items()}

@@ -5,27 +5,25 @@ How a team type plugs in
 A concrete team is two small classes:
 
 1. A manager, subclassing
-   :class:`~muster.teams._group_chat._base_group_chat_manager.BaseGroupChatManager`,
-   that implements ``select_speaker(thread) -> str | list[str]`` (who speaks next; a
-   list means "these speak in parallel, then the manager decides again"),
-   ``validate_group_state(messages)`` (reject a task the team cannot start with),
-   ``reset()`` (call ``self._reset_base()`` plus your own fields) and
-   ``save_state()``/``load_state()`` (a ``BaseGroupChatManagerState`` subclass from
-   ``muster.state``; ``self._dump_thread()``/``self._load_thread()`` do the thread).
+   :class:`~muster.teams._group_chat._base_group_chat_manager.BaseGroupChatManager`
+   (built from one :class:`~muster.teams._group_chat._wiring.GroupChatWiring`), that
+   implements ``select_speaker(thread) -> str | list[str]`` (who speaks next; a list
+   means "these speak in parallel, then the manager decides again"),
+   ``validate_group_state(messages)`` (reject a task the team cannot start with) and
+   ``reset()`` (call ``self._reset_base()`` plus your own fields). State of its own goes
+   in a ``BaseGroupChatManagerState`` subclass named by ``state_type``, with
+   ``_state_fields``/``_check_state``/``_apply_state``.
    Managers that drive the chat themselves (MagenticOne) override ``handle_start`` /
-   ``handle_agent_response`` and use ``_transition_to_next_speakers``,
-   ``_apply_termination_condition``, ``_signal_termination``, ``_log_message`` and
-   ``publish_message(GroupChatRequestPublish(), topic_id=self._topic(topic_type))``.
+   ``handle_agent_response`` and use ``_turn_boundary``, ``_request_turns``,
+   ``_finish_run``, ``_log_message`` and ``_signal_termination_with_error``.
 2. A team, subclassing :class:`BaseGroupChat` (and ``Component[YourConfig]``), whose
    ``__init__`` passes ``group_chat_manager_name`` and ``group_chat_manager_class`` up,
-   and whose ``_create_group_chat_manager_factory(...)`` returns a zero-argument callable
-   building the manager from the arguments it is given (they carry the team's topic
-   types, names, output queue, condition, ``max_turns`` and message factory). Add
-   ``_to_config``/``_from_config`` for declarative specs.
+   and whose ``_create_group_chat_manager_factory(wiring)`` returns a zero-argument
+   callable building the manager. Add ``_to_config``/``_from_config`` for specs.
 
 Everything else (runtime set-up, topics, participant containers, task checking, the
-output stream, cancellation, errors, reset, pause/resume, saved state keyed by participant
-name and manager name) is done here.
+output stream, cancellation, errors, reset, pause/resume, the turn hook, saved state
+keyed by participant name and manager name, closing) is done here.
 
 Topology (per team instance, ``team_id`` a uuid and the agent key of every agent):
 ``group_topic_<id>`` (manager + all containers), ``<participant>_<id>`` (one container
@@ -41,11 +39,10 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from muster.agents._base_chat_agent import normalize_task
-from muster.base import ChatAgent, TaskResult, Team, TerminationCondition
-from muster.base.exceptions import InvalidTaskError, StateError
+from muster.base import ChatAgent, TaskResult, Team, TerminationCondition, normalize_task
+from muster.base.exceptions import InvalidTaskError
 from muster.core import (
     AgentId,
     AgentRuntime,
@@ -62,11 +59,10 @@ from muster.messages import (
     StopMessage,
     StructuredMessage,
 )
-from muster.state import TeamState
+from muster.models.usage import current_usage_scope
 
-from ..exceptions import GroupChatRuntimeError, ParticipantError, TeamNotInitializedError, TeamRunningError
-from ._base_group_chat_manager import BaseGroupChatManager
-from ._chat_agent_container import ChatAgentContainer, OutputQueue
+from ..exceptions import GroupChatRuntimeError, ParticipantError, TeamNotInitializedError
+from ._chat_agent_container import ChatAgentContainer
 from ._events import (
     GroupChatPause,
     GroupChatReset,
@@ -75,14 +71,17 @@ from ._events import (
     GroupChatTermination,
     SerializableException,
 )
+from ._run_control import RunControl, TurnHook
 from ._sequential_routed_agent import SequentialRoutedAgent
+from ._team_phase import TeamPhase, TeamPhaseMachine
+from ._team_state import load_team_state, save_team_state
+from ._wiring import GroupChatWiring
 
 __all__ = ["BaseGroupChat"]
 
-
-# Put on the output queue (compared by identity) when the caller's cancellation token fires.
 _ManagerT = TypeVar("_ManagerT", bound=SequentialRoutedAgent)
 
+# Put on the output queue (compared by identity) when the caller's cancellation token fires.
 _CANCELLED = GroupChatTermination.model_construct(
     message=StopMessage.model_construct(content="Cancelled.", source="cancellation_token"), error=None
 )
@@ -163,8 +162,8 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
         self._group_chat_manager_topic_type = f"{group_chat_manager_name}_{self._team_id}"
         self._participant_topic_types = [f"{n}_{self._team_id}" for n in names]
         self._output_topic_type = f"output_topic_{self._team_id}"
-        # Built on first use (see ``_output_message_queue``): an idle team costs no queue.
-        self._output_queue: OutputQueue | None = None
+        self._control = RunControl(name)
+        self._turn_hook: TurnHook | None = None
 
         self._runtime: AgentRuntime
         if runtime is not None:
@@ -174,10 +173,8 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
             self._runtime = SingleThreadedAgentRuntime(ignore_unhandled_exceptions=False)
             self._embedded_runtime = True
         self._initialized = False
-        self._is_running = False
-        self._run_in_progress = False
-        # Replaced by a fresh event at the start of every run; only read while a run is in
-        # progress (or by the run's own watchdog), so an idle team needs none.
+        self._phase = TeamPhaseMachine(name)
+        # Set by the running run_stream; lets save_state() tell a settled run from a live one.
         self._run_settled: asyncio.Event | None = None
 
     @property
@@ -194,16 +191,23 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
         return list(self._participants)
 
     @property
-    def _output_message_queue(self) -> OutputQueue:
-        """The run's output queue, created on first use.
+    def turn_hook(self) -> TurnHook | None:
+        """An async callback awaited at every turn boundary with a :class:`TurnCheckpoint`.
 
-        An ``asyncio.Queue`` is three deques and an event (about 3 KiB); a server holding
-        many idle teams should not pay for one per team before it ever runs.
+        Set it before a run; ``None`` (the default) takes no snapshot and costs nothing.
+        The hook holds the run while it runs, and a raising hook stops the run with
+        :class:`~muster.teams.exceptions.TurnHookError` before the next turn starts.
         """
-        queue = self._output_queue
-        if queue is None:
-            queue = self._output_queue = asyncio.Queue()
-        return queue
+        return self._turn_hook
+
+    @turn_hook.setter
+    def turn_hook(self, hook: TurnHook | None) -> None:
+        self._turn_hook = hook
+
+    @property
+    def run_id(self) -> str | None:
+        """The id of the run in progress, or of the last run."""
+        return self._control.run_id
 
     # ----------------------------------------------------------------- subclass helpers
 
@@ -220,37 +224,28 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
             "emit_team_events": self._emit_team_events,
         }
 
-    def _manager_factory(
-        self, manager_class: Callable[..., _ManagerT], *wiring: Any
-    ) -> Callable[[], _ManagerT]:
-        """A factory for managers taking the standard wiring followed by ``emit_team_events``.
-
-        ``wiring`` is the argument list of :meth:`_create_group_chat_manager_factory`, in order.
-        """
-        emit_team_events = self._emit_team_events
-
-        def _factory() -> _ManagerT:
-            return manager_class(*wiring, emit_team_events)
-
-        return _factory
+    def _wiring(self) -> GroupChatWiring:
+        return GroupChatWiring(
+            name=self._group_chat_manager_name,
+            group_topic_type=self._group_topic_type,
+            output_topic_type=self._output_topic_type,
+            participant_topic_types=self._participant_topic_types,
+            participant_names=self._participant_names,
+            participant_descriptions=self._participant_descriptions,
+            termination_condition=self._termination_condition,
+            max_turns=self._max_turns,
+            message_factory=self._message_factory,
+            emit_team_events=self._emit_team_events,
+            control=self._control,
+        )
 
     # ----------------------------------------------------------------- subclass hooks
 
     @abstractmethod
     def _create_group_chat_manager_factory(
-        self,
-        name: str,
-        group_topic_type: str,
-        output_topic_type: str,
-        participant_topic_types: list[str],
-        participant_names: list[str],
-        participant_descriptions: list[str],
-        output_message_queue: OutputQueue,
-        termination_condition: TerminationCondition | None,
-        max_turns: int | None,
-        message_factory: MessageFactory,
+        self, wiring: GroupChatWiring
     ) -> Callable[[], SequentialRoutedAgent]:
-        """A factory building this team's manager from the given wiring."""
+        """A factory building this team's manager from ``wiring``."""
 
     def _create_participant_factory(
         self,
@@ -260,7 +255,7 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
         message_factory: MessageFactory,
     ) -> Callable[[], ChatAgentContainer]:
         """A factory building the container for one participant."""
-        queue = self._output_message_queue
+        queue = self._control.output
 
         def _factory() -> ChatAgentContainer:
             return ChatAgentContainer(parent_topic_type, output_topic_type, agent, message_factory, queue)
@@ -279,6 +274,9 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
             for name, topic_type in zip(self._participant_names, self._participant_topic_types, strict=True)
         ]
 
+    def _state_parts(self) -> list[tuple[str, AgentId]]:
+        return [*self._participant_ids(), (self._group_chat_manager_name, self._manager_id)]
+
     async def _init(self, runtime: AgentRuntime) -> None:
         """Register the containers and the manager with the runtime, and wire the topics."""
         for participant, agent_type in zip(self._participants, self._participant_topic_types, strict=True):
@@ -295,24 +293,15 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
             )
         manager_type = self._group_chat_manager_topic_type
         await self._base_group_chat_manager_class.register(
-            runtime,
-            type=manager_type,
-            factory=self._create_group_chat_manager_factory(
-                name=self._group_chat_manager_name,
-                group_topic_type=self._group_topic_type,
-                output_topic_type=self._output_topic_type,
-                participant_topic_types=self._participant_topic_types,
-                participant_names=self._participant_names,
-                participant_descriptions=self._participant_descriptions,
-                output_message_queue=self._output_message_queue,
-                termination_condition=self._termination_condition,
-                max_turns=self._max_turns,
-                message_factory=self._message_factory,
-            ),
+            runtime, type=manager_type, factory=self._create_group_chat_manager_factory(self._wiring())
         )
         for topic_type in (manager_type, self._group_topic_type, self._output_topic_type):
             await runtime.add_subscription(TypeSubscription(topic_type=topic_type, agent_type=manager_type))
         self._initialized = True
+
+    async def _ensure_ready(self) -> None:
+        if not self._initialized:
+            await self._init(self._runtime)
 
     def _start_embedded_runtime(self) -> None:
         if self._embedded_runtime:
@@ -323,13 +312,6 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
         if self._embedded_runtime:
             assert isinstance(self._runtime, SingleThreadedAgentRuntime)
             await self._runtime.stop_when_idle()
-
-    def _drain_output(self) -> None:
-        queue = self._output_queue
-        if queue is None:
-            return
-        while not queue.empty():
-            queue.get_nowait()
 
     # ----------------------------------------------------------------- running
 
@@ -351,21 +333,37 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
         task: str | BaseChatMessage | Sequence[BaseChatMessage] | None = None,
         cancellation_token: CancellationToken | None = None,
         output_task_messages: bool = True,
+        run_id: str | None = None,
     ) -> TaskResult:
         """Run the team until it stops and return every message it produced.
 
         ``task`` is a string, a chat message, a list of chat messages, or ``None`` to
-        continue from where the previous run stopped.
+        continue from where the previous run stopped (an unfinished run resumes exactly
+        where it was cancelled, failed or saved).
+
+        Args:
+            task: The task, or ``None`` to continue.
+            cancellation_token: Cancels the run at its next turn boundary (the turn in
+                progress is asked to stop too).
+            output_task_messages: Whether the task messages appear in the output.
+            run_id: The run's id, carried by the turn hook's checkpoints, the usage
+                records of its model calls and the result; generated when not given
+                (or taken from an enclosing ``usage_scope(run_id=...)``).
 
         Raises:
             InvalidTaskError: ``task`` is not a task, or holds unregistered message types.
             TeamRunningError: the team is already running.
+            TeamClosedError: the team was closed.
             ParticipantError: a participant failed (``agent_name`` says which).
+            TurnHookError: the turn hook raised.
             asyncio.CancelledError: ``cancellation_token`` was cancelled.
         """
         result: TaskResult | None = None
         async for item in self.run_stream(
-            task=task, cancellation_token=cancellation_token, output_task_messages=output_task_messages
+            task=task,
+            cancellation_token=cancellation_token,
+            output_task_messages=output_task_messages,
+            run_id=run_id,
         ):
             if isinstance(item, TaskResult):
                 result = item
@@ -378,6 +376,7 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
         task: str | BaseChatMessage | Sequence[BaseChatMessage] | None = None,
         cancellation_token: CancellationToken | None = None,
         output_task_messages: bool = True,
+        run_id: str | None = None,
     ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | TaskResult, None]:
         """Like :meth:`run`, yielding each message and event as produced, then the TaskResult.
 
@@ -385,34 +384,35 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
         the result.
         """
         messages = self._task_messages(task)
-        if self._is_running:
-            raise TeamRunningError(self._name, "run")
-        self._is_running = True
-        queue = self._output_message_queue
+        self._phase.enter(TeamPhase.RUNNING, "run")
+        control = self._control
+        control.run_id = run_id or current_usage_scope().run_id or uuid.uuid4().hex
+        control.turn_hook = self._turn_hook
+        control.hook_error = None
+        queue = control.output
+        queue.record_turns(self._turn_hook is not None)
         # The run's own token travels with every message of the run. It follows the
         # caller's token, and is also cancelled when the caller abandons the stream, so an
         # abandoned run stops at its next turn boundary instead of running on unobserved.
         token = CancellationToken()
         run_settled = self._run_settled = asyncio.Event()
         watchdog: asyncio.Task[None] | None = None
+        unlink: Callable[[], None] | None = None
         completed = False
         try:
             self._start_embedded_runtime()
-            if not self._initialized:
-                await self._init(self._runtime)
+            await self._ensure_ready()
             loop = asyncio.get_running_loop()
 
-            # One callback per run, not per message; thread-safe because a token may be
-            # cancelled from another thread.
             def _on_cancel() -> None:
                 loop.call_soon_threadsafe(queue.put_nowait, _CANCELLED)
 
             token.add_callback(_on_cancel)
             if cancellation_token is not None:
-                cancellation_token.add_callback(token.cancel)
+                # Removed when the run ends: a token cancelled later must not reach later runs.
+                unlink = cancellation_token.add_callback(token.cancel)  # type: ignore[func-returns-value]  # TEMP-MERGE
             if self._embedded_runtime:
-                watchdog = asyncio.create_task(self._watch_runtime())
-            self._run_in_progress = True
+                watchdog = asyncio.create_task(self._watch_runtime(queue))
             await self._runtime.send_message(
                 GroupChatStart.model_construct(messages=messages, output_task_messages=output_task_messages),
                 recipient=self._manager_id,
@@ -425,6 +425,8 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
                     if item is _CANCELLED:
                         raise asyncio.CancelledError()
                     if item.error is not None:
+                        if control.hook_error is not None:
+                            raise control.hook_error
                         raise _error_for(item.error)
                     stop_reason = item.message.content
                     break
@@ -432,20 +434,22 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
                 if not isinstance(item, ModelClientStreamingChunkEvent):
                     output.append(item)
             completed = True
-            yield TaskResult(messages=output, stop_reason=stop_reason)
+            yield TaskResult(messages=output, stop_reason=stop_reason, run_id=control.run_id)
         finally:
+            if unlink is not None:
+                unlink()
             if not completed:
                 token.cancel()
             try:
                 if watchdog is not None:
                     await watchdog
             finally:
-                self._run_in_progress = False
                 run_settled.set()
-                self._drain_output()
-                self._is_running = False
+                control.turn_hook = None
+                control.drain()
+                self._phase.leave()
 
-    async def _watch_runtime(self) -> None:
+    async def _watch_runtime(self, queue: asyncio.Queue[Any]) -> None:
         """Stop the embedded runtime once idle; end the stream if nothing else did.
 
         A chat normally ends with the manager's GroupChatTermination; this catches the
@@ -458,7 +462,7 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
         except Exception as exc:
             if self._run_settled is not None:
                 self._run_settled.set()
-            self._output_message_queue.put_nowait(
+            queue.put_nowait(
                 GroupChatTermination.model_construct(
                     message=StopMessage(
                         content="An exception occurred in the runtime.", source=self._group_chat_manager_name
@@ -467,7 +471,7 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
                 )
             )
             return
-        self._output_message_queue.put_nowait(
+        queue.put_nowait(
             GroupChatTermination.model_construct(
                 message=StopMessage(
                     content="The group chat is stopped.", source=self._group_chat_manager_name
@@ -483,29 +487,28 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
 
         Raises:
             TeamRunningError: the team is running.
+            TeamClosedError: the team was closed.
         """
-        if self._is_running:
-            raise TeamRunningError(self._name, "reset")
-        self._is_running = True
+        self._phase.enter(TeamPhase.RESETTING, "reset")
         try:
             self._start_embedded_runtime()
-            if not self._initialized:
-                await self._init(self._runtime)
+            await self._ensure_ready()
             for _, agent_id in self._participant_ids():
                 await self._runtime.send_message(GroupChatReset(), recipient=agent_id)
             await self._runtime.send_message(GroupChatReset(), recipient=self._manager_id)
+            self._control.previous_state = None
         finally:
             try:
                 await self._stop_embedded_runtime()
             finally:
-                self._drain_output()
-                self._is_running = False
+                self._control.drain()
+                self._phase.leave()
 
     async def _broadcast_control(self, message: GroupChatPause | GroupChatResume, operation: str) -> None:
         if not self._initialized:
             raise TeamNotInitializedError(self._name, operation)
         # Outside a run the embedded runtime is stopped and would never deliver.
-        idle_embedded = self._embedded_runtime and not self._is_running
+        idle_embedded = self._embedded_runtime and not self._phase.running
         if idle_embedded:
             self._start_embedded_runtime()
         try:
@@ -532,76 +535,73 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
         """
         await self._broadcast_control(GroupChatResume(), "resume")
 
+    async def close(self) -> None:
+        """Unregister what this team registered on its runtime; the team cannot run again.
+
+        On a shared runtime this is what keeps the runtime from holding every finished
+        team's agents and subscriptions. Idempotent.
+
+        Raises:
+            TeamRunningError: the team is busy (a run, reset or load is in progress).
+        """
+        if self._phase.phase is TeamPhase.CLOSED:
+            return
+        self._phase.enter(TeamPhase.CLOSED, "close")
+        if self._initialized:
+            self._initialized = False
+            runtime = self._runtime
+            for agent_type in (*self._participant_topic_types, self._group_chat_manager_topic_type):
+                await runtime.unregister_agent_type(agent_type)  # type: ignore[attr-defined]
+        self._control.drain()
+        self._control.previous_state = None
+
     async def save_state(self) -> Mapping[str, Any]:
         """The manager's and every participant's state, keyed by name (``TeamState``).
 
-        Called during a run, it waits for the next turn boundary (or the end of the run)
-        and holds the chat there while it takes the snapshot, so the snapshot is always
-        consistent: a team loaded from it continues exactly as the original would have.
+        Called during a run, it returns the snapshot taken at the run's next turn
+        boundary (or its state once it ends), so the snapshot is always consistent: a
+        team loaded from it continues exactly as the original would have. Cancelling the
+        call leaves the run untouched.
         """
-        if not self._initialized:
-            await self._init(self._runtime)
-        release = await self._wait_for_turn_boundary() if self._run_in_progress else None
-        try:
-            agent_states: dict[str, Mapping[str, Any]] = {}
-            for name, agent_id in self._participant_ids():
-                agent_states[name] = await self._runtime.agent_save_state(agent_id)
-            agent_states[self._group_chat_manager_name] = await self._runtime.agent_save_state(
-                self._manager_id
-            )
-        finally:
-            if release is not None:
-                release()
-        return TeamState(agent_states=agent_states).model_dump()
+        await self._ensure_ready()
+        if self._phase.running and self._run_settled is not None and not self._run_settled.is_set():
+            snapshot = await self._snapshot_from_run(self._run_settled)
+            if snapshot is not None:
+                return snapshot
+        return await save_team_state(self._runtime, self._state_parts())
 
-    async def _wait_for_turn_boundary(self) -> Callable[[], None] | None:
-        """Wait until the manager holds the chat at a turn boundary; ``None`` if the run ended first."""
-        manager: object = await self._runtime.try_get_underlying_agent_instance(self._manager_id)
-        if not isinstance(manager, BaseGroupChatManager):
-            return None
-        run_settled = self._run_settled
-        assert run_settled is not None, "set by run_stream before a run is in progress"
-        checkpoint = manager.wait_for_checkpoint()
+    async def _snapshot_from_run(self, run_settled: asyncio.Event) -> Mapping[str, Any] | None:
+        """The next boundary's snapshot, or ``None`` if the run settled first."""
+        control = self._control
+        snapshot = control.request_snapshot()
         settled: asyncio.Future[Any] = asyncio.ensure_future(run_settled.wait())
-        waiting: list[asyncio.Future[Any]] = [checkpoint, settled]
+        waiting: list[asyncio.Future[Any]] = [snapshot, settled]
         try:
             await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         finally:
             settled.cancel()
-        if checkpoint.done() and not checkpoint.cancelled():
-            return checkpoint.result()
-        checkpoint.cancel()
-        return None
+            if not snapshot.done():
+                snapshot.cancel()
+            control.discard_request(snapshot)
+        if snapshot.cancelled():
+            return None
+        return snapshot.result()
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
-        """Restore a :meth:`save_state` snapshot, from this team or one with the same participants.
+        """Restore a :meth:`save_state` snapshot, from this team or one built from the same spec.
+
+        Everything is checked against this team (``type``, ``version``, names, indices)
+        and a refused state leaves the team as it was.
 
         Raises:
             TeamRunningError: the team is running.
-            StateError: the snapshot does not fit this team.
+            TeamClosedError: the team was closed.
+            StateError: the snapshot does not fit this team (the message names the field).
         """
-        if self._is_running:
-            raise TeamRunningError(self._name, "load_state")
-        if not self._initialized:
-            await self._init(self._runtime)
-        self._is_running = True
+        self._phase.enter(TeamPhase.LOADING, "load_state")
         try:
-            try:
-                team_state = TeamState.model_validate(state)
-            except ValidationError as exc:
-                raise StateError(f"Not a team state: {exc}") from exc
-            agent_states = team_state.agent_states
-            expected = [*self._participant_names, self._group_chat_manager_name]
-            missing = [n for n in expected if n not in agent_states]
-            if missing:
-                raise StateError(f"Saved team state has no state for {missing}")
-            try:
-                for name, agent_id in self._participant_ids():
-                    await self._runtime.agent_load_state(agent_id, agent_states[name])
-                await self._runtime.agent_load_state(
-                    self._manager_id, agent_states[self._group_chat_manager_name]
-                )
-            except (ValidationError, KeyError, TypeError) as exc:
-                raise StateError(f"Saved team state does not fit team '{self._name}': {exc}") from exc
+            await self._ensure_ready()
+            await load_team_state(self._runtime, self._state_parts(), state, team_name=self._name)
+            self._control.previous_state = dict(state)
         finally:
-            self._is_running = False
+            self._phase.leave()

@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from muster.base import ChatAgent, Response, TaskResult, Team
+from muster.base.exceptions import StateError
 from muster.core import MessageContext, event, rpc
 from muster.messages import BaseAgentEvent, BaseChatMessage, MessageFactory
+from muster.models.usage import enter_usage_scope, restore_usage_scope
 from muster.state import ChatAgentContainerState
 
 from ._events import (
@@ -25,17 +27,16 @@ from ._events import (
     GroupChatRequestPublish,
     GroupChatReset,
     GroupChatResume,
+    GroupChatSnapshot,
     GroupChatStart,
     GroupChatTeamResponse,
-    GroupChatTermination,
     SerializableException,
 )
+from ._run_control import OutputQueue
 from ._sequential_routed_agent import SequentialRoutedAgent
+from ._state_checks import check_state_header, parse_thread
 
 __all__ = ["ChatAgentContainer", "OutputQueue"]
-
-OutputQueue = asyncio.Queue[BaseAgentEvent | BaseChatMessage | GroupChatTermination]
-"""Where a run's output goes: messages and events in order, then one GroupChatTermination."""
 
 
 class ChatAgentContainer(SequentialRoutedAgent):
@@ -70,6 +71,7 @@ class ChatAgentContainer(SequentialRoutedAgent):
                 GroupChatReset,
                 GroupChatAgentResponse,
                 GroupChatTeamResponse,
+                GroupChatSnapshot,
             ],
         )
         self._parent_topic_type = parent_topic_type
@@ -116,6 +118,7 @@ class ChatAgentContainer(SequentialRoutedAgent):
         if token.is_cancelled():
             return  # the run was cancelled before this turn began; keep the buffer for the next run
         reply: GroupChatAgentResponse | GroupChatTeamResponse
+        previous_scope = enter_usage_scope(run_id=message.run_id) if message.run_id else None
         try:
             if self._is_team:
                 reply = await self._run_team(cast(Team, self._agent), ctx)
@@ -134,6 +137,9 @@ class ChatAgentContainer(SequentialRoutedAgent):
                 cancellation_token=token,
             )
             return
+        finally:
+            if previous_scope is not None:
+                restore_usage_scope(previous_scope)
         self._message_buffer.clear()
         await self.publish_message(
             reply, topic_id=self._topic(self._parent_topic_type), cancellation_token=token
@@ -186,6 +192,11 @@ class ChatAgentContainer(SequentialRoutedAgent):
         """Another participant failed; the manager ends the run, nothing to do here."""
 
     @rpc
+    async def handle_snapshot(self, message: GroupChatSnapshot, ctx: MessageContext) -> Mapping[str, Any]:
+        """This container's state at a turn boundary (see :class:`GroupChatSnapshot`)."""
+        return await self.save_state()
+
+    @rpc
     async def handle_reset(self, message: GroupChatReset, ctx: MessageContext) -> None:
         """Forget the buffer and reset the participant."""
         self._message_buffer.clear()
@@ -222,13 +233,29 @@ class ChatAgentContainer(SequentialRoutedAgent):
         return state.model_dump()
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
-        """Restore what :meth:`save_state` produced."""
-        container_state = ChatAgentContainerState.model_validate(state)
+        """Restore what :meth:`save_state` produced; the buffer changes only if the agent loaded.
+
+        Raises:
+            StateError: the state does not fit this participant.
+        """
+        where = self._agent.name
+        check_state_header(state, ChatAgentContainerState, where=where)
+        try:
+            container_state = ChatAgentContainerState.model_validate(state)
+        except ValueError as exc:
+            raise StateError(f"{where}: {exc}") from exc
+        restored = parse_thread(
+            container_state.message_buffer, self._message_factory, where=f"{where}.message_buffer"
+        )
         buffer: list[BaseChatMessage] = []
-        for data in container_state.message_buffer:
-            restored = self._message_factory.create(data)
-            if not isinstance(restored, BaseChatMessage):
-                raise ValueError(f"Saved message buffer holds an event, not a chat message: {type(restored)}")
-            buffer.append(restored)
+        for index, message in enumerate(restored):
+            if not isinstance(message, BaseChatMessage):
+                raise StateError(f"{where}.message_buffer[{index}]: an event, not a chat message")
+            buffer.append(message)
+        try:
+            await self._agent.load_state(container_state.agent_state)
+        except StateError:
+            raise
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StateError(f"{where}.agent_state: {exc}") from exc
         self._message_buffer = buffer
-        await self._agent.load_state(container_state.agent_state)

@@ -26,6 +26,7 @@ __all__ = [
     "GroupChatRequestPublish",
     "GroupChatReset",
     "GroupChatResume",
+    "GroupChatSnapshot",
     "GroupChatStart",
     "GroupChatTeamResponse",
     "GroupChatTermination",
@@ -89,6 +90,17 @@ class GroupChatTeamResponse(BaseModel):
 
 class GroupChatRequestPublish(BaseModel):
     """Asks one participant to take its turn; published to that participant's topic."""
+
+    run_id: str | None = None
+    """The run the turn belongs to: model calls made during the turn are billed to it."""
+
+
+class GroupChatSnapshot(BaseModel):
+    """Asks a participant container for its state at a turn boundary (an RPC).
+
+    Sent through the runtime rather than read directly, so that it queues behind any
+    message of the finished turn the container has not buffered yet.
+    """
 
 
 class GroupChatMessage(BaseModel):

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Self
 
 from pydantic import BaseModel
 
 from muster.base import ChatAgent, Team, TerminationCondition
+from muster.base.exceptions import StateError
 from muster.core import AgentRuntime, Component, ComponentModel
-from muster.messages import BaseAgentEvent, BaseChatMessage, MessageFactory
+from muster.messages import BaseAgentEvent, BaseChatMessage
 from muster.state import RoundRobinManagerState
 
 from ._base_group_chat import BaseGroupChat
 from ._base_group_chat_manager import BaseGroupChatManager
-from ._chat_agent_container import OutputQueue
 from ._specs import load_participants, load_termination
+from ._wiring import GroupChatWiring
 
 __all__ = ["RoundRobinGroupChat", "RoundRobinGroupChatConfig", "RoundRobinGroupChatManager"]
 
@@ -23,35 +24,11 @@ __all__ = ["RoundRobinGroupChat", "RoundRobinGroupChatConfig", "RoundRobinGroupC
 class RoundRobinGroupChatManager(BaseGroupChatManager):
     """Selects participants cyclically; the position survives runs and saved state."""
 
-    def __init__(
-        self,
-        name: str,
-        group_topic_type: str,
-        output_topic_type: str,
-        participant_topic_types: list[str],
-        participant_names: list[str],
-        participant_descriptions: list[str],
-        output_message_queue: OutputQueue,
-        termination_condition: TerminationCondition | None,
-        max_turns: int | None,
-        message_factory: MessageFactory,
-        emit_team_events: bool = False,
-    ) -> None:
-        super().__init__(
-            name,
-            group_topic_type,
-            output_topic_type,
-            participant_topic_types,
-            participant_names,
-            participant_descriptions,
-            output_message_queue,
-            termination_condition,
-            max_turns,
-            message_factory,
-            emit_team_events,
-        )
+    state_type = RoundRobinManagerState
+
+    def __init__(self, wiring: GroupChatWiring) -> None:
+        super().__init__(wiring)
         self._next_speaker_index = 0
-        self._turn_speaker_index = 0
 
     async def validate_group_state(self, messages: list[BaseChatMessage] | None) -> None:
         """Any task (or none) is fine for a round robin."""
@@ -61,25 +38,23 @@ class RoundRobinGroupChatManager(BaseGroupChatManager):
         self._next_speaker_index = 0
 
     async def select_speaker(self, thread: Sequence[BaseAgentEvent | BaseChatMessage]) -> str:
-        index = self._turn_speaker_index = self._next_speaker_index
+        index = self._next_speaker_index
         self._next_speaker_index = (index + 1) % len(self._participant_names)
         return self._participant_names[index]
 
-    async def save_state(self) -> Mapping[str, Any]:
-        # Saved mid-turn, the speaker still owes its answer: a team restored from this
-        # state must ask it again rather than skip it.
-        index = self._turn_speaker_index if self._active_speakers else self._next_speaker_index
-        return RoundRobinManagerState(
-            message_thread=self._dump_thread(),
-            current_turn=self._current_turn,
-            next_speaker_index=index,
-        ).model_dump()
+    def _state_fields(self) -> dict[str, Any]:
+        return {"next_speaker_index": self._next_speaker_index}
 
-    async def load_state(self, state: Mapping[str, Any]) -> None:
-        loaded = RoundRobinManagerState.model_validate(state)
-        self._load_thread(loaded.message_thread)
-        self._current_turn = loaded.current_turn
-        self._next_speaker_index = loaded.next_speaker_index
+    def _check_state(self, state: Any) -> None:
+        index = state.next_speaker_index
+        if not 0 <= index < len(self._participant_names):
+            raise StateError(
+                f"{self._name}.next_speaker_index: {index} is out of range for "
+                f"{len(self._participant_names)} participants"
+            )
+
+    def _apply_state(self, state: Any) -> None:
+        self._next_speaker_index = state.next_speaker_index
 
 
 class RoundRobinGroupChatConfig(BaseModel):
@@ -144,31 +119,9 @@ class RoundRobinGroupChat(BaseGroupChat, Component[RoundRobinGroupChatConfig]):
         )
 
     def _create_group_chat_manager_factory(
-        self,
-        name: str,
-        group_topic_type: str,
-        output_topic_type: str,
-        participant_topic_types: list[str],
-        participant_names: list[str],
-        participant_descriptions: list[str],
-        output_message_queue: OutputQueue,
-        termination_condition: TerminationCondition | None,
-        max_turns: int | None,
-        message_factory: MessageFactory,
+        self, wiring: GroupChatWiring
     ) -> Callable[[], RoundRobinGroupChatManager]:
-        return self._manager_factory(
-            RoundRobinGroupChatManager,
-            name,
-            group_topic_type,
-            output_topic_type,
-            participant_topic_types,
-            participant_names,
-            participant_descriptions,
-            output_message_queue,
-            termination_condition,
-            max_turns,
-            message_factory,
-        )
+        return lambda: RoundRobinGroupChatManager(wiring)
 
     def _to_config(self) -> RoundRobinGroupChatConfig:
         return RoundRobinGroupChatConfig(**self._common_config_fields())

@@ -11,12 +11,12 @@ from typing import Any, Self, cast
 from pydantic import BaseModel
 
 from muster.base import ChatAgent, Team, TerminationCondition
+from muster.base.exceptions import StateError
 from muster.core import TRACE_LOGGER_NAME, AgentRuntime, Component, ComponentModel
 from muster.messages import (
     BaseAgentEvent,
     BaseChatMessage,
     HandoffMessage,
-    MessageFactory,
     ModelClientStreamingChunkEvent,
     SelectSpeakerEvent,
 )
@@ -35,8 +35,8 @@ from muster.state import SelectorManagerState
 
 from ._base_group_chat import BaseGroupChat
 from ._base_group_chat_manager import BaseGroupChatManager
-from ._chat_agent_container import OutputQueue
 from ._specs import load_participants, load_termination
+from ._wiring import GroupChatWiring
 
 __all__ = [
     "DEFAULT_SELECTOR_PROMPT",
@@ -96,41 +96,24 @@ class SelectorGroupChatManager(BaseGroupChatManager):
     prompt's own formatting however long the conversation is.
     """
 
+    state_type = SelectorManagerState
+
     def __init__(
         self,
-        name: str,
-        group_topic_type: str,
-        output_topic_type: str,
-        participant_topic_types: list[str],
-        participant_names: list[str],
-        participant_descriptions: list[str],
-        output_message_queue: OutputQueue,
-        termination_condition: TerminationCondition | None,
-        max_turns: int | None,
-        message_factory: MessageFactory,
+        wiring: GroupChatWiring,
+        *,
         model_client: ChatCompletionClient,
         selector_prompt: str,
         allow_repeated_speaker: bool,
         selector_func: SelectorFuncType | None,
         max_selector_attempts: int,
         candidate_func: CandidateFuncType | None,
-        emit_team_events: bool,
         model_context: ChatCompletionContext | None,
         model_client_streaming: bool = False,
     ) -> None:
-        super().__init__(
-            name,
-            group_topic_type,
-            output_topic_type,
-            participant_topic_types,
-            participant_names,
-            participant_descriptions,
-            output_message_queue,
-            termination_condition,
-            max_turns,
-            message_factory,
-            emit_team_events,
-        )
+        super().__init__(wiring)
+        participant_names = wiring.participant_names
+        participant_descriptions = wiring.participant_descriptions
         if max_selector_attempts < 1:
             raise ValueError("max_selector_attempts must be at least 1")
         self._model_client = model_client
@@ -180,22 +163,27 @@ class SelectorGroupChatManager(BaseGroupChatManager):
                 for part in _render_llm_messages(llm_messages):
                     self._history = f"{self._history}\n{part}" if self._history else part
 
-    async def save_state(self) -> Mapping[str, Any]:
-        return SelectorManagerState(
-            message_thread=self._dump_thread(),
-            current_turn=self._current_turn,
-            previous_speaker=self._previous_speaker,
-        ).model_dump()
+    def _state_fields(self) -> dict[str, Any]:
+        return {"previous_speaker": self._previous_speaker}
+
+    def _check_state(self, state: Any) -> None:
+        previous = state.previous_speaker
+        if previous is not None and previous not in self._participant_names:
+            raise StateError(
+                f"{self._name}.previous_speaker: {previous!r} is not a participant {self._participant_names}"
+            )
+
+    def _apply_state(self, state: Any) -> None:
+        self._previous_speaker = state.previous_speaker
+        # The rendered history (or the selector's own model context) is derived from the
+        # thread: rebuilt from it, it is exactly what the saved team had.
+        self._history = ""
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
-        loaded = SelectorManagerState.model_validate(state)
-        self._load_thread(loaded.message_thread)
-        self._history = ""
+        await super().load_state(state)
         if self._model_context is not None:
             await self._model_context.clear()
         await self._record_history([m for m in self._message_thread if isinstance(m, BaseChatMessage)])
-        self._current_turn = loaded.current_turn
-        self._previous_speaker = loaded.previous_speaker
 
     async def select_speaker(self, thread: Sequence[BaseAgentEvent | BaseChatMessage]) -> list[str]:
         if self._selector_func is not None:
@@ -419,39 +407,19 @@ class SelectorGroupChat(BaseGroupChat, Component[SelectorGroupChatConfig]):
         self._model_context = model_context
 
     def _create_group_chat_manager_factory(
-        self,
-        name: str,
-        group_topic_type: str,
-        output_topic_type: str,
-        participant_topic_types: list[str],
-        participant_names: list[str],
-        participant_descriptions: list[str],
-        output_message_queue: OutputQueue,
-        termination_condition: TerminationCondition | None,
-        max_turns: int | None,
-        message_factory: MessageFactory,
+        self, wiring: GroupChatWiring
     ) -> Callable[[], SelectorGroupChatManager]:
         def _factory() -> SelectorGroupChatManager:
             return SelectorGroupChatManager(
-                name,
-                group_topic_type,
-                output_topic_type,
-                participant_topic_types,
-                participant_names,
-                participant_descriptions,
-                output_message_queue,
-                termination_condition,
-                max_turns,
-                message_factory,
-                self._model_client,
-                self._selector_prompt,
-                self._allow_repeated_speaker,
-                self._selector_func,
-                self._max_selector_attempts,
-                self._candidate_func,
-                self._emit_team_events,
-                self._model_context,
-                self._model_client_streaming,
+                wiring,
+                model_client=self._model_client,
+                selector_prompt=self._selector_prompt,
+                allow_repeated_speaker=self._allow_repeated_speaker,
+                selector_func=self._selector_func,
+                max_selector_attempts=self._max_selector_attempts,
+                candidate_func=self._candidate_func,
+                model_context=self._model_context,
+                model_client_streaming=self._model_client_streaming,
             )
 
         return _factory

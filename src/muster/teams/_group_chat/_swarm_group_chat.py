@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Self
 
 from pydantic import BaseModel
 
 from muster.base import ChatAgent, TerminationCondition
+from muster.base.exceptions import StateError
 from muster.core import AgentRuntime, Component, ComponentModel
-from muster.messages import BaseAgentEvent, BaseChatMessage, HandoffMessage, MessageFactory
+from muster.messages import BaseAgentEvent, BaseChatMessage, HandoffMessage
 from muster.state import SwarmManagerState
 
 from ._base_group_chat import BaseGroupChat
 from ._base_group_chat_manager import BaseGroupChatManager
-from ._chat_agent_container import OutputQueue
 from ._specs import load_termination
+from ._wiring import GroupChatWiring
 
 __all__ = ["Swarm", "SwarmConfig", "SwarmGroupChatManager"]
 
@@ -27,34 +28,11 @@ class SwarmGroupChatManager(BaseGroupChatManager):
     speaker never rescans the conversation.
     """
 
-    def __init__(
-        self,
-        name: str,
-        group_topic_type: str,
-        output_topic_type: str,
-        participant_topic_types: list[str],
-        participant_names: list[str],
-        participant_descriptions: list[str],
-        output_message_queue: OutputQueue,
-        termination_condition: TerminationCondition | None,
-        max_turns: int | None,
-        message_factory: MessageFactory,
-        emit_team_events: bool = False,
-    ) -> None:
-        super().__init__(
-            name,
-            group_topic_type,
-            output_topic_type,
-            participant_topic_types,
-            participant_names,
-            participant_descriptions,
-            output_message_queue,
-            termination_condition,
-            max_turns,
-            message_factory,
-            emit_team_events,
-        )
-        self._current_speaker = participant_names[0]
+    state_type = SwarmManagerState
+
+    def __init__(self, wiring: GroupChatWiring) -> None:
+        super().__init__(wiring)
+        self._current_speaker = self._participant_names[0]
         self._last_handoff_target: str | None = None
 
     async def validate_group_state(self, messages: list[BaseChatMessage] | None) -> None:
@@ -97,18 +75,18 @@ class SwarmGroupChatManager(BaseGroupChatManager):
         self._current_speaker = self._participant_names[0]
         self._last_handoff_target = None
 
-    async def save_state(self) -> Mapping[str, Any]:
-        return SwarmManagerState(
-            message_thread=self._dump_thread(),
-            current_turn=self._current_turn,
-            current_speaker=self._current_speaker,
-        ).model_dump()
+    def _state_fields(self) -> dict[str, Any]:
+        return {"current_speaker": self._current_speaker}
 
-    async def load_state(self, state: Mapping[str, Any]) -> None:
-        loaded = SwarmManagerState.model_validate(state)
-        self._load_thread(loaded.message_thread)
-        self._current_turn = loaded.current_turn
-        self._current_speaker = loaded.current_speaker or self._participant_names[0]
+    def _check_state(self, state: Any) -> None:
+        speaker = state.current_speaker
+        if speaker and speaker not in self._participant_names:
+            raise StateError(
+                f"{self._name}.current_speaker: {speaker!r} is not a participant {self._participant_names}"
+            )
+
+    def _apply_state(self, state: Any) -> None:
+        self._current_speaker = state.current_speaker or self._participant_names[0]
         self._last_handoff_target = next(
             (m.target for m in reversed(self._message_thread) if isinstance(m, HandoffMessage)), None
         )
@@ -184,31 +162,9 @@ class Swarm(BaseGroupChat, Component[SwarmConfig]):
             )
 
     def _create_group_chat_manager_factory(
-        self,
-        name: str,
-        group_topic_type: str,
-        output_topic_type: str,
-        participant_topic_types: list[str],
-        participant_names: list[str],
-        participant_descriptions: list[str],
-        output_message_queue: OutputQueue,
-        termination_condition: TerminationCondition | None,
-        max_turns: int | None,
-        message_factory: MessageFactory,
+        self, wiring: GroupChatWiring
     ) -> Callable[[], SwarmGroupChatManager]:
-        return self._manager_factory(
-            SwarmGroupChatManager,
-            name,
-            group_topic_type,
-            output_topic_type,
-            participant_topic_types,
-            participant_names,
-            participant_descriptions,
-            output_message_queue,
-            termination_condition,
-            max_turns,
-            message_factory,
-        )
+        return lambda: SwarmGroupChatManager(wiring)
 
     def _to_config(self) -> SwarmConfig:
         return SwarmConfig(**self._common_config_fields())

@@ -9,12 +9,12 @@ from pydantic import BaseModel
 
 from muster.base import ChatAgent, Team, TerminationCondition
 from muster.core import AgentRuntime, Component, ComponentModel
-from muster.messages import BaseAgentEvent, BaseChatMessage, MessageFactory
+from muster.messages import BaseAgentEvent, BaseChatMessage
 from muster.models import ChatCompletionClient
 
 from .._group_chat._base_group_chat import BaseGroupChat
-from .._group_chat._chat_agent_container import OutputQueue
 from .._group_chat._specs import load_termination
+from .._group_chat._wiring import GroupChatWiring
 from ._orchestrator import MagenticOneOrchestrator
 from ._prompts import FINAL_ANSWER_PROMPT
 
@@ -114,34 +114,14 @@ class MagenticOneGroupChat(BaseGroupChat, Component[MagenticOneGroupChatConfig])
         self._final_answer_prompt = final_answer_prompt
 
     def _create_group_chat_manager_factory(
-        self,
-        name: str,
-        group_topic_type: str,
-        output_topic_type: str,
-        participant_topic_types: list[str],
-        participant_names: list[str],
-        participant_descriptions: list[str],
-        output_message_queue: OutputQueue,
-        termination_condition: TerminationCondition | None,
-        max_turns: int | None,
-        message_factory: MessageFactory,
+        self, wiring: GroupChatWiring
     ) -> Callable[[], MagenticOneOrchestrator]:
         def _factory() -> MagenticOneOrchestrator:
             return MagenticOneOrchestrator(
-                name,
-                group_topic_type,
-                output_topic_type,
-                participant_topic_types,
-                participant_names,
-                participant_descriptions,
-                output_message_queue,
-                termination_condition,
-                max_turns,
-                message_factory,
+                wiring,
                 model_client=self._model_client,
                 max_stalls=self._max_stalls,
                 final_answer_prompt=self._final_answer_prompt,
-                emit_team_events=self._emit_team_events,
             )
 
         return _factory

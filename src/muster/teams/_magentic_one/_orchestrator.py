@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from muster.base import Response, TerminationCondition
+from muster.base import Response
+from muster.base.exceptions import StateError
 from muster.core import TRACE_LOGGER_NAME, AgentId, CancellationToken, MessageContext, event, rpc
 from muster.messages import (
     BaseAgentEvent,
     BaseChatMessage,
-    MessageFactory,
     SelectSpeakerEvent,
     StopMessage,
     TextMessage,
@@ -30,7 +30,6 @@ from muster.state import MagenticOneOrchestratorState
 from muster.utils import remove_images
 
 from .._group_chat._base_group_chat_manager import BaseGroupChatManager
-from .._group_chat._chat_agent_container import OutputQueue
 from .._group_chat._events import (
     GroupChatAgentResponse,
     GroupChatRequestPublish,
@@ -39,6 +38,7 @@ from .._group_chat._events import (
     GroupChatTeamResponse,
     SerializableException,
 )
+from .._group_chat._wiring import GroupChatWiring
 from ._ledger import LedgerEntry, parse_progress_ledger
 from ._prompts import (
     FACTS_PROMPT,
@@ -67,42 +67,23 @@ class MagenticOneOrchestrator(BaseGroupChatManager):
     participant sees and that appear in the run's output.
     """
 
+    state_type = MagenticOneOrchestratorState
+
     def __init__(
         self,
-        name: str,
-        group_topic_type: str,
-        output_topic_type: str,
-        participant_topic_types: list[str],
-        participant_names: list[str],
-        participant_descriptions: list[str],
-        output_message_queue: OutputQueue,
-        termination_condition: TerminationCondition | None,
-        max_turns: int | None,
-        message_factory: MessageFactory,
+        wiring: GroupChatWiring,
+        *,
         model_client: ChatCompletionClient,
         max_stalls: int,
         final_answer_prompt: str,
-        emit_team_events: bool = False,
     ) -> None:
-        super().__init__(
-            name,
-            group_topic_type,
-            output_topic_type,
-            participant_topic_types,
-            participant_names,
-            participant_descriptions,
-            output_message_queue,
-            termination_condition,
-            max_turns,
-            message_factory,
-            emit_team_events,
-        )
+        super().__init__(wiring)
         self._model_client = model_client
         self._max_stalls = max_stalls
         self._final_answer_prompt = final_answer_prompt
         self._team_description = "\n".join(
             re.sub(r"\s+", " ", f"{n}: {d}").strip()
-            for n, d in zip(participant_names, participant_descriptions, strict=True)
+            for n, d in zip(wiring.participant_names, wiring.participant_descriptions, strict=True)
         )
         self._task = ""
         self._facts = ""
@@ -116,22 +97,29 @@ class MagenticOneOrchestrator(BaseGroupChatManager):
     # looks incompatible to mypy although the runtime dispatches it exactly like the base's.
     @rpc
     async def handle_start(self, message: GroupChatStart, ctx: MessageContext) -> None:  # type: ignore[override]
-        """Plan for a new task, or continue the current one when no task is given."""
-        token = ctx.cancellation_token
-        self._current_cancellation_token = token
-        if self._termination_condition is not None and self._termination_condition.terminated:
-            await self._signal_termination(
-                StopMessage(content="The group chat has already terminated.", source=self._name)
-            )
-            return
+        """Plan for a new task, continue the current one, or resume an unfinished run."""
+        token = self._current_cancellation_token = ctx.cancellation_token
+        self._request = GroupChatRequestPublish(run_id=self._control.run_id)
         try:
+            if not message.messages and self._status == "active":
+                await self._resume(token)
+                return
+            if self._status == "active":
+                await self._reset_run_budget()
+                self._active_speakers.clear()
+            if self._termination_condition is not None and self._termination_condition.terminated:
+                await self._signal_termination(
+                    StopMessage(content="The group chat has already terminated.", source=self._name)
+                )
+                return
             await self.validate_group_state(message.messages)
-            self._run_active = True
+            if not message.messages and not self._task:
+                raise ValueError("MagenticOneGroupChat needs a task to start; there is none to continue.")
+            self._status = "active"
+            self._turn_index = 0
             # max_turns budgets each run, as with the other teams (the count is not carried over).
             self._n_rounds = 0
             if not message.messages:
-                if not self._task:
-                    raise ValueError("MagenticOneGroupChat needs a task to start; there is none to continue.")
                 await self._orchestrate_step(token)
                 return
             if message.output_task_messages:
@@ -144,12 +132,18 @@ class MagenticOneOrchestrator(BaseGroupChatManager):
         except Exception as exc:
             await self._signal_termination_with_error(SerializableException.from_exception(exc))
 
+    async def _resume(self, token: CancellationToken) -> None:
+        if self._active_speakers:
+            await self._request_turns(list(self._active_speakers), token)
+        else:
+            await self._orchestrate_step(token)
+
     @event
     async def handle_agent_response(  # type: ignore[override]
         self, message: GroupChatAgentResponse | GroupChatTeamResponse, ctx: MessageContext
     ) -> None:
         """Record the speaker's answer, check the termination condition, then take the next step."""
-        if not self._run_active:
+        if self._status != "active":
             return
         try:
             if not isinstance(message, GroupChatAgentResponse):
@@ -162,11 +156,12 @@ class MagenticOneOrchestrator(BaseGroupChatManager):
             # Only the final message joins the thread: the orchestrator's model reasons over
             # what participants said, not over their tool-call traffic.
             await self.update_message_thread([response.chat_message])
+            if message.name in self._active_speakers:
+                self._active_speakers.remove(message.name)
             if self._termination_condition is not None:
                 stop = await self._termination_condition(delta)
                 if stop is not None:
-                    await self._termination_condition.reset()
-                    await self._signal_termination(stop)
+                    await self._finish_run(stop)
                     return
             await self._orchestrate_step(ctx.cancellation_token)
         except Exception as exc:
@@ -216,9 +211,12 @@ class MagenticOneOrchestrator(BaseGroupChatManager):
         await self._orchestrate_step(token)
 
     async def _orchestrate_step(self, token: CancellationToken) -> None:
-        """One inner-loop step: judge progress, then finish, re-plan, or hand the next turn out."""
+        """One inner-loop step: judge progress, then finish, re-plan, or hand the next turn out.
+
+        The turn boundary comes after the instruction is given and before the speaker is
+        asked, so a run resumed from it asks that speaker without calling the model again.
+        """
         if token.is_cancelled():
-            self._run_active = False
             return
         if self._max_turns is not None and self._n_rounds >= self._max_turns:
             await self._finish("Max rounds reached.", token)
@@ -243,11 +241,11 @@ class MagenticOneOrchestrator(BaseGroupChatManager):
         await self._say(TextMessage(content=ledger.instruction_or_question.answer, source=self._name), token)
         if self._emit_team_events:
             await self._log_message(SelectSpeakerEvent(content=[speaker], source=self._name))
-        await self.publish_message(
-            GroupChatRequestPublish(),
-            topic_id=self._topic(self._participant_name_to_topic_type[speaker]),
-            cancellation_token=token,
-        )
+        self._active_speakers = [speaker]
+        await self._turn_boundary()
+        if token.is_cancelled():
+            return
+        await self._request_turns([speaker], token)
 
     async def _progress_ledger(self, token: CancellationToken) -> LedgerEntry:
         """Ask for the progress ledger, feeding each unusable answer back with what was wrong."""
@@ -291,9 +289,7 @@ class MagenticOneOrchestrator(BaseGroupChatManager):
         )
         answer = await self._ask(context, token)
         await self._say(TextMessage(content=answer, source=self._name), token)
-        if self._termination_condition is not None:
-            await self._termination_condition.reset()
-        await self._signal_termination(StopMessage(content=reason, source=self._name))
+        await self._finish_run(StopMessage(content=reason, source=self._name))
 
     # ----------------------------------------------------------------- helpers
 
@@ -344,28 +340,26 @@ class MagenticOneOrchestrator(BaseGroupChatManager):
 
     async def reset(self) -> None:
         await self._reset_base()
-        self._run_active = False
         self._task = self._facts = self._plan = ""
         self._n_rounds = 0
         self._n_stalls = 0
 
-    async def save_state(self) -> Mapping[str, Any]:
-        return MagenticOneOrchestratorState(
-            message_thread=self._dump_thread(),
-            current_turn=self._current_turn,
-            task=self._task,
-            facts=self._facts,
-            plan=self._plan,
-            n_rounds=self._n_rounds,
-            n_stalls=self._n_stalls,
-        ).model_dump()
+    def _state_fields(self) -> dict[str, Any]:
+        return {
+            "task": self._task,
+            "facts": self._facts,
+            "plan": self._plan,
+            "n_rounds": self._n_rounds,
+            "n_stalls": self._n_stalls,
+        }
 
-    async def load_state(self, state: Mapping[str, Any]) -> None:
-        loaded = MagenticOneOrchestratorState.model_validate(state)
-        self._load_thread(loaded.message_thread)
-        self._current_turn = loaded.current_turn
-        self._task = loaded.task
-        self._facts = loaded.facts
-        self._plan = loaded.plan
-        self._n_rounds = loaded.n_rounds
-        self._n_stalls = loaded.n_stalls
+    def _check_state(self, state: Any) -> None:
+        if state.n_rounds < 0 or state.n_stalls < 0:
+            raise StateError(f"{self._name}.n_rounds/n_stalls: must not be negative")
+
+    def _apply_state(self, state: Any) -> None:
+        self._task = state.task
+        self._facts = state.facts
+        self._plan = state.plan
+        self._n_rounds = state.n_rounds
+        self._n_stalls = state.n_stalls
