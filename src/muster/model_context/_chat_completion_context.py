@@ -43,6 +43,9 @@ class ChatCompletionContext(ABC, ComponentBase[BaseModel]):
         self._initial_messages: list[LLMMessage] | None = (
             list(initial_messages) if initial_messages is not None else None
         )
+        # (message, its JSON dump) for the stored messages, so that saving state at every
+        # turn of a long run dumps each message once, not once per save.
+        self._dump_cache: list[tuple[LLMMessage, dict[str, Any]]] = []
 
     @property
     def initial_messages(self) -> list[LLMMessage] | None:
@@ -65,8 +68,18 @@ class ChatCompletionContext(ABC, ComponentBase[BaseModel]):
         self._messages = []
 
     async def save_state(self) -> Mapping[str, Any]:
-        """All stored messages as JSON-ready data (images as base64)."""
-        return ChatCompletionContextState(messages=self._messages).model_dump(mode="json")
+        """All stored messages as JSON-ready data (images as base64).
+
+        Each message is dumped once and remembered (the cache is trusted while its last
+        entry is still the message at that position), so a durable run that saves every
+        turn pays for the new messages only. Treat the result as read-only.
+        """
+        messages, cache = self._messages, self._dump_cache
+        if len(cache) > len(messages) or (cache and messages[len(cache) - 1] is not cache[-1][0]):
+            cache.clear()
+        for message in messages[len(cache) :]:
+            cache.append((message, message.model_dump(mode="json")))
+        return {"messages": [dumped for _, dumped in cache]}
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
         """Replace the stored messages with those of a :meth:`save_state` result."""

@@ -29,7 +29,7 @@ from muster.base import TerminationCondition
 from muster.base.exceptions import StateError
 from muster.core import AgentId, CancellationToken, MessageContext, event, rpc
 from muster.messages import BaseAgentEvent, BaseChatMessage, SelectSpeakerEvent, StopMessage
-from muster.state import BaseGroupChatManagerState, TeamState
+from muster.state import BaseGroupChatManagerState
 
 from .._checkpoint import TurnCheckpoint, state_delta
 from ..exceptions import TurnHookError
@@ -370,7 +370,7 @@ class BaseGroupChatManager(SequentialRoutedAgent, ABC):
                 GroupChatSnapshot(), recipient=AgentId(topic_type, self.id.key)
             )
         agent_states[self._name] = await self.save_state()
-        return TeamState(agent_states=agent_states).model_dump()
+        return {"type": "TeamState", "version": "1.0.0", "agent_states": agent_states}
 
     # ----------------------------------------------------------------- subclass hooks
 
@@ -422,21 +422,27 @@ class BaseGroupChatManager(SequentialRoutedAgent, ABC):
         return {}
 
     async def save_state(self) -> Mapping[str, Any]:
-        """The thread, turn counts, run status, speakers owed a turn, condition progress."""
+        """The thread, turn counts, run status, speakers owed a turn, condition progress.
+
+        Built as a plain dict with :attr:`state_type`'s fields (not through the model, whose
+        dump would copy the whole thread again at every turn).
+        """
         condition = self._termination_condition
-        return self.state_type(
-            message_thread=self._dump_thread(),
-            current_turn=self._current_turn,
-            turn_index=self._turn_index,
-            run_status=self._status,
-            next_speakers=list(self._active_speakers),
-            termination_state=(
+        return {
+            "type": self.state_type.model_fields["type"].default,
+            "version": self.state_type.model_fields["version"].default,
+            "message_thread": self._dump_thread(),
+            "current_turn": self._current_turn,
+            "turn_index": self._turn_index,
+            "run_status": self._status,
+            "next_speakers": list(self._active_speakers),
+            "termination_state": (
                 await condition.save_state()  # type: ignore[attr-defined]  # TEMP-MERGE
                 if condition is not None and hasattr(condition, "save_state")
                 else None
             ),
             **self._state_fields(),
-        ).model_dump()
+        }
 
     def _check_state(self, state: Any) -> None:
         """Check the subclass's fields against this team (names, indices); raise StateError."""

@@ -225,12 +225,13 @@ class ChatAgentContainer(SequentialRoutedAgent):
         raise ValueError(f"Unhandled message in agent container: {type(message).__name__}")
 
     async def save_state(self) -> Mapping[str, Any]:
-        """The participant's state and the messages it has not seen yet."""
-        state = ChatAgentContainerState(
-            agent_state=await self._agent.save_state(),
-            message_buffer=[m.dump() for m in self._message_buffer],
-        )
-        return state.model_dump()
+        """The participant's state and the messages it has not seen yet (a ``ChatAgentContainerState``)."""
+        return {
+            "type": "ChatAgentContainerState",
+            "version": "1.0.0",
+            "agent_state": await self._agent.save_state(),
+            "message_buffer": [m.dump() for m in self._message_buffer],
+        }
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
         """Restore what :meth:`save_state` produced; the buffer changes only if the agent loaded.

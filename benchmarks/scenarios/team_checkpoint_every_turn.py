@@ -1,0 +1,77 @@
+"""Teams: a checkpoint at every turn of a 3-agent round robin, 60 turns (µs per turn, all in).
+
+What a durable service pays to persist a run after each turn, short of the database
+write: muster's turn hook receives a consistent snapshot at each boundary and the
+benchmark serialises its delta (``json.dumps(checkpoint.delta)``), as a store would.
+AutoGen has no turn hook; the nearest equivalent is to call ``team.save_state()`` after
+each message of ``run_stream`` and serialise the whole state (which may also catch the
+team mid-turn, so it is not even consistent). The per-turn figure includes the turn
+itself; compare with ``team: round robin run`` for the hook's own cost, and see
+docs/benchmarks.md ("Turn hook") for the breakdown and the cost when no hook is set.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from benchmarks._flavor import load
+from benchmarks.scenarios._common import best_of, per_op_us, scenario_main
+
+NAME = "team: checkpoint every turn (3 agents)"
+UNIT = "µs/turn"
+GOAL = 3.0
+SPEAKERS = ("alice", "bob", "carol")
+
+
+async def run(flavor: str, quick: bool) -> float:
+    replay = load(flavor, "replay")
+    agents = load(flavor, "agents")
+    teams = load(flavor, "teams")
+    conditions = load(flavor, "conditions")
+    count = 30 if quick else 60
+    turns = count // len(SPEAKERS)
+
+    def build() -> object:
+        participants = [
+            agents.AssistantAgent(
+                name,
+                model_client=replay.ReplayChatCompletionClient([f"{name} says {k}" for k in range(turns)]),
+            )
+            for name in SPEAKERS
+        ]
+        return teams.RoundRobinGroupChat(
+            participants, termination_condition=conditions.MaxMessageTermination(count + 1)
+        )
+
+    async def body() -> float:
+        team = build()
+        written: list[int] = []
+        start = time.perf_counter()
+        if flavor == "muster":
+
+            async def hook(checkpoint: object) -> None:
+                delta = checkpoint.delta  # type: ignore[attr-defined]
+                payload = checkpoint.state if delta is None else delta  # type: ignore[attr-defined]
+                written.append(len(json.dumps(payload)))
+
+            team.turn_hook = hook  # type: ignore[attr-defined]
+            result = await team.run(task="Take turns counting.")  # type: ignore[attr-defined]
+            messages = result.messages
+        else:
+            messages = []
+            async for item in team.run_stream(task="Take turns counting."):  # type: ignore[attr-defined]
+                if hasattr(item, "stop_reason"):
+                    continue
+                messages.append(item)
+                written.append(len(json.dumps(await team.save_state())))  # type: ignore[attr-defined]
+        per = per_op_us(start, count)
+        assert len(messages) == count + 1, len(messages)
+        assert len(written) >= count, len(written)
+        return per
+
+    return await best_of(1 if quick else 3, body)
+
+
+if __name__ == "__main__":
+    scenario_main(run)
