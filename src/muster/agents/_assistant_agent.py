@@ -39,6 +39,7 @@ from ._base_chat_agent import BaseChatAgent
 from ._memory_state import plan_memory_states
 from ._model_turn import ModelTurn, new_message_id
 from ._tool_execution import ExecutedCall, ToolCallSummaryFormatter, ToolExecutor
+from .exceptions import StructuredOutputError
 
 __all__ = ["AssistantAgent", "AssistantAgentConfig"]
 
@@ -270,7 +271,33 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
     async def on_messages_stream(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
     ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | Response, None]:
-        """Handle new messages, yielding every event as it happens and the Response last."""
+        """Handle new messages, yielding every event as it happens and the Response last.
+
+        Raises:
+            StructuredOutputError: with ``output_content_type``, the model's final reply
+                does not validate. The model context is restored to what it was before
+                this call (the new messages, memory and model turns of the call are all
+                undone), so the caller can retry the same call or carry on as if it had
+                not happened; tools the model called during the turn did run, though.
+        """
+        if self._structured_message_factory is None:
+            async for item in self._respond(messages, cancellation_token):
+                yield item
+            return
+        # Only a structured reply can be refused after the call has changed the context, so
+        # only structured agents pay for the snapshot (a copy of the whole context).
+        context = self._model_context
+        snapshot = await context.save_state()
+        try:
+            async for item in self._respond(messages, cancellation_token):
+                yield item
+        except StructuredOutputError:
+            await context.load_state(snapshot)
+            raise
+
+    async def _respond(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | Response, None]:
         name = self.name
         context = self._model_context
         for msg in messages:
