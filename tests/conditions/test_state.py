@@ -16,6 +16,7 @@ from muster.base import (
     TerminatedException,
     TerminationCondition,
 )
+from muster.base._termination import plan_condition_state
 from muster.base.exceptions import StateError
 from muster.conditions import (
     ExternalTermination,
@@ -453,3 +454,23 @@ async def test_when_restoring_a_failed_custom_load_fails_too_the_first_error_is_
     assert caught.value.__notes__ == [
         "restoring conditions[1] also failed: OSError('tally store unavailable')"
     ]
+
+
+async def test_a_team_can_check_its_condition_with_its_other_parts_before_changing_any() -> None:
+    # How a team restores its condition and participants together (a Tally stands for an agent).
+    condition, participant = MaxMessageTermination(5), Tally()
+    await condition([text()])
+    good = {"type": "MaxMessageTerminationState", "count": 3}
+    with pytest.raises(StateError, match=r"^termination_condition\.count: Input should be a valid integer"):
+        plan_condition_state(condition, {**good, "count": "3"}, "termination_condition")
+
+    plan = plan_condition_state(condition, good, "termination_condition")
+    plan.load("agent_states.writer", participant, {"type": "TallyState", "seen": 9})
+    with pytest.raises(StateError, match=r"^agent_states\.writer: ValueError: seen 9 is past the limit$"):
+        await plan.run()
+    assert await condition.save_state() == {
+        "type": "MaxMessageTerminationState",
+        "version": "1.0.0",
+        "count": 1,
+    }
+    assert participant.seen == 0

@@ -105,23 +105,38 @@ class _CompositeConfig(BaseModel):
     conditions: list[ComponentModel]
 
 
+def plan_condition_state(condition: TerminationCondition, state: object, field: str) -> StatePlan:
+    """Check ``condition``'s part of a larger state and return the plan restoring it.
+
+    What composites use for their children, and what a team restoring its condition
+    along with its participants uses to check everything before changing anything. A
+    condition with its own ``load_state`` (a user's) cannot be checked apart from loading:
+    the plan loads it as a unit, and rolls it back if a later part fails.
+
+    Raises:
+        StateError: the state does not fit; its field is prefixed with ``field``.
+    """
+    plan = StatePlan()
+    if type(condition).load_state is not TerminationCondition.load_state:
+        plan.load(field, condition, state)
+        return plan
+    if not isinstance(state, Mapping):
+        raise StateError(f"expected a mapping, got {type(state).__name__}", field or None)
+    try:
+        plan.include(condition._prepare_state(state), field)
+    except StateError as exc:
+        raise nested_error(exc, field) from exc
+    return plan
+
+
 def _plan_children(
     conditions: Sequence[TerminationCondition], states: Sequence[Mapping[str, Any]]
 ) -> StatePlan:
-    """Check every child's state; a child with its own ``load_state`` is loaded (and rolled back) as a unit."""
     if len(states) != len(conditions):
         raise StateError(f"expected {len(conditions)} child states, got {len(states)}", "conditions")
     plan = StatePlan()
     for i, (condition, state) in enumerate(zip(conditions, states, strict=True)):
-        field = f"conditions[{i}]"
-        if type(condition).load_state is not TerminationCondition.load_state:
-            # A user's condition: its checks are inside its load_state, which may still fail.
-            plan.load(field, condition, state)
-            continue
-        try:
-            plan.include(condition._prepare_state(state), field)
-        except StateError as exc:
-            raise nested_error(exc, field) from exc
+        plan.include(plan_condition_state(condition, state, f"conditions[{i}]"), "")
     return plan
 
 
