@@ -161,3 +161,25 @@ async def test_reset_then_load_restores_a_saved_conversation(replay: Replay) -> 
     await agent.on_reset(CancellationToken())
     await agent.load_state(state)
     assert json_copy(await agent.save_state()) == state
+
+
+class AuditedMemory(ListMemory):
+    """A user's memory that overrides load_state (to audit loads) and leaves the checks to ListMemory."""
+
+    def __init__(self, memory_contents: list[MemoryContent]) -> None:
+        super().__init__(memory_contents=memory_contents)
+        self.loads = 0
+
+    async def load_state(self, state: Mapping[str, Any]) -> None:
+        self.loads += 1
+        await super().load_state(state)
+
+
+async def test_a_custom_memory_error_keeps_its_field_under_the_memory_slot(replay: Replay) -> None:
+    agent = AssistantAgent("helper", replay([]), memory=[AuditedMemory(memory_contents=[fact("a")])])
+    before = await agent.save_state()
+    state = json_copy(before)
+    state["memory_states"][0]["memory_contents"][0]["mime_type"] = 5
+    with pytest.raises(StateError, match=r"^memory_states\[0\]\.memory_contents\[0\]\.mime_type\b"):
+        await agent.load_state(state)
+    assert await agent.save_state() == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -474,3 +475,15 @@ async def test_a_team_can_check_its_condition_with_its_other_parts_before_changi
         "count": 1,
     }
     assert participant.seen == 0
+
+
+@pytest.mark.parametrize("condition", [MaxMessageTermination(3), Tally()])
+def test_a_part_that_is_not_a_mapping_is_named(condition: TerminationCondition) -> None:
+    with pytest.raises(StateError, match=r"^termination_condition: expected a mapping, got list$"):
+        plan_condition_state(condition, [], "termination_condition")
+
+
+def test_state_error_keeps_its_field_through_pickle() -> None:
+    error = pickle.loads(pickle.dumps(StateError("Input should be a valid integer", "conditions[1].count")))
+    assert (error.detail, error.field) == ("Input should be a valid integer", "conditions[1].count")
+    assert str(error) == "conditions[1].count: Input should be a valid integer"

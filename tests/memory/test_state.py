@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from typing import Any
 
 import pytest
@@ -118,3 +119,9 @@ async def test_a_memory_without_overrides_saves_its_tag_and_loads_nothing() -> N
     await memory.load_state(state)
     with pytest.raises(MemoryStateError, match=r"^type: expected 'RemoteMemoryState'"):
         await memory.load_state(good_state())
+
+
+def test_memory_state_error_keeps_its_field_through_pickle() -> None:
+    error = pickle.loads(pickle.dumps(MemoryStateError("Field required", "memory_contents[0].mime_type")))
+    assert (error.detail, error.field) == ("Field required", "memory_contents[0].mime_type")
+    assert str(error) == "memory_contents[0].mime_type: Field required"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any, Self
+from typing import Any, Self, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -16,7 +16,12 @@ from muster.state import AndTerminationConditionState, BaseState, OrTerminationC
 from ._saved_state import StatePlan, error_from_validation, nested_error, parse_state
 from .exceptions import StateError, TerminatedException
 
-__all__ = ["AndTerminationCondition", "OrTerminationCondition", "TerminationCondition"]
+__all__ = [
+    "AndTerminationCondition",
+    "OrTerminationCondition",
+    "TerminationCondition",
+    "plan_condition_state",
+]
 
 
 class TerminationCondition(ABC, ComponentBase[BaseModel]):
@@ -120,10 +125,9 @@ def plan_condition_state(condition: TerminationCondition, state: object, field: 
     if type(condition).load_state is not TerminationCondition.load_state:
         plan.load(field, condition, state)
         return plan
-    if not isinstance(state, Mapping):
-        raise StateError(f"expected a mapping, got {type(state).__name__}", field or None)
     try:
-        plan.include(condition._prepare_state(state), field)
+        # Not checked to be a mapping here: parse_state, first thing in every hook, does it.
+        plan.include(condition._prepare_state(cast(Mapping[str, Any], state)), field)
     except StateError as exc:
         raise nested_error(exc, field) from exc
     return plan
