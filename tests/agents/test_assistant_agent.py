@@ -10,6 +10,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from muster.agents import AssistantAgent
+from muster.agents.exceptions import StructuredOutputError
 from muster.base import Handoff, TaskResult
 from muster.core import CancellationToken, FunctionCall, Image
 from muster.memory import ListMemory, MemoryContent, MemoryMimeType
@@ -406,10 +407,37 @@ async def test_structured_output_reflects_on_tools_by_default(replay: Replay, sc
     assert isinstance(reply, StructuredMessage) and reply.content == Verdict(label="sum", score=2)
 
 
-async def test_structured_output_invalid_json_raises(replay: Replay) -> None:
-    agent = AssistantAgent("judge", replay(["not json"]), output_content_type=Verdict)
-    with pytest.raises(ValidationError):
+async def test_structured_output_invalid_json_raises_a_typed_error_and_leaves_the_context(
+    replay: Replay,
+) -> None:
+    memory = ListMemory(memory_contents=[MemoryContent(content="be strict", mime_type=MemoryMimeType.TEXT)])
+    client = replay(['{"label": "ok", "score": 1}', '{"label": "good", "score": "high"}'])
+    agent = AssistantAgent("judge", client, output_content_type=Verdict, memory=[memory])
+    await agent.run(task="rate this")
+    before = await agent.model_context.get_messages()
+
+    with pytest.raises(StructuredOutputError) as caught:
+        await agent.run(task="rate that")
+    error = caught.value
+    assert isinstance(error, ValueError)  # AutoGen raises pydantic's ValidationError, a ValueError
+    assert (error.agent_name, error.raw_text) == ("judge", '{"label": "good", "score": "high"}')
+    assert isinstance(error.validation_error, ValidationError) and error.__cause__ is error.validation_error
+    assert str(error) == (
+        "Agent 'judge' failed: reply does not match Verdict (1 validation error; first at score: "
+        "Input should be a valid number, unable to parse string as a number); "
+        """reply was '{"label": "good", "score": "high"}'"""
+    )
+    assert await agent.model_context.get_messages() == before
+
+
+async def test_invalid_structured_reflection_after_tools_also_leaves_the_context(
+    replay: Replay, script: Any
+) -> None:
+    client = replay([script.calls(("add", {"a": 1, "b": 2})), "not json"])
+    agent = AssistantAgent("judge", client, tools=[add], output_content_type=Verdict)
+    with pytest.raises(StructuredOutputError, match="Invalid JSON"):
         await agent.run(task="rate")
+    assert await agent.model_context.get_messages() == []
 
 
 async def test_memory_enriches_the_context(replay: Replay) -> None:

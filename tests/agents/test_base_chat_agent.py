@@ -8,7 +8,7 @@ import pytest
 
 from muster.agents import BaseChatAgent
 from muster.base import Response, TaskResult
-from muster.base.exceptions import InvalidTaskError
+from muster.base.exceptions import InvalidTaskError, StateError
 from muster.core import CancellationToken
 from muster.messages import (
     BaseAgentEvent,
@@ -121,3 +121,24 @@ async def test_default_state_and_lifecycle_hooks() -> None:
     await agent.on_resume(token)
     await agent.close()
     assert agent.name == "echo" and agent.description == "echoes"
+
+
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        (
+            {"type": "AssistantAgentState", "version": "1.0.0"},
+            r"^type: expected 'BaseState', got 'AssistantAgentState'$",
+        ),
+        ({"version": "1.0.0"}, r"^type: missing"),
+        ({"type": "BaseState", "version": "2.0.0"}, r"^version: unsupported version '2.0.0'"),
+        ("BaseState", r"^expected a mapping, got str$"),
+    ],
+)
+async def test_the_default_load_state_rejects_another_agents_state(state: object, message: str) -> None:
+    with pytest.raises(StateError, match=message):
+        await Echo().load_state(state)  # type: ignore[arg-type]
+
+
+async def test_the_default_load_state_accepts_a_state_without_version() -> None:
+    await Echo().load_state({"type": "BaseState"})

@@ -19,6 +19,7 @@ from muster.agents import (
 )
 from muster.agents.exceptions import ModelTurnError
 from muster.base import TaskResult
+from muster.base.exceptions import StateError
 from muster.code_executor import CodeBlock, CodeExecutor, CodeResult
 from muster.code_executor.exceptions import ApprovalNotSerializableError, CodeExecutionConfigError
 from muster.code_executors import CommandLineCodeResult
@@ -528,3 +529,28 @@ async def test_in_a_team_it_runs_what_the_writer_wrote(
     result = await team.run(task="sum 0..4")
     assert [m.source for m in result.messages] == ["user", "writer", "coder"]
     assert result.messages[-1].to_text() == "10\n"
+
+
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        (
+            {"type": "AssistantAgentState", "llm_context": {"messages": []}},
+            r"^type: expected 'CodeExecutorAgentState'",
+        ),
+        ({"type": "CodeExecutorAgentState", "version": "0.1"}, r"^version: unsupported version '0.1'"),
+        ({"type": "CodeExecutorAgentState", "llm_context": {"messages": 3}}, r"^llm_context\.messages: "),
+        ({"type": "BaseState", "version": 1}, r"^version: unsupported version 1"),
+    ],
+)
+async def test_a_bad_state_names_the_field_and_keeps_the_context(
+    replay: Replay, state: dict[str, Any], message: str
+) -> None:
+    agent = make_agent(
+        ScriptedExecutor(CodeResult(0, "1\n")), model_client=replay([fence("print(1)"), "one"])
+    )
+    await agent.run(task="print one")
+    before = await agent.save_state()
+    with pytest.raises(StateError, match=message):
+        await agent.load_state(state)
+    assert await agent.save_state() == before

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 
+import pytest
+
 from muster.agents import (
     AssistantAgent,
     BaseChatAgent,
@@ -13,6 +15,7 @@ from muster.agents import (
     PerSourceFilter,
 )
 from muster.base import Response
+from muster.base.exceptions import StateError
 from muster.core import CancellationToken
 from muster.messages import BaseAgentEvent, BaseChatMessage, TextMessage, ThoughtEvent
 
@@ -158,3 +161,24 @@ def test_dump_and_load_round_trip() -> None:
     loaded = MessageFilterAgent.load_component(spec.model_dump(mode="json"))
     assert loaded.dump_component() == spec
     assert isinstance(loaded.wrapped_agent, AssistantAgent)
+
+
+async def test_state_errors_come_from_the_wrapped_agent_which_stays_unchanged() -> None:
+    from muster.models.replay import ReplayChatCompletionClient
+
+    inner = AssistantAgent("writer", model_client=ReplayChatCompletionClient(["draft"]))
+    agent = MessageFilterAgent("writer", wrapped_agent=inner, filter=MessageFilterConfig(per_source=[]))
+    await inner.run(task="write")
+    before = await agent.save_state()
+    assert before["type"] == "AssistantAgentState"
+    with pytest.raises(StateError, match=r"^llm_context: Input should be a valid dictionary"):
+        await agent.load_state({"type": "AssistantAgentState", "llm_context": []})
+    with pytest.raises(StateError, match=r"^type: expected 'AssistantAgentState', got 'TeamState'$"):
+        await agent.load_state({"type": "TeamState"})
+    assert await agent.save_state() == before
+
+    # AutoGen's MessageFilterAgent saves a bare BaseState: accepted, and nothing to restore.
+    await agent.load_state({"type": "BaseState", "version": "1.0.0"})
+    assert await agent.save_state() == before
+    with pytest.raises(StateError, match=r"^version: unsupported version '3.0.0'"):
+        await agent.load_state({"type": "BaseState", "version": "3.0.0"})

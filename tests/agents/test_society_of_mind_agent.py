@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping, Sequence
+import json
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from typing import Any
 
 import pytest
 
 from muster.agents import AssistantAgent, SocietyOfMindAgent
 from muster.base import Response, TaskResult, Team
+from muster.base.exceptions import StateError
 from muster.core import CancellationToken
 from muster.messages import (
     BaseAgentEvent,
@@ -306,3 +308,89 @@ async def test_dump_and_load_round_trip() -> None:
     assert isinstance(loaded.model_context, BufferedChatCompletionContext)
     result = await loaded.run(task="go")
     assert result.messages[-1].to_text() == "summary"
+
+
+class StatefulTeam(ScriptedTeam):
+    """A scripted team with a real state that refuses states not tagged TeamState."""
+
+    def __init__(self, output: Sequence[BaseAgentEvent | BaseChatMessage]) -> None:
+        super().__init__(output)
+        self.state: Mapping[str, Any] = {"type": "TeamState", "agent_states": {}}
+
+    async def save_state(self) -> Mapping[str, Any]:
+        return self.state
+
+    async def load_state(self, state: Mapping[str, Any]) -> None:
+        if state.get("type") != "TeamState":
+            raise StateError(f"expected 'TeamState', got {state.get('type')!r}", "type")
+        self.state = state
+
+
+async def test_a_resumed_agent_gives_its_team_the_same_earlier_requests() -> None:
+    agent = SocietyOfMindAgent(
+        "som", team=ScriptedTeam(INNER), model_client=ReplayChatCompletionClient(["one"])
+    )
+    await agent.run(task="Write a poem")
+    state = json.loads(json.dumps(await agent.save_state()))
+
+    team = ScriptedTeam(INNER)
+    resumed = SocietyOfMindAgent("som", team=team, model_client=ReplayChatCompletionClient(["two"]))
+    await resumed.load_state(state)
+    await resumed.run(task="Shorter")
+    handoff = team.tasks[0][0]
+    assert isinstance(handoff, HandoffMessage)
+    assert handoff.context == [UserMessage(content="Write a poem", source="user")]
+
+
+async def test_an_autogen_state_without_context_loads_the_team_only() -> None:
+    team = StatefulTeam(INNER)
+    agent = SocietyOfMindAgent("som", team=team, model_client=ReplayChatCompletionClient(["one"]))
+    await agent.run(task="Write a poem")
+    await agent.load_state(
+        {
+            "type": "SocietyOfMindAgentState",
+            "inner_team_state": {"type": "TeamState", "agent_states": {"w": {}}},
+        }
+    )
+    assert team.state == {"type": "TeamState", "agent_states": {"w": {}}}
+    assert len(await agent.model_context.get_messages()) == 1
+
+
+def good_state() -> dict[str, Any]:
+    return {
+        "type": "SocietyOfMindAgentState",
+        "version": "1.0.0",
+        "inner_team_state": {"type": "TeamState", "agent_states": {"w": {"n": 2}}},
+        "llm_context": {"messages": [{"content": "Other", "source": "user", "type": "UserMessage"}]},
+    }
+
+
+SOM_BAD_EDITS: list[tuple[Callable[[dict[str, Any]], None], str]] = [
+    (lambda s: s.update(type="TeamState"), r"^type: expected 'SocietyOfMindAgentState', got 'TeamState'$"),
+    (lambda s: s.update(version="2"), r"^version: unsupported version '2'"),
+    (lambda s: s.update(inner_team_state=[]), r"^inner_team_state: Input should be a valid dictionary"),
+    (
+        lambda s: s["inner_team_state"].update(type="X"),
+        r"^inner_team_state\.type: expected 'TeamState', got 'X'$",
+    ),
+    (lambda s: s.update(llm_context="none"), r"^llm_context: Input should be a valid dictionary"),
+    (
+        lambda s: s["llm_context"]["messages"][0].pop("source"),
+        r"^llm_context\.messages\[0\]\.UserMessage\.source",
+    ),
+]
+
+
+@pytest.mark.parametrize(("edit", "message"), SOM_BAD_EDITS)
+async def test_a_bad_state_names_the_field_and_changes_neither_team_nor_context(
+    edit: Callable[[dict[str, Any]], None], message: str
+) -> None:
+    team = StatefulTeam(INNER)
+    agent = SocietyOfMindAgent("som", team=team, model_client=ReplayChatCompletionClient(["one"]))
+    await agent.run(task="Write a poem")
+    before = await agent.save_state()
+    state = good_state()
+    edit(state)
+    with pytest.raises(StateError, match=message):
+        await agent.load_state(state)
+    assert await agent.save_state() == before

@@ -9,6 +9,7 @@ import pytest
 from muster.agents import UserProxyAgent
 from muster.agents.exceptions import UserInputError
 from muster.base import TaskResult
+from muster.base.exceptions import StateError
 from muster.core import CancellationToken
 from muster.messages import HandoffMessage, TextMessage, UserInputRequestedEvent
 
@@ -102,3 +103,12 @@ async def test_spec_round_trip() -> None:
     loaded = UserProxyAgent.load_component(spec)
     assert loaded.name == "human" and loaded.description == "The customer"
     assert isinstance(await UserProxyAgent("a", input_func=lambda p: "y").run(task="t"), TaskResult)
+
+
+async def test_state_is_empty_and_checked() -> None:
+    agent = UserProxyAgent("human", input_func=lambda prompt: "ok")
+    state = await agent.save_state()
+    assert state == {"type": "BaseState", "version": "1.0.0"}
+    await agent.load_state(state)
+    with pytest.raises(StateError, match=r"^type: expected 'BaseState', got 'AssistantAgentState'$"):
+        await agent.load_state({"type": "AssistantAgentState"})

@@ -1,4 +1,4 @@
-"""Saved-state models: AutoGen's field names, defaults and type tags, and JSON round trips."""
+"""Saved-state models: AutoGen's field names, defaults and type tags, muster's additions, JSON round trips."""
 
 from __future__ import annotations
 
@@ -10,16 +10,30 @@ from hypothesis import strategies as st
 
 from muster.messages import TextMessage
 from muster.state import (
+    AndTerminationConditionState,
     AssistantAgentState,
     BaseGroupChatManagerState,
     BaseState,
     ChatAgentContainerState,
+    ExternalTerminationState,
+    FiredConditionState,
+    FunctionalTerminationState,
+    FunctionCallTerminationState,
+    HandoffTerminationState,
     MagenticOneOrchestratorState,
+    MaxMessageTerminationState,
+    OrTerminationConditionState,
     RoundRobinManagerState,
     SelectorManagerState,
     SocietyOfMindAgentState,
+    SourceMatchTerminationState,
+    StopMessageTerminationState,
     SwarmManagerState,
     TeamState,
+    TextMentionTerminationState,
+    TextMessageTerminationState,
+    TimeoutTerminationState,
+    TokenUsageTerminationState,
 )
 
 EXPECTED_DEFAULTS = {
@@ -77,14 +91,46 @@ EXPECTED_DEFAULTS = {
 # Fields muster adds to every manager state for exact resumes; AutoGen's loaders ignore them
 # and a state without them (AutoGen's) loads with these defaults.
 MANAGER_EXTRAS = {"turn_index": 0, "run_status": "idle", "next_speakers": [], "termination_state": None}
+MUSTER_ADDITIONS: dict[type[BaseState], dict[str, object]] = {
+    AssistantAgentState: {"memory_states": None},
+    SocietyOfMindAgentState: {"llm_context": None},
+}
+"""Optional fields muster adds for durable runs; ``None`` means "not saved" (AutoGen's states)."""
 
 
 @pytest.mark.parametrize("cls", list(EXPECTED_DEFAULTS))
 def test_defaults(cls: type[BaseState]) -> None:
-    dumped = cls().model_dump()
-    if issubclass(cls, BaseGroupChatManagerState):
-        assert {k: dumped.pop(k) for k in MANAGER_EXTRAS} == MANAGER_EXTRAS
-    assert dumped == EXPECTED_DEFAULTS[cls]
+    extras = MANAGER_EXTRAS if issubclass(cls, BaseGroupChatManagerState) else MUSTER_ADDITIONS.get(cls, {})
+    assert cls().model_dump() == {**EXPECTED_DEFAULTS[cls], **extras}
+
+
+@pytest.mark.parametrize("cls", list(EXPECTED_DEFAULTS))
+def test_autogen_dumps_load_with_the_additions_unset(cls: type[BaseState]) -> None:
+    assert cls.model_validate(EXPECTED_DEFAULTS[cls]) == cls()
+
+
+CONDITION_STATE_DEFAULTS: dict[type[BaseState], dict[str, object]] = {
+    AndTerminationConditionState: {"conditions": [], "stop_messages": []},
+    OrTerminationConditionState: {"conditions": []},
+    MaxMessageTerminationState: {"count": 0},
+    TokenUsageTerminationState: {"prompt_tokens": 0, "completion_tokens": 0},
+    FiredConditionState: {"terminated": False},
+    TimeoutTerminationState: {"terminated": False, "elapsed_seconds": 0.0},
+    ExternalTerminationState: {"terminated": False, "requested": False},
+    StopMessageTerminationState: {"terminated": False},
+    TextMentionTerminationState: {"terminated": False},
+    TextMessageTerminationState: {"terminated": False},
+    SourceMatchTerminationState: {"terminated": False},
+    HandoffTerminationState: {"terminated": False},
+    FunctionCallTerminationState: {"terminated": False},
+    FunctionalTerminationState: {"terminated": False},
+}
+
+
+@pytest.mark.parametrize("cls", list(CONDITION_STATE_DEFAULTS))
+def test_condition_states_are_tagged_with_their_own_name(cls: type[BaseState]) -> None:
+    expected = {"type": cls.__name__, "version": "1.0.0", **CONDITION_STATE_DEFAULTS[cls]}
+    assert cls().model_dump(mode="json") == expected
 
 
 def test_defaults_are_not_shared_between_instances() -> None:

@@ -10,6 +10,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field
 
 from muster.base import Handoff, Response
+from muster.base._saved_state import StatePlan, parse_state
 from muster.core import CancellationToken, Component, ComponentModel
 from muster.memory import Memory
 from muster.messages import (
@@ -35,8 +36,10 @@ from muster.state import AssistantAgentState
 from muster.tools import BaseTool, FunctionTool, StaticStreamWorkbench, Workbench
 
 from ._base_chat_agent import BaseChatAgent
+from ._memory_state import plan_memory_states
 from ._model_turn import ModelTurn, new_message_id
 from ._tool_execution import ExecutedCall, ToolCallSummaryFormatter, ToolExecutor
+from .exceptions import StructuredOutputError
 
 __all__ = ["AssistantAgent", "AssistantAgentConfig"]
 
@@ -268,7 +271,33 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
     async def on_messages_stream(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
     ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | Response, None]:
-        """Handle new messages, yielding every event as it happens and the Response last."""
+        """Handle new messages, yielding every event as it happens and the Response last.
+
+        Raises:
+            StructuredOutputError: with ``output_content_type``, the model's final reply
+                does not validate. The model context is restored to what it was before
+                this call (the new messages, memory and model turns of the call are all
+                undone), so the caller can retry the same call or carry on as if it had
+                not happened; tools the model called during the turn did run, though.
+        """
+        if self._structured_message_factory is None:
+            async for item in self._respond(messages, cancellation_token):
+                yield item
+            return
+        # Only a structured reply can be refused after the call has changed the context, so
+        # only structured agents pay for the snapshot (a copy of the whole context).
+        context = self._model_context
+        snapshot = await context.save_state()
+        try:
+            async for item in self._respond(messages, cancellation_token):
+                yield item
+        except StructuredOutputError:
+            await context.load_state(snapshot)
+            raise
+
+    async def _respond(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | Response, None]:
         name = self.name
         context = self._model_context
         for msg in messages:
@@ -359,14 +388,37 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
         await self._model_context.clear()
 
     async def save_state(self) -> Mapping[str, Any]:
-        """The model context's state inside an :class:`~muster.state.AssistantAgentState`."""
+        """The model context's and the memories' states in an :class:`~muster.state.AssistantAgentState`.
+
+        Memories are saved because items added while running are in no spec: an agent
+        resumed in a fresh process would otherwise recall less, and prompt differently.
+        An agent without memories saves no ``memory_states`` key, exactly AutoGen's state.
+        """
         llm_context = await self._model_context.save_state()
-        return AssistantAgentState(llm_context=llm_context).model_dump()
+        state = dict(AssistantAgentState(llm_context=llm_context).model_dump())
+        if self._memory:
+            state["memory_states"] = [await memory.save_state() for memory in self._memory]
+        else:
+            del state["memory_states"]
+        return state
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
-        """Restore the model context saved by :meth:`save_state`."""
-        loaded = AssistantAgentState.model_validate(state)
-        await self._model_context.load_state(loaded.llm_context)
+        """Restore the model context and memories saved by :meth:`save_state`.
+
+        Everything is checked before anything changes. A state without ``memory_states``
+        (saved by AutoGen, or by an agent without memories) leaves the memories as they are.
+
+        Raises:
+            StateError: the state does not fit this agent (wrong ``type`` or ``version``,
+                a malformed field, not one memory state per memory); the message names
+                the field and the agent is unchanged.
+        """
+        saved = parse_state(AssistantAgentState, state)
+        plan = StatePlan()
+        plan.load("llm_context", self._model_context, saved.llm_context)
+        if saved.memory_states is not None:
+            plan.include(plan_memory_states(self._memory or [], saved.memory_states), "")
+        await plan.run()
 
     async def close(self) -> None:
         """Nothing to release here: the model client is shared and closed by its owner."""

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from muster.base import ChatAgent, Response, TaskResult, normalize_task
+from muster.base._saved_state import parse_state
 from muster.core import CancellationToken, ComponentBase
 from muster.messages import BaseAgentEvent, BaseChatMessage, ModelClientStreamingChunkEvent
 from muster.state import BaseState
@@ -149,8 +150,15 @@ class BaseChatAgent(ChatAgent, ABC, ComponentBase[BaseModel]):
         return BaseState().model_dump()
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
-        """Check that ``state`` is a saved state; a stateless agent has nothing to restore."""
-        BaseState.model_validate(state)
+        """Check that ``state`` is the empty state :meth:`save_state` makes; nothing to restore.
+
+        Checked all the same, so that a team restoring its participants from the wrong
+        snapshot (another agent's state in this agent's slot) fails loudly.
+
+        Raises:
+            StateError: ``state`` is not a ``BaseState`` of a version this muster reads.
+        """
+        parse_state(BaseState, state)
 
     async def close(self) -> None:
         """Release resources; nothing to release by default."""

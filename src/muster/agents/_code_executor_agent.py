@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from muster import TRACE_LOGGER_NAME
 from muster.base import Response
+from muster.base._saved_state import StatePlan, parse_state
 from muster.code_executor import CodeBlock, CodeExecutor, CodeResult
 from muster.code_executor.exceptions import ApprovalNotSerializableError, CodeExecutionConfigError
 from muster.core import CancellationToken, Component, ComponentModel
@@ -514,11 +515,18 @@ class CodeExecutorAgent(BaseChatAgent, Component[CodeExecutorAgentConfig]):
 
         A state saved by AutoGen's CodeExecutorAgent (a bare ``BaseState``) holds no
         context and leaves the agent as it is.
+
+        Raises:
+            StateError: the state does not fit this agent; the message names the field
+                and the agent is unchanged.
         """
-        BaseState.model_validate(state)
-        if "llm_context" in state:
-            loaded = CodeExecutorAgentState.model_validate(state)
-            await self._model_context.load_state(loaded.llm_context)
+        if isinstance(state, Mapping) and state.get("type") == "BaseState":
+            parse_state(BaseState, state)
+            return
+        saved = parse_state(CodeExecutorAgentState, state)
+        plan = StatePlan()
+        plan.load("llm_context", self._model_context, saved.llm_context)
+        await plan.run()
 
     def _to_config(self) -> CodeExecutorAgentConfig:
         if self._approval_func is not None:

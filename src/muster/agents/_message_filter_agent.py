@@ -8,12 +8,17 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict
 
 from muster.base import Response
+from muster.base._saved_state import parse_state
 from muster.core import CancellationToken, Component, ComponentModel
 from muster.messages import BaseAgentEvent, BaseChatMessage
+from muster.state import BaseState
 
 from ._base_chat_agent import BaseChatAgent
 
 __all__ = ["MessageFilterAgent", "MessageFilterAgentConfig", "MessageFilterConfig", "PerSourceFilter"]
+
+_BARE_STATE_KEYS = {"type", "version"}
+"""All an AutoGen MessageFilterAgent's state holds."""
 
 
 class PerSourceFilter(BaseModel):
@@ -122,6 +127,18 @@ class MessageFilterAgent(BaseChatAgent, Component[MessageFilterAgentConfig]):
         return await self._wrapped_agent.save_state()
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
+        """Restore the wrapped agent's state saved by :meth:`save_state`.
+
+        AutoGen's MessageFilterAgent saves a bare ``BaseState`` (only ``type`` and
+        ``version``: its wrapped agent's state is lost there); such a state is accepted and
+        leaves the wrapped agent as it is, since it has nothing to restore from it.
+
+        Raises:
+            StateError: the state does not fit the wrapped agent, which is unchanged.
+        """
+        if isinstance(state, Mapping) and state.get("type") == "BaseState" and set(state) <= _BARE_STATE_KEYS:
+            parse_state(BaseState, state)
+            return
         await self._wrapped_agent.load_state(state)
 
     async def close(self) -> None:

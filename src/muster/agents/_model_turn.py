@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from muster.base import Response
 from muster.core import CancellationToken
@@ -26,7 +26,7 @@ from muster.models import AssistantMessage, ChatCompletionClient, CreateResult, 
 from muster.models.usage import enter_usage_scope, restore_usage_scope
 from muster.utils import remove_images
 
-from .exceptions import ModelTurnError
+from .exceptions import ModelTurnError, StructuredOutputError
 
 __all__ = ["ModelTurn", "new_message_id"]
 
@@ -143,14 +143,17 @@ class ModelTurn:
         """The text reply as a TextMessage, or a StructuredMessage with ``output_content_type``.
 
         Raises:
-            pydantic.ValidationError: the reply does not match ``output_content_type``.
+            StructuredOutputError: the reply does not match ``output_content_type``.
         """
         assert isinstance(result.content, str)
         if self.output_content_type is None or self.structured_factory is None:
             return TextMessage(
                 content=result.content, source=self.agent_name, models_usage=result.usage, id=message_id
             )
-        content = self.output_content_type.model_validate_json(result.content)
+        try:
+            content = self.output_content_type.model_validate_json(result.content)
+        except ValidationError as exc:
+            raise StructuredOutputError(self.agent_name, result.content, exc) from exc
         return self.structured_factory.StructuredMessage(
             content=content,
             source=self.agent_name,

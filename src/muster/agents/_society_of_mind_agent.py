@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Self
 from pydantic import BaseModel, ConfigDict
 
 from muster.base import Response, TaskResult, Team
+from muster.base._saved_state import StatePlan, parse_state
 from muster.core import CancellationToken, Component, ComponentModel
 from muster.messages import (
     BaseAgentEvent,
@@ -190,12 +191,32 @@ class SocietyOfMindAgent(BaseChatAgent, Component[SocietyOfMindAgentConfig]):
         await self._model_context.clear()
 
     async def save_state(self) -> Mapping[str, Any]:
-        """The inner team's state (the model context is not saved, as in AutoGen)."""
-        return SocietyOfMindAgentState(inner_team_state=await self._team.save_state()).model_dump()
+        """The inner team's state and the model context's.
+
+        AutoGen 0.7 saves the team only. The context holds the earlier requests replayed
+        to the inner team on every call, so a resumed agent without it would give its team
+        a different task than the uninterrupted one; muster saves it as ``llm_context``.
+        """
+        return SocietyOfMindAgentState(
+            inner_team_state=await self._team.save_state(),
+            llm_context=await self._model_context.save_state(),
+        ).model_dump()
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
-        saved = SocietyOfMindAgentState.model_validate(state)
-        await self._team.load_state(saved.inner_team_state)
+        """Restore the inner team and (when saved, i.e. not by AutoGen) the model context.
+
+        Raises:
+            StateError: the state does not fit this agent or its team; the message names
+                the field and neither the team nor the context is changed.
+        """
+        saved = parse_state(SocietyOfMindAgentState, state)
+        plan = StatePlan()
+        # The context first: its load either fails untouched or succeeds, and rolling it
+        # back if the team then refuses its state is cheaper than the other way round.
+        if saved.llm_context is not None:
+            plan.load("llm_context", self._model_context, saved.llm_context)
+        plan.load("inner_team_state", self._team, saved.inner_team_state)
+        await plan.run()
 
     def _to_config(self) -> SocietyOfMindAgentConfig:
         return SocietyOfMindAgentConfig(

@@ -7,7 +7,8 @@ Hierarchy::
         ├── TerminatedException       (RuntimeError) a termination condition was called after it fired
         ├── AgentError                an agent failed while handling messages; ``agent_name`` says which
         ├── InvalidTaskError          (ValueError) ``run(task=...)`` got something that is not a task
-        └── StateError                (ValueError) saved state does not fit the object loading it
+        └── StateError                (ValueError) saved state does not fit the object loading it;
+                                      ``field`` names the offending field, nothing was loaded
 """
 
 from __future__ import annotations
@@ -46,4 +47,23 @@ class InvalidTaskError(AgentChatError, ValueError):
 
 
 class StateError(AgentChatError, ValueError):
-    """Saved state could not be loaded into this object."""
+    """Saved state could not be loaded into this object; the object was left as it was.
+
+    Loaders check a whole state before changing anything, so catching this error and
+    carrying on with the object is safe. A ``ValueError`` as well, because AutoGen's
+    loaders raise pydantic's ``ValidationError`` (a ``ValueError``) for a bad state.
+
+    Attributes:
+        detail: What is wrong.
+        field: Where, as a path into the state (``"conditions[1].count"``); ``None``
+            when the state as a whole is at fault.
+    """
+
+    def __init__(self, detail: str, field: str | None = None) -> None:
+        self.detail = detail
+        self.field = field
+        super().__init__(f"{field}: {detail}" if field else detail)
+
+    def __reduce__(self) -> tuple[type[StateError], tuple[str, str | None]]:
+        # Exception pickles ``args`` (the built message) by default, which would lose ``field``.
+        return type(self), (self.detail, self.field)

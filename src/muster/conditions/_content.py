@@ -9,6 +9,12 @@ from pydantic import BaseModel
 
 from muster.core import Component
 from muster.messages import BaseAgentEvent, BaseChatMessage, StopMessage, TextMessage
+from muster.state import (
+    SourceMatchTerminationState,
+    StopMessageTerminationState,
+    TextMentionTerminationState,
+    TextMessageTerminationState,
+)
 
 from ._latched import LatchedTermination
 
@@ -34,6 +40,7 @@ class StopMessageTermination(LatchedTermination, Component[StopMessageTerminatio
     component_config_schema = StopMessageTerminationConfig
     component_type = "termination"
     component_provider_override = "muster.conditions.StopMessageTermination"
+    _state_model = StopMessageTerminationState
 
     async def _check(self, messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> StopMessage | None:
         if any(isinstance(m, StopMessage) for m in messages):
@@ -72,6 +79,7 @@ class TextMentionTermination(LatchedTermination, Component[TextMentionTerminatio
     component_config_schema = TextMentionTerminationConfig
     component_type = "termination"
     component_provider_override = "muster.conditions.TextMentionTermination"
+    _state_model = TextMentionTerminationState
 
     def __init__(self, text: str, sources: Sequence[str] | None = None) -> None:
         super().__init__()
@@ -113,6 +121,7 @@ class TextMessageTermination(LatchedTermination, Component[TextMessageTerminatio
     component_config_schema = TextMessageTerminationConfig
     component_type = "termination"
     component_provider_override = "muster.conditions.TextMessageTermination"
+    _state_model = TextMessageTerminationState
 
     def __init__(self, source: str | None = None) -> None:
         super().__init__()
@@ -151,6 +160,7 @@ class SourceMatchTermination(LatchedTermination, Component[SourceMatchTerminatio
     component_config_schema = SourceMatchTerminationConfig
     component_type = "termination"
     component_provider_override = "muster.conditions.SourceMatchTermination"
+    _state_model = SourceMatchTerminationState
 
     def __init__(self, sources: Sequence[str]) -> None:
         super().__init__()

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from muster.core import Component
 from muster.messages import BaseAgentEvent, BaseChatMessage, StopMessage
+from muster.state import ExternalTerminationState, FiredConditionState, FunctionalTerminationState
 
 from ._latched import LatchedTermination
 
@@ -30,6 +31,7 @@ class ExternalTermination(LatchedTermination, Component[ExternalTerminationConfi
     component_config_schema = ExternalTerminationConfig
     component_type = "termination"
     component_provider_override = "muster.conditions.ExternalTermination"
+    _state_model = ExternalTerminationState
 
     def __init__(self) -> None:
         super().__init__()
@@ -47,6 +49,15 @@ class ExternalTermination(LatchedTermination, Component[ExternalTerminationConfi
     async def reset(self) -> None:
         await super().reset()
         self._requested = False
+
+    def _state(self) -> FiredConditionState:
+        # A request not yet acted on is progress too: the resumed run must still stop.
+        return ExternalTerminationState(terminated=self._terminated, requested=self._requested)
+
+    def _restore(self, saved: FiredConditionState) -> None:
+        assert isinstance(saved, ExternalTerminationState)
+        super()._restore(saved)
+        self._requested = saved.requested
 
     def _to_config(self) -> ExternalTerminationConfig:
         return ExternalTerminationConfig()
@@ -73,6 +84,8 @@ class FunctionalTermination(LatchedTermination):
     Args:
         func: Called with each new batch of messages.
     """
+
+    _state_model = FunctionalTerminationState
 
     def __init__(self, func: MessagePredicate) -> None:
         super().__init__()

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from typing import Self
+from collections.abc import Mapping, Sequence
+from typing import Any, Self
 
 from pydantic import BaseModel
 
 from muster.base import TerminatedException, TerminationCondition
+from muster.base._saved_state import StatePlan, parse_state
 from muster.core import Component
 from muster.messages import BaseAgentEvent, BaseChatMessage, StopMessage
+from muster.state import (
+    FiredConditionState,
+    MaxMessageTerminationState,
+    TimeoutTerminationState,
+    TokenUsageTerminationState,
+)
 
 from ._latched import _ALREADY_FIRED, LatchedTermination
 
@@ -70,6 +77,20 @@ class MaxMessageTermination(TerminationCondition, Component[MaxMessageTerminatio
 
     async def reset(self) -> None:
         self._count = 0
+
+    async def save_state(self) -> Mapping[str, Any]:
+        """The messages counted so far (whether it fired follows from the count)."""
+        return MaxMessageTerminationState(count=self._count).model_dump(mode="json")
+
+    def _prepare_state(self, state: Mapping[str, Any]) -> StatePlan:
+        saved = parse_state(MaxMessageTerminationState, state)
+
+        def restore() -> None:
+            self._count = saved.count
+
+        plan = StatePlan()
+        plan.assign(restore)
+        return plan
 
     def _to_config(self) -> MaxMessageTerminationConfig:
         return MaxMessageTerminationConfig(
@@ -151,6 +172,23 @@ class TokenUsageTermination(TerminationCondition, Component[TokenUsageTerminatio
         self._prompt = 0
         self._completion = 0
 
+    async def save_state(self) -> Mapping[str, Any]:
+        """The tokens counted so far (whether it fired follows from them)."""
+        return TokenUsageTerminationState(
+            prompt_tokens=self._prompt, completion_tokens=self._completion
+        ).model_dump(mode="json")
+
+    def _prepare_state(self, state: Mapping[str, Any]) -> StatePlan:
+        saved = parse_state(TokenUsageTerminationState, state)
+
+        def restore() -> None:
+            self._prompt = saved.prompt_tokens
+            self._completion = saved.completion_tokens
+
+        plan = StatePlan()
+        plan.assign(restore)
+        return plan
+
     def _to_config(self) -> TokenUsageTerminationConfig:
         return TokenUsageTerminationConfig(
             max_total_token=self._max_total,
@@ -179,6 +217,8 @@ class TimeoutTermination(LatchedTermination, Component[TimeoutTerminationConfig]
     The clock starts when the condition is built and restarts on :meth:`reset` (teams reset
     their condition at the start of each run). It is checked only when messages arrive, so
     it cannot interrupt an agent that is still thinking; use a cancellation token for that.
+    Its saved state holds the time used so far, so a run resumed from it gets the budget
+    that was left, however long the run was down.
 
     Args:
         timeout_seconds: The allowed wall-clock duration, measured on a monotonic clock.
@@ -187,6 +227,7 @@ class TimeoutTermination(LatchedTermination, Component[TimeoutTerminationConfig]
     component_config_schema = TimeoutTerminationConfig
     component_type = "termination"
     component_provider_override = "muster.conditions.TimeoutTermination"
+    _state_model = TimeoutTerminationState
 
     def __init__(self, timeout_seconds: float) -> None:
         super().__init__()
@@ -203,6 +244,17 @@ class TimeoutTermination(LatchedTermination, Component[TimeoutTerminationConfig]
     async def reset(self) -> None:
         await super().reset()
         self._started = time.monotonic()
+
+    def _state(self) -> FiredConditionState:
+        return TimeoutTerminationState(
+            terminated=self._terminated, elapsed_seconds=max(0.0, time.monotonic() - self._started)
+        )
+
+    def _restore(self, saved: FiredConditionState) -> None:
+        # Backdate the start so the budget left is what it was when the state was saved.
+        assert isinstance(saved, TimeoutTerminationState)
+        super()._restore(saved)
+        self._started = time.monotonic() - saved.elapsed_seconds
 
     def _to_config(self) -> TimeoutTerminationConfig:
         return TimeoutTerminationConfig(timeout_seconds=self._timeout_seconds)

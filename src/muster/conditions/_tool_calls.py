@@ -15,6 +15,7 @@ from muster.messages import (
     StopMessage,
     ToolCallExecutionEvent,
 )
+from muster.state import FunctionCallTerminationState, HandoffTerminationState
 
 from ._latched import LatchedTermination
 
@@ -45,6 +46,7 @@ class HandoffTermination(LatchedTermination, Component[HandoffTerminationConfig]
     component_config_schema = HandoffTerminationConfig
     component_type = "termination"
     component_provider_override = "muster.conditions.HandoffTermination"
+    _state_model = HandoffTerminationState
 
     def __init__(self, target: str) -> None:
         super().__init__()
@@ -86,6 +88,7 @@ class FunctionCallTermination(LatchedTermination, Component[FunctionCallTerminat
     component_config_schema = FunctionCallTerminationConfig
     component_type = "termination"
     component_provider_override = "muster.conditions.FunctionCallTermination"
+    _state_model = FunctionCallTerminationState
 
     def __init__(self, function_name: str) -> None:
         super().__init__()

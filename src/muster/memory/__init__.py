@@ -10,15 +10,18 @@ from muster.core._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ._base_memory import Memory, MemoryContent, MemoryMimeType, MemoryQueryResult, UpdateContextResult
-    from ._list_memory import ListMemory, ListMemoryConfig
+    from ._list_memory import ListMemory, ListMemoryConfig, ListMemoryState
+    from .exceptions import MemoryStateError
 
 __all__ = [
     "ListMemory",
     "ListMemoryConfig",
+    "ListMemoryState",
     "Memory",
     "MemoryContent",
     "MemoryMimeType",
     "MemoryQueryResult",
+    "MemoryStateError",
     "UpdateContextResult",
 ]
 
@@ -30,6 +33,8 @@ _EXPORTS = {
     "UpdateContextResult": "._base_memory",
     "ListMemory": "._list_memory",
     "ListMemoryConfig": "._list_memory",
+    "ListMemoryState": "._list_memory",
+    "MemoryStateError": ".exceptions",
 }
 """Public name -> sub-module that defines it; imported on first access (see ``muster.core._lazy``)."""
 

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import base64
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SerializationInfo, field_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    ValidationError,
+    field_serializer,
+    model_validator,
+)
 
 from muster.core._cancellation_token import CancellationToken
 from muster.core._component_config import ComponentBase
 from muster.core._image import Image
 from muster.model_context import ChatCompletionContext
+
+from .exceptions import MemoryStateError
 
 __all__ = [
     "ContentType",
@@ -21,7 +32,13 @@ __all__ = [
     "MemoryMimeType",
     "MemoryQueryResult",
     "UpdateContextResult",
+    "parse_memory_state",
 ]
+
+MEMORY_STATE_VERSION = "1.0.0"
+"""The format version memories save their state with."""
+
+StateT = TypeVar("StateT", bound=BaseModel)
 
 
 class MemoryMimeType(str, Enum):  # noqa: UP042 - StrEnum would change str() from AutoGen's
@@ -162,3 +179,71 @@ class Memory(ABC, ComponentBase[BaseModel]):
     @abstractmethod
     async def close(self) -> None:
         """Release connections or files the memory holds."""
+
+    async def save_state(self) -> Mapping[str, Any]:
+        """A JSON-ready snapshot of what the memory holds, with ``type`` and ``version``.
+
+        An agent saves its memories' states with its own, so a run resumed in a fresh
+        process recalls the same things. This default, right for memories whose items live
+        outside the process (a database, a vector store), holds only the tag
+        ``"<ClassName>State"``; a memory that keeps items in the process must override it
+        and :meth:`load_state`, as :class:`~muster.memory.ListMemory` does.
+        """
+        return {"type": self._default_state_type(), "version": MEMORY_STATE_VERSION}
+
+    async def load_state(self, state: Mapping[str, Any]) -> None:
+        """Restore a snapshot made by :meth:`save_state`; the default restores nothing.
+
+        Raises:
+            MemoryStateError: the state does not fit this memory; nothing was changed.
+        """
+        self._prepare_state(state)()
+
+    def _prepare_state(self, state: Mapping[str, Any]) -> Callable[[], None]:
+        """Check ``state`` completely and return the step that applies it, which cannot fail.
+
+        Built-in memories implement this rather than :meth:`load_state`, so that an agent
+        can check all of its state before changing any part.
+
+        Raises:
+            MemoryStateError: ``state`` does not fit this memory.
+        """
+        _check_envelope(state, self._default_state_type())
+        return lambda: None
+
+    def _default_state_type(self) -> str:
+        return f"{type(self).__name__}State"
+
+
+def _check_envelope(state: object, expected_type: str) -> Mapping[str, Any]:
+    if not isinstance(state, Mapping):
+        raise MemoryStateError(f"expected a mapping, got {type(state).__name__}")
+    if "type" not in state:
+        raise MemoryStateError(f"missing, expected {expected_type!r}", "type")
+    if state["type"] != expected_type:
+        raise MemoryStateError(f"expected {expected_type!r}, got {state['type']!r}", "type")
+    version = state.get("version", MEMORY_STATE_VERSION)
+    if version != MEMORY_STATE_VERSION:
+        raise MemoryStateError(
+            f"unsupported version {version!r}, expected {MEMORY_STATE_VERSION!r}", "version"
+        )
+    return state
+
+
+def parse_memory_state(model: type[StateT], state: object) -> StateT:
+    """Check a memory's saved state against ``model`` (its ``type`` default is the expected tag).
+
+    The tag and version are checked exactly; the fields in the usual (lax) mode, since
+    :class:`MemoryContent` reads bytes and images back from their JSON forms.
+
+    Raises:
+        MemoryStateError: naming the first field that does not fit.
+    """
+    checked = _check_envelope(state, str(model.model_fields["type"].default))
+    try:
+        return model.model_validate({**checked, "version": MEMORY_STATE_VERSION})
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in errors[0]["loc"]).lstrip(".")
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise MemoryStateError(errors[0]["msg"] + more, field or None) from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,9 +12,9 @@ from muster.core._component_config import Component
 from muster.model_context import ChatCompletionContext
 from muster.models._types import SystemMessage
 
-from ._base_memory import Memory, MemoryContent, MemoryQueryResult, UpdateContextResult
+from ._base_memory import Memory, MemoryContent, MemoryQueryResult, UpdateContextResult, parse_memory_state
 
-__all__ = ["ListMemory", "ListMemoryConfig"]
+__all__ = ["ListMemory", "ListMemoryConfig", "ListMemoryState"]
 
 _DEFAULT_NAME = "default_list_memory"
 
@@ -28,6 +29,17 @@ class ListMemoryConfig(BaseModel):
     """Identifier of the memory; ``None`` means ``"default_list_memory"``."""
     memory_contents: list[MemoryContent] = Field(default_factory=list)
     """The stored items, oldest first."""
+
+
+class ListMemoryState(BaseModel):
+    """The saved state of a :class:`ListMemory`: its items (the name belongs to the spec)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    type: str = Field(default="ListMemoryState")
+    version: str = Field(default="1.0.0")
+    memory_contents: list[MemoryContent] = Field(default_factory=list)
+    """The stored items, oldest first, in their JSON form (bytes and images as base64)."""
 
 
 class ListMemory(Memory, Component[ListMemoryConfig]):
@@ -94,6 +106,22 @@ class ListMemory(Memory, Component[ListMemoryConfig]):
 
     async def close(self) -> None:
         """Nothing to release."""
+
+    async def save_state(self) -> Mapping[str, Any]:
+        """The items, oldest first, as a JSON-ready :class:`ListMemoryState`.
+
+        The spec holds the items given at construction; this holds the ones added since,
+        which a resumed agent must recall too.
+        """
+        return ListMemoryState(memory_contents=self._contents).model_dump(mode="json")
+
+    def _prepare_state(self, state: Mapping[str, Any]) -> Callable[[], None]:
+        saved = parse_memory_state(ListMemoryState, state)
+
+        def restore() -> None:
+            self._contents = saved.memory_contents
+
+        return restore
 
     def _to_config(self) -> ListMemoryConfig:
         return ListMemoryConfig(name=self._name, memory_contents=list(self._contents))

@@ -41,9 +41,14 @@ class BaseState(BaseModel):
 
 
 class AssistantAgentState(BaseState):
-    """An AssistantAgent's model context, as saved by the context's own ``save_state``."""
+    """An AssistantAgent's model context and, in muster, the contents of its memories."""
 
     llm_context: Mapping[str, Any] = Field(default_factory=lambda: {"messages": []})
+    """The model context's state, as saved by the context's own ``save_state``."""
+    memory_states: list[Mapping[str, Any]] | None = Field(default=None)
+    """One saved state per memory, in the agent's ``memory`` order. Not in AutoGen: the
+    agent leaves it out of the saved dict when it has no memories (so that state is exactly
+    AutoGen's), and ``None`` on load, as in an AutoGen state, leaves the memories as they are."""
     type: str = Field(default="AssistantAgentState")
 
 
@@ -115,7 +120,10 @@ class MagenticOneOrchestratorState(BaseGroupChatManagerState):
 
 
 class SocietyOfMindAgentState(BaseState):
-    """A SocietyOfMindAgent: the saved state of the team inside it."""
+    """A SocietyOfMindAgent: the saved state of the team inside it and, in muster, its model context."""
 
     inner_team_state: Mapping[str, Any] = Field(default_factory=dict)
+    llm_context: Mapping[str, Any] | None = Field(default=None)
+    """The earlier requests the agent replays to its inner team. Not in AutoGen 0.7, whose
+    states lack it: ``None`` on load leaves the context as it is."""
     type: str = Field(default="SocietyOfMindAgentState")

@@ -150,9 +150,10 @@ class GraphFlowManager(BaseGroupChatManager):
         self._restart_flow()
 
     def _state_fields(self) -> dict[str, Any]:
+        # Copies: a snapshot handed to a turn hook must not change as the flow goes on.
         return {
-            "remaining": self._remaining,
-            "enqueued_any": self._enqueued_any,
+            "remaining": {target: dict(groups) for target, groups in self._remaining.items()},
+            "enqueued_any": {target: dict(flags) for target, flags in self._enqueued_any.items()},
             "ready": list(self._ready),
             "triggered": {node: sorted(groups) for node, groups in self._triggered.items()},
         }

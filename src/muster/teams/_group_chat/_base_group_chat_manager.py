@@ -436,11 +436,7 @@ class BaseGroupChatManager(SequentialRoutedAgent, ABC):
             "turn_index": self._turn_index,
             "run_status": self._status,
             "next_speakers": list(self._active_speakers),
-            "termination_state": (
-                await condition.save_state()  # type: ignore[attr-defined]  # TEMP-MERGE
-                if condition is not None and hasattr(condition, "save_state")
-                else None
-            ),
+            "termination_state": await condition.save_state() if condition is not None else None,
             **self._state_fields(),
         }
 
@@ -477,12 +473,12 @@ class BaseGroupChatManager(SequentialRoutedAgent, ABC):
             raise StateError(f"{self._name}.run_status: {loaded.run_status!r} is neither 'idle' nor 'active'")
         self._check_state(loaded)
         condition = self._termination_condition
-        if (
-            condition is not None
-            and loaded.termination_state is not None
-            and hasattr(condition, "load_state")
-        ):
-            await condition.load_state(loaded.termination_state)  # type: ignore[attr-defined]  # TEMP-MERGE
+        if condition is not None and loaded.termination_state is not None:
+            try:
+                await condition.load_state(loaded.termination_state)
+            except StateError as exc:
+                field = f"{self._name}.termination_state" + (f".{exc.field}" if exc.field else "")
+                raise StateError(exc.detail, field=field) from exc
         elif condition is not None:
             # A state without condition progress (AutoGen's): the condition starts afresh.
             await condition.reset()
