@@ -100,13 +100,7 @@ class CancellationToken:
             or after cancellation, does nothing. AutoGen's ``add_callback`` returns
             ``None``; callers that ignore the result behave as there.
         """
-        registration = _Registration(callback, _running_loop())
-        with self._lock:
-            if not self._cancelled:
-                self._callbacks[registration] = None
-                return functools.partial(self._discard, registration)
-        registration.run()
-        return _nothing
+        return self._register(_Registration(callback, _running_loop()))
 
     def link_future(self, future: _FutureT) -> _FutureT:
         """Cancel ``future`` when this token is cancelled; returns the future for chaining.
@@ -115,23 +109,43 @@ class CancellationToken:
         dropped as soon as the future finishes, so a long-lived token shared by many calls
         (a whole run, say) does not accumulate one callback per call.
         """
+        remove = self._register(_future_canceller(future))
+        if remove is not _nothing:
+            future.add_done_callback(lambda _: remove())
+        return future
 
-        def _cancel_future() -> None:
-            if not future.done():
-                future.cancel()
-
-        registration = _Registration(_cancel_future, future.get_loop())
+    def _register(self, registration: _Registration) -> Callable[[], None]:
         with self._lock:
             if not self._cancelled:
                 self._callbacks[registration] = None
-                future.add_done_callback(lambda _: self._discard(registration))
-                return future
+                return functools.partial(self._discard, registration)
         _dispatch(registration, _running_loop())
-        return future
+        return _nothing
 
     def _discard(self, registration: _Registration) -> None:
         with self._lock:
             self._callbacks.pop(registration, None)
+
+
+def scoped_link(token: CancellationToken, future: Future[Any]) -> Callable[[], None]:
+    """Link ``future`` to ``token`` as :meth:`~CancellationToken.link_future` does; return the unlink.
+
+    ``link_future`` drops the link from the future's done-callback, which runs only once
+    the future has finished and a loop iteration later; a call that timed out or was
+    abandoned may still be finishing when it returns. Code that knows when it is done with
+    the future calls the returned function (in a ``finally``) so nothing of the call stays
+    on a long-lived token.
+    """
+    return token._register(_future_canceller(future))
+
+
+def _future_canceller(future: Future[Any]) -> _Registration:
+    def cancel_future() -> None:
+        if not future.done():
+            future.cancel()
+
+    # Bound to the future's own loop: futures may only be touched there.
+    return _Registration(cancel_future, future.get_loop())
 
 
 def _dispatch(registration: _Registration, current: asyncio.AbstractEventLoop | None) -> None:
