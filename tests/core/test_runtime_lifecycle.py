@@ -163,6 +163,63 @@ async def test_close_closes_instantiated_agents() -> None:
     assert Counter.closed == [AgentId("counter", "a")]
 
 
+class Stuck(RoutedAgent):
+    """Its handler never returns on its own; it records how it ended."""
+
+    def __init__(self, entered: asyncio.Event, endings: list[str]) -> None:
+        super().__init__("stuck")
+        self.entered = entered
+        self.endings = endings
+
+    @message_handler
+    async def on_str(self, message: str, ctx: MessageContext) -> str:
+        self.entered.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.endings.append(f"cancelled {message}")
+            raise
+        return "unreachable"
+
+
+async def test_close_cancels_and_awaits_running_handlers_and_is_idempotent() -> None:
+    Counter.closed = []
+    runtime = await _runtime()
+    endings: list[str] = []
+    sent_entered, published_entered = asyncio.Event(), asyncio.Event()
+    await runtime.register_factory("stuck", lambda: Stuck(sent_entered, endings))
+    await runtime.register_factory("stuck-sub", lambda: Stuck(published_entered, endings))
+    await runtime.add_subscription(TypeSubscription("stuck-topic", "stuck-sub"))
+    runtime.start()
+    await runtime.send_message(1, AgentId("counter", "a"))
+    sender = asyncio.create_task(runtime.send_message("sent", AgentId("stuck", "k")))
+    await runtime.publish_message("published", TopicId("stuck-topic", "k"))
+    await asyncio.wait_for(sent_entered.wait(), 10)
+    await asyncio.wait_for(published_entered.wait(), 10)
+
+    await asyncio.wait_for(runtime.close(), 10)
+    # Both handlers were cancelled, and close() returned only once they had finished.
+    assert sorted(endings) == ["cancelled published", "cancelled sent"]
+    assert len(runtime._tasks) == 0
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(sender, 10)
+    assert Counter.closed == [AgentId("counter", "a")]
+
+    await asyncio.wait_for(runtime.close(), 10)
+    assert Counter.closed == [AgentId("counter", "a")]  # agents are not closed twice
+
+
+async def test_close_before_start_and_twice_is_harmless() -> None:
+    Counter.closed = []
+    runtime = await _runtime()
+    await runtime.close()
+    await runtime.close()
+    runtime.start()  # still usable
+    assert await runtime.send_message(2, AgentId("counter", "b")) == 2
+    await runtime.close()
+    assert Counter.closed == [AgentId("counter", "b")]
+
+
 async def test_metadata_proxy_and_get() -> None:
     runtime = await _runtime()
     runtime.start()
