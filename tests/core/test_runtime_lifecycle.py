@@ -22,7 +22,7 @@ from muster.core import (
     TypeSubscription,
     message_handler,
 )
-from muster.core.exceptions import AgentRegistrationError, UndeliverableException
+from muster.core.exceptions import AgentRegistrationError, RuntimeStoppedError, UndeliverableException
 
 
 class Counter(RoutedAgent):
@@ -207,6 +207,45 @@ async def test_close_cancels_and_awaits_running_handlers_and_is_idempotent() -> 
 
     await asyncio.wait_for(runtime.close(), 10)
     assert Counter.closed == [AgentId("counter", "a")]  # agents are not closed twice
+
+
+class SendsWhenCancelled(RoutedAgent):
+    """On cancellation, tries to tell another agent before giving up."""
+
+    def __init__(self, entered: asyncio.Event, outcomes: list[str]) -> None:
+        super().__init__("sends when cancelled")
+        self.entered = entered
+        self.outcomes = outcomes
+
+    @message_handler
+    async def on_str(self, message: str, ctx: MessageContext) -> None:
+        self.entered.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            try:
+                await self.send_message(1, AgentId("counter", "witness"))
+            except RuntimeStoppedError:
+                self.outcomes.append("send refused")
+            await self.publish_message(1, TopicId("numbers", "witness"))
+            self.outcomes.append("published")
+            raise
+
+
+async def test_close_does_not_wait_forever_on_a_handler_that_sends_while_cancelled(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    runtime = await _runtime()
+    entered = asyncio.Event()
+    outcomes: list[str] = []
+    await runtime.register_factory("farewell", lambda: SendsWhenCancelled(entered, outcomes))
+    runtime.start()
+    await runtime.add_subscription(TypeSubscription("farewell", "farewell"))
+    await runtime.publish_message("go", TopicId("farewell", "k"))
+    await asyncio.wait_for(entered.wait(), 10)
+    await asyncio.wait_for(runtime.close(), 10)
+    assert outcomes == ["send refused", "published"]
+    assert "discarded int published to numbers/witness" in caplog.text
 
 
 async def test_close_before_start_and_twice_is_harmless() -> None:

@@ -100,6 +100,7 @@ class SingleThreadedAgentRuntime:
         # cancels them, unregister_agent_type() refuses a type that still has some.
         self._tasks: dict[asyncio.Task[Any], str] = {}
         self._closed = False
+        self._closing = False
         self._idle_event: asyncio.Event | None = None
         self._stop_check: asyncio.Event | None = None
         self._background_exception: BaseException | None = None
@@ -184,6 +185,19 @@ class SingleThreadedAgentRuntime:
         self._enqueue(PublishEnvelope(message, topic_id, sender, cancellation_token, message_id))
 
     def _enqueue(self, envelope: Envelope) -> None:
+        if self._closing:
+            # A handler being cancelled by close() that sends or publishes in its cleanup:
+            # nothing will ever deliver it, and a queued send would keep close() waiting on
+            # that handler forever.
+            if isinstance(envelope, SendEnvelope):
+                envelope.future.set_exception(RuntimeStoppedError(envelope.recipient))
+            else:
+                _logger.warning(
+                    "Runtime closing: discarded %s published to %s",
+                    type(envelope.message).__name__,
+                    envelope.topic_id,
+                )
+            return
         queue = self._queue
         if queue is None:
             queue = self._queue = asyncio.Queue()
@@ -482,19 +496,26 @@ class SingleThreadedAgentRuntime:
         A handler that calls ``close`` itself is not cancelled or awaited (it would wait
         for itself).
 
+        A handler that sends a message while being cancelled gets
+        :class:`RuntimeStoppedError` (nothing would deliver it); one that ignores
+        cancellation keeps ``close`` waiting.
+
         Calling it again does nothing more (agents are closed once), unless the runtime
-        was started again in between. Exceptions from an agent's ``close`` propagate.
+        was started again in between. An exception from an agent's ``close`` propagates
+        once every agent has been closed.
         """
-        if self._run_task is not None:
-            await self._halt()
-        await self._cancel_handlers()
-        # A handler may have published while it was being cancelled; nobody will deliver it.
-        self._discard_queue()
+        self._closing = True
+        try:
+            if self._run_task is not None:
+                await self._halt()
+            self._discard_queue()
+            await self._cancel_handlers()
+        finally:
+            self._closing = False
         if self._closed:
             return
         self._closed = True
-        for agent in list(self._instances.values()):
-            await agent.close()
+        await _close_agents(list(self._instances.values()))
 
     async def _cancel_handlers(self) -> None:
         current = asyncio.current_task()
@@ -656,17 +677,7 @@ class SingleThreadedAgentRuntime:
         # Removed in one synchronous step, so no delivery can start in between.
         agents = self._registry.unregister(name)
         self._subscriptions.remove_agent_type(name)
-        first_error: Exception | None = None
-        for agent in agents:
-            try:
-                await agent.close()
-            except Exception as exc:
-                if first_error is None:
-                    first_error = exc
-                else:
-                    _logger.error("Error closing %s", agent.id, exc_info=exc)
-        if first_error is not None:
-            raise first_error
+        await _close_agents(agents)
 
     # ------------------------------------------------------------------ subscriptions
 
@@ -691,6 +702,21 @@ class SingleThreadedAgentRuntime:
     ) -> None:
         """Register serializers (used for logs and by other runtimes; in-process delivery never serialises)."""
         self._serializers.add_serializer(serializer)
+
+
+async def _close_agents(agents: Sequence[Agent]) -> None:
+    """Close every agent; one failing must not leave the others open. The first error is raised."""
+    first_error: Exception | None = None
+    for agent in agents:
+        try:
+            await agent.close()
+        except Exception as exc:
+            if first_error is None:
+                first_error = exc
+            else:
+                _logger.error("Error closing %s", agent.id, exc_info=exc)
+    if first_error is not None:
+        raise first_error
 
 
 def _warn_if_none(value: Any, handler: InterventionHandler, hook: str) -> None:
