@@ -75,3 +75,16 @@ def test_concurrent_threads_keep_the_bound() -> None:
     for t in threads:
         t.join()
     assert len(store) == 50
+
+
+@pytest.mark.parametrize("store", [InMemoryStore[int](), LRUStore[int](max_size=4)], ids=["dict", "lru"])
+async def test_in_memory_stores_answer_async_calls_on_the_loop_without_a_thread(
+    store: CacheStore[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_threads(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an in-memory store must not hop to a thread")
+
+    monkeypatch.setattr("asyncio.to_thread", no_threads)
+    await store.aset("a", 1)
+    assert await store.aget("a") == 1
+    assert await store.aget("b", 2) == 2

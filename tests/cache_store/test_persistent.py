@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import pickle
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -134,3 +135,25 @@ def test_autogen_provider_path_loads(tmp_path: Path) -> None:
     )
     assert isinstance(loaded, DiskCacheStore)
     loaded.cache.close()
+
+
+async def test_async_methods_run_the_store_in_a_worker_thread(
+    store: CacheStore[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[int] = []
+    sync_get, sync_set = store.get, store.set
+
+    def get(key: str, default: Any = None) -> Any:
+        threads.append(threading.get_ident())
+        return sync_get(key, default)
+
+    def set_(key: str, value: Any) -> None:
+        threads.append(threading.get_ident())
+        sync_set(key, value)
+
+    monkeypatch.setattr(store, "get", get)
+    monkeypatch.setattr(store, "set", set_)
+    await store.aset("k", ["chunk", RESULT])
+    assert await store.aget("k") == ["chunk", RESULT.model_dump(mode="json")]
+    assert await store.aget("absent", "dflt") == "dflt"
+    assert len(threads) == 3 and threading.get_ident() not in threads

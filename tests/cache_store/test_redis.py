@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 import redis
+import redis.asyncio
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -31,6 +33,18 @@ def client() -> Iterator[redis.Redis]:
         pytest.skip("no Redis server on 127.0.0.1:6379")
     yield conn
     conn.close()
+
+
+@pytest.fixture
+async def async_client(client: redis.Redis) -> AsyncIterator[redis.asyncio.Redis]:
+    conn = redis.asyncio.Redis(host="127.0.0.1", port=6379, socket_timeout=2)
+    yield conn
+    await conn.aclose()
+
+
+def _dead_sync_client() -> redis.Redis:
+    # Port 1 on loopback: nothing listens, the connection is refused at once.
+    return redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
 
 
 @pytest.fixture
@@ -116,5 +130,71 @@ async def test_chat_cache_on_redis_survives_a_new_wrapper(client: redis.Redis, p
     )
     await first.create(messages)
     second = ChatCompletionCache(ReplayChatCompletionClient([]), RedisStore(client, key_prefix=prefix))
+    hit = await second.create(messages)
+    assert hit.cached is True and hit.content == "stored answer"
+
+
+async def test_async_methods_use_the_async_client(
+    client: redis.Redis, async_client: redis.asyncio.Redis, prefix: str
+) -> None:
+    # The sync client is dead: every success below went through the async one.
+    store: RedisStore[Any] = RedisStore(
+        _dead_sync_client(), ttl=120, key_prefix=prefix, async_redis_instance=async_client
+    )
+    result = CreateResult(finish_reason="stop", content="x", usage=RequestUsage(1, 2), cached=False)
+    await store.aset("k", ["chunk", result])
+    assert await store.aget("k") == ["chunk", result.model_dump(mode="json")]
+    assert await store.aget("absent", "d") == "d"
+    # Same bytes and expiry as the sync path writes, so sync and async users share entries.
+    assert client.get(prefix + "k") == b'["chunk",' + result.model_dump_json().encode() + b"]"
+    assert 119_000 <= client.pttl(prefix + "k") <= 120_000
+    client.set(prefix + "bad", b"\x80not json")
+    assert await store.aget("bad", "miss") == "miss"
+
+
+async def test_async_methods_without_an_async_client_run_the_sync_one_in_a_thread(
+    client: redis.Redis, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store: RedisStore[Any] = RedisStore(client, key_prefix=prefix)
+    threads: list[int] = []
+    sync_get = client.get
+
+    def get(name: str) -> Any:
+        threads.append(threading.get_ident())
+        return sync_get(name)
+
+    monkeypatch.setattr(client, "get", get)
+    await store.aset("k", {"a": 1})
+    assert await store.aget("k") == {"a": 1}
+    assert len(threads) == 1 and threads[0] != threading.get_ident()
+
+
+async def test_async_failures_are_logged_misses(caplog: pytest.LogCaptureFixture) -> None:
+    dead = redis.asyncio.Redis(
+        host="127.0.0.1", port=1, socket_connect_timeout=0.5, retry=redis.asyncio.retry.Retry(NoBackoff(), 0)
+    )
+    store: RedisStore[Any] = RedisStore(_dead_sync_client(), async_redis_instance=dead)
+    try:
+        with caplog.at_level(logging.WARNING, logger="muster.cache_store"):
+            assert await store.aget("k") is None
+            await store.aset("k", 1)
+    finally:
+        await dead.aclose()
+    messages = [record.getMessage() for record in caplog.records if record.name == "muster.cache_store.redis"]
+    assert len(messages) == 2
+    assert "read of 'k' failed" in messages[0] and "write of 'k' failed" in messages[1]
+
+
+async def test_chat_cache_uses_the_async_client(
+    client: redis.Redis, async_client: redis.asyncio.Redis, prefix: str
+) -> None:
+    messages = [UserMessage(content="cache me", source="u")]
+
+    def store() -> RedisStore[Any]:
+        return RedisStore(_dead_sync_client(), key_prefix=prefix, async_redis_instance=async_client)
+
+    first = ChatCompletionCache(ReplayChatCompletionClient(["stored answer"]), store())
+    assert (await first.create(messages)).cached is False
+    second = ChatCompletionCache(ReplayChatCompletionClient([]), store())
     hit = await second.create(messages)
     assert hit.cached is True and hit.content == "stored answer"

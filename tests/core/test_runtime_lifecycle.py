@@ -22,7 +22,7 @@ from muster.core import (
     TypeSubscription,
     message_handler,
 )
-from muster.core.exceptions import AgentRegistrationError, UndeliverableException
+from muster.core.exceptions import AgentRegistrationError, RuntimeStoppedError, UndeliverableException
 
 
 class Counter(RoutedAgent):
@@ -161,6 +161,102 @@ async def test_close_closes_instantiated_agents() -> None:
     await runtime.send_message(1, AgentId("counter", "a"))
     await runtime.close()
     assert Counter.closed == [AgentId("counter", "a")]
+
+
+class Stuck(RoutedAgent):
+    """Its handler never returns on its own; it records how it ended."""
+
+    def __init__(self, entered: asyncio.Event, endings: list[str]) -> None:
+        super().__init__("stuck")
+        self.entered = entered
+        self.endings = endings
+
+    @message_handler
+    async def on_str(self, message: str, ctx: MessageContext) -> str:
+        self.entered.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.endings.append(f"cancelled {message}")
+            raise
+        return "unreachable"
+
+
+async def test_close_cancels_and_awaits_running_handlers_and_is_idempotent() -> None:
+    Counter.closed = []
+    runtime = await _runtime()
+    endings: list[str] = []
+    sent_entered, published_entered = asyncio.Event(), asyncio.Event()
+    await runtime.register_factory("stuck", lambda: Stuck(sent_entered, endings))
+    await runtime.register_factory("stuck-sub", lambda: Stuck(published_entered, endings))
+    await runtime.add_subscription(TypeSubscription("stuck-topic", "stuck-sub"))
+    runtime.start()
+    await runtime.send_message(1, AgentId("counter", "a"))
+    sender = asyncio.create_task(runtime.send_message("sent", AgentId("stuck", "k")))
+    await runtime.publish_message("published", TopicId("stuck-topic", "k"))
+    await asyncio.wait_for(sent_entered.wait(), 10)
+    await asyncio.wait_for(published_entered.wait(), 10)
+
+    await asyncio.wait_for(runtime.close(), 10)
+    # Both handlers were cancelled, and close() returned only once they had finished.
+    assert sorted(endings) == ["cancelled published", "cancelled sent"]
+    assert len(runtime._tasks) == 0
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(sender, 10)
+    assert Counter.closed == [AgentId("counter", "a")]
+
+    await asyncio.wait_for(runtime.close(), 10)
+    assert Counter.closed == [AgentId("counter", "a")]  # agents are not closed twice
+
+
+class SendsWhenCancelled(RoutedAgent):
+    """On cancellation, tries to tell another agent before giving up."""
+
+    def __init__(self, entered: asyncio.Event, outcomes: list[str]) -> None:
+        super().__init__("sends when cancelled")
+        self.entered = entered
+        self.outcomes = outcomes
+
+    @message_handler
+    async def on_str(self, message: str, ctx: MessageContext) -> None:
+        self.entered.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            try:
+                await self.send_message(1, AgentId("counter", "witness"))
+            except RuntimeStoppedError:
+                self.outcomes.append("send refused")
+            await self.publish_message(1, TopicId("numbers", "witness"))
+            self.outcomes.append("published")
+            raise
+
+
+async def test_close_does_not_wait_forever_on_a_handler_that_sends_while_cancelled(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    runtime = await _runtime()
+    entered = asyncio.Event()
+    outcomes: list[str] = []
+    await runtime.register_factory("farewell", lambda: SendsWhenCancelled(entered, outcomes))
+    runtime.start()
+    await runtime.add_subscription(TypeSubscription("farewell", "farewell"))
+    await runtime.publish_message("go", TopicId("farewell", "k"))
+    await asyncio.wait_for(entered.wait(), 10)
+    await asyncio.wait_for(runtime.close(), 10)
+    assert outcomes == ["send refused", "published"]
+    assert "discarded int published to numbers/witness" in caplog.text
+
+
+async def test_close_before_start_and_twice_is_harmless() -> None:
+    Counter.closed = []
+    runtime = await _runtime()
+    await runtime.close()
+    await runtime.close()
+    runtime.start()  # still usable
+    assert await runtime.send_message(2, AgentId("counter", "b")) == 2
+    await runtime.close()
+    assert Counter.closed == [AgentId("counter", "b")]
 
 
 async def test_metadata_proxy_and_get() -> None:

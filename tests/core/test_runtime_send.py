@@ -275,3 +275,32 @@ async def test_message_ids_are_unique_and_shared_across_recipients() -> None:
     await runtime.stop_when_idle()
     by_message = {mid for _, mid in ids}
     assert len(ids) == 5 and len(by_message) == 3 and "custom" in by_message
+
+
+async def test_a_token_shared_by_1000_sends_holds_no_callbacks_afterwards(
+    runtime: SingleThreadedAgentRuntime,
+) -> None:
+    token = CancellationToken()
+    # Queued before start, then delivered directly, failing, and abandoned by the sender.
+    queued = [
+        asyncio.create_task(
+            runtime.send_message(Ask(str(i)), AgentId("worker", "q"), cancellation_token=token)
+        )
+        for i in range(100)
+    ]
+    runtime.start()
+    await asyncio.gather(*queued)
+    for i in range(900):
+        await runtime.send_message(Ask(str(i)), AgentId("forwarder", "d"), cancellation_token=token)
+    with pytest.raises(KeyError):
+        await runtime.send_message(Ask("fail"), AgentId("worker", "d"), cancellation_token=token)
+    started, gate = asyncio.Event(), asyncio.Event()
+    abandoned = asyncio.create_task(
+        runtime.send_message(Wait(started, gate), AgentId("worker", "d"), cancellation_token=token)
+    )
+    await asyncio.wait_for(started.wait(), 10)
+    abandoned.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await abandoned
+    await runtime.stop_when_idle()
+    assert len(token._callbacks) == 0

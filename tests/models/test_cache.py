@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -358,3 +360,51 @@ async def test_autogen_spec_loads() -> None:
     assert isinstance(cache.store, InMemoryStore)
     assert (await cache.create(HELLO)).content == "from a spec"
     assert (await cache.create(HELLO)).cached is True
+
+
+class GatedStore(CacheStore[Any]):
+    """A store with only AutoGen's sync methods, each of which waits for a coroutine to let it go.
+
+    Called on the event loop's own thread, ``get``/``set`` would wait for a coroutine that
+    cannot run until they return: a deadlock. The wait is bounded so that the test then
+    fails (``timed_out``) instead of hanging; ``asyncio.wait_for`` cannot fire while the
+    loop itself is blocked.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.values: dict[str, Any] = {}
+        self.get_called, self.set_called = asyncio.Event(), asyncio.Event()
+        self.get_gate, self.set_gate = threading.Event(), threading.Event()
+        self.timed_out = False
+
+    def _wait(self, called: asyncio.Event, gate: threading.Event) -> None:
+        self.loop.call_soon_threadsafe(called.set)
+        if not gate.wait(timeout=10):
+            self.timed_out = True
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._wait(self.get_called, self.get_gate)
+        return self.values.get(key, default)
+
+    def set(self, key: str, value: Any) -> None:
+        self._wait(self.set_called, self.set_gate)
+        self.values[key] = value
+
+
+async def test_a_blocking_store_does_not_block_the_event_loop() -> None:
+    store = GatedStore(asyncio.get_running_loop())
+    cache, _ = make_cache(["fresh"], store)
+
+    async def open_gate(called: asyncio.Event, gate: threading.Event) -> None:
+        await called.wait()
+        gate.set()
+
+    openers = [
+        asyncio.create_task(open_gate(store.get_called, store.get_gate)),
+        asyncio.create_task(open_gate(store.set_called, store.set_gate)),
+    ]
+    result = await asyncio.wait_for(cache.create(HELLO), 30)
+    await asyncio.wait_for(asyncio.gather(*openers), 30)
+    assert not store.timed_out, "the store's sync get/set ran on the event loop"
+    assert result.content == "fresh" and len(store.values) == 1

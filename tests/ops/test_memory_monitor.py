@@ -188,3 +188,56 @@ def test_psutil_probe_reads_real_numbers() -> None:
     assert sample.available_memory_mb > 0.0
     status = MemoryMonitor().check_memory()
     assert status["level"] in ("normal", "warning", "critical")
+
+
+async def test_stop_right_after_starting_the_task_ends_it_before_any_check() -> None:
+    probe = ScriptedProbe(0.5)
+    monitor = MemoryMonitor(probe=probe)
+    task = asyncio.create_task(monitor.start_monitoring(interval=0.001))
+    monitor.stop()  # the task has not run a single step yet
+    await asyncio.wait_for(task, 10)
+    assert probe.readings == 0
+
+
+async def test_stop_twice_is_harmless() -> None:
+    probe = ScriptedProbe(0.5)
+    monitor = MemoryMonitor(probe=probe)
+    task = asyncio.create_task(monitor.start_monitoring(interval=0.001))
+    monitor.stop()
+    monitor.stop()
+    await asyncio.wait_for(task, 10)
+    monitor.stop()  # and after the run ended
+    assert task.done() and not task.cancelled()
+
+
+async def test_stop_during_the_first_check_ends_the_run_after_it() -> None:
+    monitor: MemoryMonitor
+
+    def stopping_probe() -> MemorySample:
+        monitor.stop()
+        return MemorySample(0.5, 1.0, 1.0)
+
+    monitor = MemoryMonitor(probe=stopping_probe)
+    checked: list[str] = []
+    monitor.add_callback("normal", lambda status: checked.append(status["level"]))
+    await asyncio.wait_for(monitor.start_monitoring(interval=3600), 10)
+    assert checked == ["normal"]
+
+
+async def test_stop_before_start_does_not_stop_a_later_run() -> None:
+    probe = ScriptedProbe(0.5)
+    monitor = MemoryMonitor(probe=probe)
+    monitor.stop()  # nothing to stop yet: a no-op, not a trap for the next run
+    second = asyncio.Event()
+    monitor.add_callback("normal", lambda status: second.set() if probe.readings >= 2 else None)
+    task = asyncio.create_task(monitor.start_monitoring(interval=0.001))
+    await asyncio.wait_for(second.wait(), 10)
+    monitor.stop()
+    await asyncio.wait_for(task, 10)
+    # Restartable: a new run after a stop checks again.
+    third = asyncio.Event()
+    monitor.add_callback("normal", lambda status: third.set())
+    task = asyncio.create_task(monitor.start_monitoring(interval=0.001))
+    await asyncio.wait_for(third.wait(), 10)
+    monitor.stop()
+    await asyncio.wait_for(task, 10)

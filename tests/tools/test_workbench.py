@@ -327,3 +327,50 @@ async def test_stream_errors_use_the_overridden_name() -> None:
     (result,) = [item async for item in workbench.call_tool_stream("launch", {})]
     assert result.is_error and result.name == "launch"
     assert result.to_text() == "Invalid arguments for tool 'launch': start: Field required"
+
+
+async def test_a_token_shared_by_1000_workbench_calls_holds_no_callbacks_afterwards() -> None:
+    started = asyncio.Event()
+
+    async def wait_forever() -> str:
+        started.set()
+        await asyncio.Event().wait()
+        return "never"
+
+    async def add_async(a: int, b: int) -> int:
+        return a + b
+
+    workbench = StaticStreamWorkbench(
+        [
+            FunctionTool(add, description="Add (sync: runs in a thread)."),
+            FunctionTool(add_async, description="Add."),
+            FunctionTool(fail, description="Fails."),
+            FunctionTool(wait_forever, description="Never returns."),
+            Countdown(),
+        ]
+    )
+    token = CancellationToken()
+    for i in range(200):
+        assert text_of(await workbench.call_tool("add", {"a": i, "b": 1}, token)) == str(i + 1)
+        assert text_of(await workbench.call_tool("add_async", {"a": i, "b": 1}, token)) == str(i + 1)
+        assert (await workbench.call_tool("fail", {"reason": "no"}, token)).is_error
+        items = [item async for item in workbench.call_tool_stream("countdown", {"start": 2}, token)]
+        assert items[-1] == ToolResult(name="countdown", result=[TextResultContent(content="liftoff")])
+        # A stream its consumer abandons after the first item.
+        stream = workbench.call_tool_stream("countdown", {"start": 3}, token)
+        assert await anext(stream) == 3
+        await stream.aclose()
+    # Calls cancelled by their caller (not by the token) let go of it too.
+
+    async def consume_stream() -> None:
+        async for _ in workbench.call_tool_stream("wait_forever", {}, token):
+            pass
+
+    for call in (workbench.call_tool("wait_forever", {}, token), consume_stream()):
+        started.clear()
+        task = asyncio.create_task(call)
+        await asyncio.wait_for(started.wait(), 10)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert len(token._callbacks) == 0

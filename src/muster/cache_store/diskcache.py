@@ -59,7 +59,9 @@ class DiskCacheStore(CacheStore[T], Component[DiskCacheStoreConfig]):
 
     Values are stored as JSON text and read back as plain JSON values (a pydantic model
     comes back as its dict, for the reader to validate). A corrupt entry or a disk error
-    is logged and reported as a miss.
+    is logged and reported as a miss. The async methods (``aget``/``aset``) run
+    ``get``/``set`` in a worker thread (``diskcache`` is thread-safe), so disk I/O never
+    stalls the event loop.
 
     Args:
         cache_instance: An open ``diskcache.Cache``; the caller owns its lifetime.

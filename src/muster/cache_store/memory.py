@@ -66,6 +66,14 @@ class LRUStore(CacheStore[T], Component[LRUStoreConfig]):
             while len(self._entries) > self.max_size:
                 self._entries.popitem(last=False)
 
+    async def aget(self, key: str, default: T | None = None) -> T | None:
+        """:meth:`get`, called directly: it never blocks for long, a thread hop would only cost."""
+        return self.get(key, default)
+
+    async def aset(self, key: str, value: T) -> None:
+        """:meth:`set`, called directly (see :meth:`aget`)."""
+        self.set(key, value)
+
     def delete(self, key: str) -> None:
         """Remove ``key`` if present."""
         with self._lock:

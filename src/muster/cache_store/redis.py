@@ -19,6 +19,7 @@ from ._codec import CorruptValueError, decode_value, encode_value
 
 if TYPE_CHECKING:
     import redis
+    import redis.asyncio
 
 __all__ = ["RedisStore", "RedisStoreConfig"]
 
@@ -50,23 +51,40 @@ class RedisStore(CacheStore[T], Component[RedisStoreConfig]):
     logged and reported as a miss; a failed write is logged and dropped. Both are
     deliberate: the cache must never turn a successful model call into an error.
 
+    :meth:`get`/:meth:`set` use the synchronous client. :meth:`aget`/:meth:`aset` (what
+    ``ChatCompletionCache`` calls) use ``async_redis_instance`` when one is given, and
+    otherwise run the synchronous client in a worker thread; either way the event loop
+    never waits on the network. The store does not create an async client itself: a
+    ``redis.asyncio`` connection belongs to the event loop it was opened on and must be
+    closed there, and only the application knows which loop that is and when it ends.
+    A store loaded from a spec therefore uses the thread.
+
     Args:
         redis_instance: A connected ``redis.Redis``; the caller owns its lifetime.
         ttl: Seconds (or a ``timedelta``) each entry lives; ``None`` for no expiry.
         key_prefix: Prepended to every key (for example ``"myapp:llm:"``).
+        async_redis_instance: A ``redis.asyncio.Redis`` on the same server and
+            database, used by the async methods (muster addition). The caller owns its
+            lifetime, and must use the store's async methods only on its event loop.
     """
 
     component_provider_override = "muster.cache_store.redis.RedisStore"
     component_config_schema = RedisStoreConfig
 
     def __init__(
-        self, redis_instance: redis.Redis, ttl: float | timedelta | None = None, *, key_prefix: str = ""
+        self,
+        redis_instance: redis.Redis,
+        ttl: float | timedelta | None = None,
+        *,
+        key_prefix: str = "",
+        async_redis_instance: redis.asyncio.Redis | None = None,
     ) -> None:
         if isinstance(ttl, timedelta):
             ttl = ttl.total_seconds()
         if ttl is not None and ttl <= 0:
             raise ValueError(f"ttl must be positive, got {ttl}")
         self.cache = redis_instance
+        self.async_cache = async_redis_instance
         self.ttl: float | None = ttl
         self.key_prefix = key_prefix
 
@@ -77,6 +95,21 @@ class RedisStore(CacheStore[T], Component[RedisStoreConfig]):
         except Exception as exc:
             logger.warning("RedisStore: read of %r failed, treating as a miss: %s", key, exc)
             return default
+        return self._decode(key, raw, default)
+
+    async def aget(self, key: str, default: T | None = None) -> T | None:
+        """:meth:`get` without blocking the loop: on ``async_redis_instance``, else in a thread."""
+        client = self.async_cache
+        if client is None:
+            return await super().aget(key, default)
+        try:
+            raw = await client.get(self.key_prefix + key)
+        except Exception as exc:
+            logger.warning("RedisStore: read of %r failed, treating as a miss: %s", key, exc)
+            return default
+        return self._decode(key, raw, default)
+
+    def _decode(self, key: str, raw: Any, default: T | None) -> T | None:
         if raw is None:
             return default
         if not isinstance(raw, str | bytes):
@@ -94,13 +127,31 @@ class RedisStore(CacheStore[T], Component[RedisStoreConfig]):
         Raises:
             CacheValueError: ``value`` has no JSON form.
         """
-        text = encode_value(type(self).__name__, value)
-        # Milliseconds, so a fractional ttl is honoured rather than truncated to seconds.
-        px = None if self.ttl is None else max(1, round(self.ttl * 1000))
+        data = encode_value(type(self).__name__, value).encode("utf-8")
         try:
-            self.cache.set(self.key_prefix + key, text.encode("utf-8"), px=px)
+            self.cache.set(self.key_prefix + key, data, px=self._px())
         except Exception as exc:
             logger.warning("RedisStore: write of %r failed, value not cached: %s", key, exc)
+
+    async def aset(self, key: str, value: T) -> None:
+        """:meth:`set` without blocking the loop: on ``async_redis_instance``, else in a thread.
+
+        Raises:
+            CacheValueError: ``value`` has no JSON form.
+        """
+        client = self.async_cache
+        if client is None:
+            await super().aset(key, value)
+            return
+        data = encode_value(type(self).__name__, value).encode("utf-8")
+        try:
+            await client.set(self.key_prefix + key, data, px=self._px())
+        except Exception as exc:
+            logger.warning("RedisStore: write of %r failed, value not cached: %s", key, exc)
+
+    def _px(self) -> int | None:
+        # Milliseconds, so a fractional ttl is honoured rather than truncated to seconds.
+        return None if self.ttl is None else max(1, round(self.ttl * 1000))
 
     def _to_config(self) -> RedisStoreConfig:
         kwargs: dict[str, Any] = self.cache.connection_pool.connection_kwargs

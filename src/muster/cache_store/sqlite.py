@@ -45,7 +45,8 @@ class SQLiteStore(CacheStore[T], Component[SQLiteStoreConfig]):
     it was meant to speed up.
 
     The connection is shared by threads behind a lock; several processes may share the
-    file (WAL journal).
+    file (WAL journal). The async methods (``aget``/``aset``, what ``ChatCompletionCache``
+    calls) run ``get``/``set`` in a worker thread, so disk I/O never stalls the event loop.
 
     Args:
         path: Database file, or ``":memory:"`` for a private in-memory database.

@@ -110,6 +110,21 @@ class AgentRegistry:
         await agent.bind_id_and_runtime(agent_id, self._runtime)
         self.instances[agent_id] = agent
 
+    def creating(self, agent_type: str) -> int:
+        """How many agents of ``agent_type`` are being built right now."""
+        return sum(1 for agent_id in self._creating if agent_id.type == agent_type)
+
+    def unregister(self, agent_type: str) -> list[Agent]:
+        """Forget ``agent_type`` and its live agents; return those agents, for closing.
+
+        Raises:
+            UnknownAgentTypeError: the type is not registered.
+        """
+        if self.registrations.pop(agent_type, None) is None:
+            raise UnknownAgentTypeError(agent_type)
+        removed = [agent_id for agent_id in self.instances if agent_id.type == agent_type]
+        return [self.instances.pop(agent_id) for agent_id in removed]
+
     async def get(self, agent_id: AgentId) -> Agent:
         """Return the agent for ``agent_id``, building it on first use.
 

@@ -38,7 +38,12 @@ from ._serialization import MessageSerializer, SerializationRegistry
 from ._subscription import Subscription
 from ._subscription_manager import SubscriptionManager
 from ._topic import TopicId
-from .exceptions import MessageDroppedException, RuntimeStoppedError, UnknownAgentTypeError
+from .exceptions import (
+    AgentTypeBusyError,
+    MessageDroppedException,
+    RuntimeStoppedError,
+    UnknownAgentTypeError,
+)
 
 __all__ = ["SingleThreadedAgentRuntime"]
 
@@ -91,7 +96,11 @@ class SingleThreadedAgentRuntime:
         self._stopping = False
         self._loop_waiting = False
         self._dispatching = False
-        self._tasks: set[asyncio.Task[Any]] = set()
+        # Every handler task still running, with the agent type it delivers to: close()
+        # cancels them, unregister_agent_type() refuses a type that still has some.
+        self._tasks: dict[asyncio.Task[Any], str] = {}
+        self._closed = False
+        self._closing = False
         self._idle_event: asyncio.Event | None = None
         self._stop_check: asyncio.Event | None = None
         self._background_exception: BaseException | None = None
@@ -138,7 +147,7 @@ class SingleThreadedAgentRuntime:
             task = asyncio.create_task(
                 self._deliver_send(message, recipient, sender, cancellation_token, message_id)
             )
-            self._track(task)
+            self._track(task, recipient.type)
             if linked:
                 cancellation_token.link_future(task)
             return await task
@@ -176,17 +185,30 @@ class SingleThreadedAgentRuntime:
         self._enqueue(PublishEnvelope(message, topic_id, sender, cancellation_token, message_id))
 
     def _enqueue(self, envelope: Envelope) -> None:
+        if self._closing:
+            # A handler being cancelled by close() that sends or publishes in its cleanup:
+            # nothing will ever deliver it, and a queued send would keep close() waiting on
+            # that handler forever.
+            if isinstance(envelope, SendEnvelope):
+                envelope.future.set_exception(RuntimeStoppedError(envelope.recipient))
+            else:
+                _logger.warning(
+                    "Runtime closing: discarded %s published to %s",
+                    type(envelope.message).__name__,
+                    envelope.topic_id,
+                )
+            return
         queue = self._queue
         if queue is None:
             queue = self._queue = asyncio.Queue()
         queue.put_nowait(envelope)
 
-    def _track(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.add(task)
+    def _track(self, task: asyncio.Task[Any], agent_type: str) -> None:
+        self._tasks[task] = agent_type
         task.add_done_callback(self._task_done)
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
+        self._tasks.pop(task, None)
         if not task.cancelled():
             # Mark the exception retrieved: the sender re-raises it, and when the sender
             # itself was cancelled nobody should see "exception was never retrieved".
@@ -269,7 +291,7 @@ class SingleThreadedAgentRuntime:
             if agent_id == sender:
                 continue
             ctx = MessageContext(sender, topic_id, False, cancellation_token, message_id)
-            self._track(asyncio.create_task(self._deliver_event(agent_id, message, ctx)))
+            self._track(asyncio.create_task(self._deliver_event(agent_id, message, ctx)), agent_id.type)
 
     def _start_send(self, envelope: SendEnvelope, message: Any) -> None:
         future = envelope.future
@@ -278,7 +300,7 @@ class SingleThreadedAgentRuntime:
                 message, envelope.recipient, envelope.sender, envelope.cancellation_token, envelope.message_id
             )
         )
-        self._track(task)
+        self._track(task, envelope.recipient.type)
 
         def reply(done: asyncio.Task[Any]) -> None:
             if future.done():
@@ -403,6 +425,7 @@ class SingleThreadedAgentRuntime:
         if self._run_task is not None:
             raise RuntimeError("Runtime is already started")
         self._stopping = False
+        self._closed = False
         if self._queue is None:
             self._queue = asyncio.Queue()
         self._run_task = asyncio.create_task(self._run())
@@ -465,12 +488,41 @@ class SingleThreadedAgentRuntime:
         self._raise_background_exception()
 
     async def close(self) -> None:
-        """Stop if started, then close every instantiated agent."""
-        if self._run_task is not None:
-            await self._halt()
-        self._discard_queue()
-        for agent in list(self._instances.values()):
-            await agent.close()
+        """Stop, cancel every running handler and wait for it to end, then close every agent.
+
+        Unlike :meth:`stop`, which lets running handlers finish, ``close`` ends the
+        runtime's work: handler tasks are cancelled (senders waiting on them get
+        ``CancelledError``) and awaited, so nothing the runtime started outlives the call.
+        A handler that calls ``close`` itself is not cancelled or awaited (it would wait
+        for itself).
+
+        A handler that sends a message while being cancelled gets
+        :class:`RuntimeStoppedError` (nothing would deliver it); one that ignores
+        cancellation keeps ``close`` waiting.
+
+        Calling it again does nothing more (agents are closed once), unless the runtime
+        was started again in between. An exception from an agent's ``close`` propagates
+        once every agent has been closed.
+        """
+        self._closing = True
+        try:
+            if self._run_task is not None:
+                await self._halt()
+            self._discard_queue()
+            await self._cancel_handlers()
+        finally:
+            self._closing = False
+        if self._closed:
+            return
+        self._closed = True
+        await _close_agents(list(self._instances.values()))
+
+    async def _cancel_handlers(self) -> None:
+        current = asyncio.current_task()
+        while pending := [task for task in self._tasks if task is not current]:
+            for task in pending:
+                task.cancel()
+            await asyncio.wait(pending)
 
     async def _halt(self) -> None:
         self._direct = False
@@ -594,6 +646,39 @@ class SingleThreadedAgentRuntime:
                 continue
             await (await self._registry.get(agent_id)).load_state(agent_state)
 
+    async def unregister_agent_type(self, type: str | AgentType) -> None:
+        """Remove agent ``type``: its factory, its live agents (closed) and its subscriptions.
+
+        Afterwards nothing of the type is referenced by the runtime, so a long-lived
+        runtime that registers a type per session (a team per request, say) does not
+        grow, and the name can be registered again. Messages to the type still waiting
+        in the queue fail on delivery as for any unknown type.
+
+        Not part of the :class:`AgentRuntime` protocol: AutoGen's protocol has no such
+        method, and adding one would make every user runtime written against it stop
+        satisfying the (runtime-checkable) protocol.
+
+        Raises:
+            UnknownAgentTypeError: ``type`` is not registered.
+            AgentTypeBusyError: a message to an agent of the type is being handled, or
+                one of its agents is being built. Nothing is removed; wait for the work
+                (``stop_when_idle``) or end it (``close``) first. The runtime does not
+                cancel it itself: abandoning work is the caller's decision.
+            Exception: whatever an agent's ``close`` raised; the type is removed anyway,
+                and every agent is closed before the first such exception propagates.
+        """
+        name = type.type if isinstance(type, AgentType) else type
+        if name not in self._registrations:
+            raise UnknownAgentTypeError(name)
+        running = sum(1 for agent_type in self._tasks.values() if agent_type == name)
+        running += self._registry.creating(name)
+        if running:
+            raise AgentTypeBusyError(name, running)
+        # Removed in one synchronous step, so no delivery can start in between.
+        agents = self._registry.unregister(name)
+        self._subscriptions.remove_agent_type(name)
+        await _close_agents(agents)
+
     # ------------------------------------------------------------------ subscriptions
 
     async def add_subscription(self, subscription: Subscription) -> None:
@@ -617,6 +702,21 @@ class SingleThreadedAgentRuntime:
     ) -> None:
         """Register serializers (used for logs and by other runtimes; in-process delivery never serialises)."""
         self._serializers.add_serializer(serializer)
+
+
+async def _close_agents(agents: Sequence[Agent]) -> None:
+    """Close every agent; one failing must not leave the others open. The first error is raised."""
+    first_error: Exception | None = None
+    for agent in agents:
+        try:
+            await agent.close()
+        except Exception as exc:
+            if first_error is None:
+                first_error = exc
+            else:
+                _logger.error("Error closing %s", agent.id, exc_info=exc)
+    if first_error is not None:
+        raise first_error
 
 
 def _warn_if_none(value: Any, handler: InterventionHandler, hook: str) -> None:

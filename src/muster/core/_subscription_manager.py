@@ -59,6 +59,21 @@ class SubscriptionManager:
         self._subscriptions = kept
         self._invalidate()
 
+    def remove_agent_type(self, agent_type: str) -> int:
+        """Remove every subscription routing to ``agent_type``; return how many there were.
+
+        Subscriptions that do not name an agent type (custom ones without an
+        ``agent_type`` attribute) are kept: the manager cannot tell where they route.
+        """
+        kept = [sub for sub in self._subscriptions if getattr(sub, "agent_type", None) != agent_type]
+        removed = len(self._subscriptions) - len(kept)
+        if removed:
+            self._subscriptions = kept
+        # Dropped even when no subscription went: cached recipient tuples may still name
+        # agents of the type (a custom subscription mapping to it).
+        self._invalidate()
+        return removed
+
     def _invalidate(self) -> None:
         self._by_type.clear()
         self._by_topic.clear()

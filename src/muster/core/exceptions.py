@@ -15,6 +15,7 @@ Hierarchy::
         ├── MessageDroppedException    an intervention handler dropped the message
         ├── NotAccessibleError         a runtime feature is unavailable for this agent
         ├── AgentRegistrationError     (ValueError) duplicate or invalid registration
+        ├── AgentTypeBusyError         (RuntimeError) unregistering a type whose handlers still run
         ├── HandlerReturnTypeError     (ValueError) a strict handler returned an undeclared type
         └── GeneralError               anything else the runtime reports
 
@@ -28,6 +29,7 @@ from typing import Any
 
 __all__ = [
     "AgentRegistrationError",
+    "AgentTypeBusyError",
     "CantHandleException",
     "ComponentLoadError",
     "CoreError",
@@ -83,6 +85,24 @@ class NotAccessibleError(CoreError):
 
 class AgentRegistrationError(CoreError, ValueError):
     """An agent type was registered twice, or with an invalid factory."""
+
+
+class AgentTypeBusyError(CoreError, RuntimeError):
+    """An agent type cannot be unregistered while messages to it are being handled.
+
+    Raised by ``SingleThreadedAgentRuntime.unregister_agent_type`` rather than cancelling
+    the handlers: whether to wait (``stop_when_idle``) or to abandon the work
+    (``close``) is the caller's decision, not the runtime's.
+    """
+
+    def __init__(self, agent_type: str, running: int) -> None:
+        self.agent_type = agent_type
+        """The agent type that was to be unregistered."""
+        self.running = running
+        """How many deliveries to (or instantiations of) agents of that type were in progress."""
+        super().__init__(
+            f"Agent type {agent_type!r} cannot be unregistered: {running} of its deliveries are in progress"
+        )
 
 
 class GeneralError(CoreError):

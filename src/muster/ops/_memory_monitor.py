@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -80,7 +80,8 @@ class MemoryMonitor:
         self.callbacks: dict[str, list[MemoryCallback]] = {level: [] for level in _LEVELS}
         self._backpressure = False
         self._last_status: dict[str, Any] | None = None
-        self._stop: asyncio.Event | None = None
+        # One stop event per run of start_monitoring, registered when the run is created.
+        self._runs: set[asyncio.Event] = set()
         self._background: set[asyncio.Task[None]] = set()
 
     @property
@@ -184,27 +185,49 @@ class MemoryMonitor:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def start_monitoring(self, interval: float = 30.0) -> None:
+    def start_monitoring(self, interval: float = 30.0) -> Coroutine[Any, Any, None]:
         """Check every ``interval`` seconds until :meth:`stop` is called or the task is cancelled.
 
         Run it as a task (``asyncio.create_task(monitor.start_monitoring())``); a failing
         probe is logged and retried at the next interval.
+
+        The run is registered when this method is *called*, not when its coroutine first
+        runs: a :meth:`stop` that comes right after ``create_task``, before the task took
+        a step, still ends the run (before any check). That is why this is a plain method
+        returning a coroutine rather than an ``async def``.
+
+        Raises:
+            ValueError: ``interval`` is not positive (at call time).
         """
         if interval <= 0:
             raise ValueError(f"interval must be positive, got {interval}")
-        # Made here, not in __init__, so the event belongs to the loop that runs the monitor.
-        stop = self._stop = asyncio.Event()
-        while not stop.is_set():
-            try:
-                await self.acheck_memory()
-            except Exception:
-                logger.error("memory check failed", exc_info=True)
-            try:
-                await asyncio.wait_for(stop.wait(), interval)
-            except TimeoutError:
-                pass
+        # An asyncio.Event binds to a loop only when first waited on, so it can be made here.
+        stop = asyncio.Event()
+        self._runs.add(stop)
+        return self._monitor(interval, stop)
+
+    async def _monitor(self, interval: float, stop: asyncio.Event) -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    await self.acheck_memory()
+                except Exception:
+                    logger.error("memory check failed", exc_info=True)
+                if stop.is_set():
+                    break
+                try:
+                    await asyncio.wait_for(stop.wait(), interval)
+                except TimeoutError:
+                    pass
+        finally:
+            self._runs.discard(stop)
 
     def stop(self) -> None:
-        """Make :meth:`start_monitoring` return after its current check."""
-        if self._stop is not None:
-            self._stop.set()
+        """End every run started so far, after its current check (or before its first).
+
+        Safe at any time: before any run (it does nothing, and does not stop a later
+        run), twice, or right after starting one.
+        """
+        runs, self._runs = self._runs, set()
+        for stop in runs:
+            stop.set()

@@ -10,7 +10,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict
 
-from ..core._cancellation_token import CancellationToken
+from ..core._cancellation_token import CancellationToken, scoped_link
 from ..core._component_config import Component
 from ._base import BaseTool
 from ._function_source import function_import_path, function_source, load_from_import_path, load_from_source
@@ -18,6 +18,15 @@ from ._imports import Import
 from ._signature import callable_name, plan_call
 
 __all__ = ["FunctionTool", "FunctionToolConfig"]
+
+
+async def _linked(token: CancellationToken, future: asyncio.Future[Any]) -> Any:
+    """Await ``future``, cancelling it with ``token``; the token keeps nothing once this returns."""
+    unlink = scoped_link(token, future)
+    try:
+        return await future
+    finally:
+        unlink()
 
 
 class FunctionToolConfig(BaseModel):
@@ -105,11 +114,10 @@ class FunctionTool(BaseTool[BaseModel, Any], Component[FunctionToolConfig]):
             future = asyncio.ensure_future(
                 asyncio.to_thread(functools.partial(self._func, *positional, **keyword))
             )
-        cancellation_token.link_future(future)
-        result = await future
+        result = await _linked(cancellation_token, future)
         if inspect.isawaitable(result):
             # A sync wrapper that returns a coroutine (an undecorated async factory): finish it here.
-            result = await cancellation_token.link_future(asyncio.ensure_future(result))
+            result = await _linked(cancellation_token, asyncio.ensure_future(result))
         return result
 
     def _to_config(self) -> FunctionToolConfig:

@@ -8,7 +8,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..core._cancellation_token import CancellationToken
+from ..core._cancellation_token import CancellationToken, scoped_link
 from ..core._component_config import Component, ComponentModel, is_component_instance
 from ..core._tool_protocol import Tool, ToolSchema
 from ._base import BaseTool
@@ -137,7 +137,9 @@ class StaticWorkbench(Workbench, Component[StaticWorkbenchConfig]):
             return self._not_found(name)
         token = cancellation_token or CancellationToken()
         future = asyncio.ensure_future(tool.run_json(arguments or {}, token, call_id=call_id))
-        token.link_future(future)
+        # Unlinked in ``finally`` rather than left to the future's done-callback, so the
+        # token (often shared by a whole run) holds nothing of this call once it returns.
+        unlink = scoped_link(token, future)
         deadline = asyncio.timeout(self._timeout)
         try:
             async with deadline:
@@ -149,6 +151,8 @@ class StaticWorkbench(Workbench, Component[StaticWorkbenchConfig]):
             return _error_result(name, str(ToolTimeoutError(name, self._timeout or 0.0)))
         except Exception as exc:
             return _error_result(name, _format_error(exc, name))
+        finally:
+            unlink()
         return ToolResult(name=name, result=[TextResultContent(content=text)])
 
     async def start(self) -> None:
@@ -234,7 +238,7 @@ class StaticStreamWorkbench(StaticWorkbench, StreamWorkbench):
             for step in pending:
                 step.cancel()
 
-        token.add_callback(cancel_pending)
+        remove_callback = token.add_callback(cancel_pending)
         previous: Any = None
         have_previous = False
         try:
@@ -268,6 +272,8 @@ class StaticStreamWorkbench(StaticWorkbench, StreamWorkbench):
                     yield previous
                 previous, have_previous = item, True
         finally:
+            # Also reached when the consumer abandons the stream (aclose at a yield).
+            remove_callback()
             pending.clear()
             await stream.aclose()
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 import json
@@ -141,6 +142,22 @@ def _as_cached(result: CreateResult) -> CreateResult:
     return result.model_copy(update=update)
 
 
+async def _store_get(store: CacheStore[Any], key: str) -> Any:
+    # Duck-typed stores without the async methods (not CacheStore subclasses) still work.
+    aget = getattr(store, "aget", None)
+    if aget is not None:
+        return await aget(key)
+    return await asyncio.to_thread(store.get, key)
+
+
+async def _store_set(store: CacheStore[Any], key: str, value: Any) -> None:
+    aset = getattr(store, "aset", None)
+    if aset is not None:
+        await aset(key, value)
+    else:
+        await asyncio.to_thread(store.set, key, value)
+
+
 class ChatCompletionCache(ChatCompletionClient, Component[ChatCompletionCacheConfig]):
     """Wraps any :class:`~muster.models.ChatCompletionClient` and replays earlier answers.
 
@@ -159,6 +176,11 @@ class ChatCompletionCache(ChatCompletionClient, Component[ChatCompletionCacheCon
 
     A store that fails, or holds an entry that does not validate, never fails a call: the
     problem is logged and the call goes to the model.
+
+    The store is called through its async methods (``CacheStore.aget``/``aset``), never
+    its synchronous ``get``/``set`` on the event loop: a Redis round trip or a disk read
+    would otherwise stall every agent sharing the loop. The in-memory stores answer
+    directly; the persistent ones use a worker thread or a native async client.
 
     Args:
         client: The client to wrap.
@@ -183,9 +205,9 @@ class ChatCompletionCache(ChatCompletionClient, Component[ChatCompletionCacheCon
         )
         self._hit_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
 
-    def _lookup(self, key: str) -> CreateResult | list[str | CreateResult] | None:
+    async def _lookup(self, key: str) -> CreateResult | list[str | CreateResult] | None:
         try:
-            raw: Any = self.store.get(key)
+            raw: Any = await _store_get(self.store, key)
         except Exception:
             logger.warning(
                 "cache store %s failed on get; calling the model", type(self.store).__name__, exc_info=True
@@ -210,9 +232,9 @@ class ChatCompletionCache(ChatCompletionClient, Component[ChatCompletionCacheCon
             return None
         return value
 
-    def _save(self, key: str, value: CreateResult | list[str | CreateResult]) -> None:
+    async def _save(self, key: str, value: CreateResult | list[str | CreateResult]) -> None:
         try:
-            self.store.set(key, value)
+            await _store_set(self.store, key, value)
         except Exception:
             # The model already answered; losing the cache write must not lose the answer.
             logger.warning(
@@ -238,7 +260,7 @@ class ChatCompletionCache(ChatCompletionClient, Component[ChatCompletionCacheCon
         ``cancellation_token`` only matters on a miss: a hit returns at once.
         """
         key = cache_key(messages, tools, tool_choice, json_output, extra_create_args)
-        hit = self._lookup(key)
+        hit = await self._lookup(key)
         if hit is not None:
             final = _final_result(hit)
             assert final is not None  # _lookup rejects entries without one
@@ -252,7 +274,7 @@ class ChatCompletionCache(ChatCompletionClient, Component[ChatCompletionCacheCon
             extra_create_args=extra_create_args,
             cancellation_token=cancellation_token,
         )
-        self._save(key, result.model_copy(deep=True))
+        await self._save(key, result.model_copy(deep=True))
         return result
 
     async def create_stream(
@@ -267,7 +289,7 @@ class ChatCompletionCache(ChatCompletionClient, Component[ChatCompletionCacheCon
     ) -> AsyncGenerator[str | CreateResult, None]:
         """Replay a cached stream, or stream from the wrapped client and cache the whole of it."""
         key = cache_key(messages, tools, tool_choice, json_output, extra_create_args)
-        hit = self._lookup(key)
+        hit = await self._lookup(key)
         if hit is not None:
             final = _final_result(hit)
             assert final is not None
@@ -296,7 +318,7 @@ class ChatCompletionCache(ChatCompletionClient, Component[ChatCompletionCacheCon
             recorded.append(item if isinstance(item, str) else item.model_copy(deep=True))
             yield item
         if recorded and isinstance(recorded[-1], CreateResult):
-            self._save(key, recorded)
+            await self._save(key, recorded)
 
     async def close(self) -> None:
         """Close the wrapped client (the store belongs to whoever created it)."""
