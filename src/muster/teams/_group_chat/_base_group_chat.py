@@ -410,7 +410,7 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
             token.add_callback(_on_cancel)
             if cancellation_token is not None:
                 # Removed when the run ends: a token cancelled later must not reach later runs.
-                unlink = cancellation_token.add_callback(token.cancel)  # type: ignore[func-returns-value]  # TEMP-MERGE
+                unlink = cancellation_token.add_callback(token.cancel)
             if self._embedded_runtime:
                 watchdog = asyncio.create_task(self._watch_runtime(queue))
             await self._runtime.send_message(
@@ -549,9 +549,12 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
         self._phase.enter(TeamPhase.CLOSED, "close")
         if self._initialized:
             self._initialized = False
-            runtime = self._runtime
-            for agent_type in (*self._participant_topic_types, self._group_chat_manager_topic_type):
-                await runtime.unregister_agent_type(agent_type)  # type: ignore[attr-defined]
+            # Not part of the AgentRuntime protocol (AutoGen's); a custom runtime without it
+            # keeps the registrations, as AutoGen's runtimes always do.
+            unregister = getattr(self._runtime, "unregister_agent_type", None)
+            if unregister is not None:
+                for agent_type in (*self._participant_topic_types, self._group_chat_manager_topic_type):
+                    await unregister(agent_type)
         self._control.drain()
         self._control.previous_state = None
 
