@@ -179,3 +179,22 @@ async def test_1000_register_unregister_cycles_leave_nothing_behind() -> None:
     # ten times the 100-cycle one; generous slack absorbs allocator noise.
     assert growth_1000 < 2 * max(growth_100, 0) + 256 * 1024, (growth_100, growth_1000)
     await runtime.close()
+
+
+async def test_wait_for_agent_type_lets_running_handlers_finish_then_unregister_succeeds() -> None:
+    runtime = SingleThreadedAgentRuntime()
+    gate, entered = asyncio.Event(), asyncio.Event()
+    await runtime.register_factory("slow", lambda: Echo(gate, entered))
+    runtime.start()
+    reply = asyncio.create_task(runtime.send_message("hi", AgentId("slow", "k")))
+    await entered.wait()
+    with pytest.raises(AgentTypeBusyError):
+        await runtime.unregister_agent_type("slow")
+    waiting = asyncio.create_task(runtime.wait_for_agent_type("slow"))
+    await asyncio.sleep(0)
+    assert not waiting.done()  # the handler is still blocked on the gate
+    gate.set()
+    await waiting
+    assert await reply == "hi"
+    await runtime.unregister_agent_type("slow")
+    await runtime.close()

@@ -240,3 +240,68 @@ async def test_an_idle_team_holds_no_queues_and_runs_normally_once_they_are_buil
     assert team._runtime._queue is None  # type: ignore[attr-defined]
     second = await team.run()
     assert sources(second.messages) == ["a", "b", "a"]
+
+
+def _runtime_sizes(runtime: Any) -> dict[str, int]:
+    subscriptions = runtime._subscriptions
+    return {
+        "registrations": len(runtime._registrations),
+        "instances": len(runtime._instances),
+        "subscriptions": len(subscriptions.subscriptions),
+        "by_type": len(subscriptions._by_type),
+        "by_topic": len(subscriptions._by_topic),
+    }
+
+
+async def test_1000_teams_on_one_shared_runtime_leave_flat_registrations_and_memory() -> None:
+    # Reproduction: a shared runtime kept every registration and agent instance of every
+    # finished team (200 teams: 600 of each). close() now unregisters what a team added.
+    import gc
+    import tracemalloc
+
+    from muster.core import SingleThreadedAgentRuntime
+
+    runtime = SingleThreadedAgentRuntime()
+    runtime.start()
+    before = _runtime_sizes(runtime)
+
+    async def one_team() -> None:
+        team = RoundRobinGroupChat(
+            [ScriptedAgent("a"), ScriptedAgent("b")],
+            termination_condition=MaxMessageTermination(3),
+            runtime=runtime,
+        )
+        result = await team.run(task="go")
+        assert sources(result.messages) == ["user", "a", "b"]
+        await team.close()
+
+    measured: list[int] = []
+    tracemalloc.start()
+    try:
+        for count in (50, 100, 1000):  # warm-up, then 100 and 1,000 measured teams
+            for _ in range(count):
+                await one_team()
+            gc.collect()
+            measured.append(tracemalloc.get_traced_memory()[0])
+            assert _runtime_sizes(runtime) == before
+    finally:
+        tracemalloc.stop()
+        await runtime.stop_when_idle()
+        await runtime.close()
+    growth_100, growth_1000 = measured[1] - measured[0], measured[2] - measured[1]
+    # A team's registrations, agents and subscriptions take kilobytes; kept for 1,000 teams
+    # they would show as megabytes. Generous slack absorbs allocator noise.
+    assert growth_1000 < 2 * max(growth_100, 0) + 512 * 1024, (growth_100, growth_1000)
+
+
+async def test_a_closed_team_refuses_to_run_and_close_is_idempotent() -> None:
+    from muster.teams.exceptions import TeamClosedError
+
+    team = RoundRobinGroupChat([ScriptedAgent("a")], termination_condition=MaxMessageTermination(2))
+    await team.run(task="go")
+    await team.close()
+    await team.close()
+    with pytest.raises(TeamClosedError):
+        await team.run(task="again")
+    with pytest.raises(TeamClosedError):
+        await team.reset()

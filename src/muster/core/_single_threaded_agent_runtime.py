@@ -646,6 +646,20 @@ class SingleThreadedAgentRuntime:
                 continue
             await (await self._registry.get(agent_id)).load_state(agent_state)
 
+    async def wait_for_agent_type(self, type: str | AgentType) -> None:
+        """Wait until no delivery to agents of ``type`` is being handled (nothing is cancelled).
+
+        A caller about to :meth:`unregister_agent_type` uses it to let handlers that are
+        just returning (a team's manager after its last message, say) finish first.
+        Deliveries that start while it waits are waited for too.
+        """
+        name = type.type if isinstance(type, AgentType) else type
+        current = asyncio.current_task()
+        while running := [
+            t for t, agent_type in self._tasks.items() if agent_type == name and t is not current
+        ]:
+            await asyncio.wait(running)
+
     async def unregister_agent_type(self, type: str | AgentType) -> None:
         """Remove agent ``type``: its factory, its live agents (closed) and its subscriptions.
 

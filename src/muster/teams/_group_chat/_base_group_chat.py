@@ -552,8 +552,13 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
             # Not part of the AgentRuntime protocol (AutoGen's); a custom runtime without it
             # keeps the registrations, as AutoGen's runtimes always do.
             unregister = getattr(self._runtime, "unregister_agent_type", None)
+            wait = getattr(self._runtime, "wait_for_agent_type", None)
             if unregister is not None:
                 for agent_type in (*self._participant_topic_types, self._group_chat_manager_topic_type):
+                    if wait is not None:
+                        # The run returned on the manager's last message; its handler may
+                        # still be returning.
+                        await wait(agent_type)
                     await unregister(agent_type)
         self._control.drain()
         self._control.previous_state = None
