@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -262,11 +263,18 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
     async def on_messages(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
     ) -> Response:
-        """Handle new messages and return the final Response (the stream, drained)."""
+        """Handle new messages and return the final Response (the stream, drained).
+
+        Drained to its end, not left at the Response: what the turn holds (a leased model
+        client, see :meth:`model_client_for_turn`) is released before this returns.
+        """
+        response: Response | None = None
         async for item in self.on_messages_stream(messages, cancellation_token):
             if isinstance(item, Response):
-                return item
-        raise AssertionError("The stream should have returned the final result.")
+                response = item
+        if response is None:
+            raise AssertionError("The stream should have returned the final result.")
+        return response
 
     async def on_messages_stream(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
@@ -295,8 +303,27 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
             await context.load_state(snapshot)
             raise
 
+    def model_client_for_turn(self) -> AbstractAsyncContextManager[ChatCompletionClient]:
+        """The model client one turn uses, held for the whole turn (tool rounds, reflection).
+
+        By default the agent's own ``model_client``. Override it to lease a client per
+        turn instead: :class:`muster.ops.PooledAgent` borrows one from a pool and gives it
+        back when the turn ends, however it ends.
+        """
+        return nullcontext(self._model_client)
+
     async def _respond(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | Response, None]:
+        async with self.model_client_for_turn() as model_client:
+            async for item in self._respond_with(model_client, messages, cancellation_token):
+                yield item
+
+    async def _respond_with(
+        self,
+        model_client: ChatCompletionClient,
+        messages: Sequence[BaseChatMessage],
+        cancellation_token: CancellationToken,
     ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | Response, None]:
         name = self.name
         context = self._model_context
@@ -314,7 +341,7 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
 
         turn = ModelTurn(
             agent_name=name,
-            model_client=self._model_client,
+            model_client=model_client,
             model_context=context,
             system_messages=self._system_messages,
             stream=self._model_client_stream,

@@ -9,10 +9,8 @@ from typing import Any, Literal, NoReturn
 from pydantic import BaseModel
 
 from muster.agents import AssistantAgent
-from muster.base import Response
 from muster.core import CancellationToken
 from muster.core._tool_protocol import Tool, ToolSchema
-from muster.messages import BaseAgentEvent, BaseChatMessage
 from muster.models import ChatCompletionClient, CreateResult, LLMMessage, ModelFamily, ModelInfo, RequestUsage
 
 from ._pool import ModelClientPool
@@ -111,40 +109,15 @@ class PooledAgent(AssistantAgent):
         if "model_client" in kwargs:
             raise TypeError("PooledAgent takes its model clients from client_pool, not model_client")
         self.client_pool = client_pool
-        self._unbound_client = _UnboundClient(model_info or _DEFAULT_POOLED_MODEL_INFO)
-        self._holding = False
-        super().__init__(name=name, model_client=self._unbound_client, description=description, **kwargs)
+        # Asked for its capabilities when tools or handoffs are checked; never called.
+        unbound = _UnboundClient(model_info or _DEFAULT_POOLED_MODEL_INFO)
+        super().__init__(name=name, model_client=unbound, description=description, **kwargs)
 
     @asynccontextmanager
-    async def _borrowed(self) -> AsyncIterator[None]:
-        # on_messages drains on_messages_stream, which borrows too: the outer call holds
-        # the client, the inner one must not take a second.
-        if self._holding:
-            yield
-            return
+    async def model_client_for_turn(self) -> AsyncIterator[ChatCompletionClient]:
+        """Borrow a client from the pool for one turn; it goes back when the turn ends."""
         async with self.client_pool.client() as client:
-            self._holding = True
-            self._model_client = client
-            try:
-                yield
-            finally:
-                self._model_client = self._unbound_client
-                self._holding = False
-
-    async def on_messages(
-        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
-    ) -> Response:
-        """Run one turn on a borrowed client."""
-        async with self._borrowed():
-            return await super().on_messages(messages, cancellation_token)
-
-    async def on_messages_stream(
-        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
-    ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | Response, None]:
-        """Stream one turn on a borrowed client, returned when the stream ends or is closed."""
-        async with self._borrowed():
-            async for item in super().on_messages_stream(messages, cancellation_token):
-                yield item
+            yield client
 
     def _to_config(self) -> NoReturn:
         raise TypeError("PooledAgent cannot be dumped: its client pool is runtime state, not configuration")
