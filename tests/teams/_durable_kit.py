@@ -46,7 +46,7 @@ from muster.teams import (
 )
 from muster.tools import Tool, ToolSchema
 
-TEAM_KINDS = ("round_robin", "selector", "swarm", "graph", "magentic_one")
+TEAM_KINDS = ("round_robin", "selector", "swarm", "graph", "magentic_one", "nested")
 
 
 class DigestModelConfig(BaseModel):
@@ -251,6 +251,14 @@ def build_team(kind: str, size: int, budget: int, variant: int) -> Team:
             max_turns=budget,
             max_stalls=2,
         )
+    if kind == "nested":
+        inner = RoundRobinGroupChat(
+            [_agent(f"inner{i}") for i in range(size)],
+            name="inner_team",
+            description="A nested team",
+            termination_condition=MaxMessageTermination(size),
+        )
+        return RoundRobinGroupChat([_agent(names[0]), inner], termination_condition=condition)
     raise ValueError(kind)
 
 

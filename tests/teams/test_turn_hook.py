@@ -193,3 +193,27 @@ async def test_a_failed_participant_turn_is_retried_when_the_run_resumes_from_sa
     await fresh.load_state(state)
     result = await fresh.run()
     assert sources(result.messages) == ["b"]
+
+
+async def test_a_nested_team_has_its_own_hook_and_inherits_the_outer_run_id() -> None:
+    inner = RoundRobinGroupChat(
+        [ScriptedAgent("x"), ScriptedAgent("y")], name="inner", termination_condition=MaxMessageTermination(4)
+    )
+    outer = RoundRobinGroupChat([ScriptedAgent("a"), inner], termination_condition=MaxMessageTermination(5))
+    inner_seen: list[tuple[str, int, list[str]]] = []
+    outer_seen: list[tuple[int, list[str]]] = []
+
+    async def inner_hook(checkpoint: TurnCheckpoint) -> None:
+        inner_seen.append((checkpoint.run_id, checkpoint.turn, sources(checkpoint.messages)))
+
+    async def outer_hook(checkpoint: TurnCheckpoint) -> None:
+        outer_seen.append((checkpoint.turn, sources(checkpoint.messages)))
+
+    inner.turn_hook = inner_hook
+    outer.turn_hook = outer_hook
+    result = await outer.run(task="go", run_id="outer-1")
+    assert sources(result.messages) == ["user", "a", "x", "y", "a"]
+    # The nested run (its task is the two messages it has not seen) is one outer turn; its
+    # own boundaries go to its own hook, its task messages are not part of its output.
+    assert outer_seen == [(0, ["user"]), (1, ["a"]), (2, ["x", "y"]), (3, ["a"])]
+    assert inner_seen == [("outer-1", 0, []), ("outer-1", 1, ["x"]), ("outer-1", 2, ["y"])]
