@@ -312,7 +312,15 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
         """
         return nullcontext(self._model_client)
 
-    async def _respond(
+    def _respond(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | Response, None]:
+        if type(self).model_client_for_turn is AssistantAgent.model_client_for_turn:
+            # The agent's own client: no lease to hold, no extra generator layer per turn.
+            return self._respond_with(self._model_client, messages, cancellation_token)
+        return self._respond_leased(messages, cancellation_token)
+
+    async def _respond_leased(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
     ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | Response, None]:
         async with self.model_client_for_turn() as model_client:
@@ -421,12 +429,15 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
         resumed in a fresh process would otherwise recall less, and prompt differently.
         An agent without memories saves no ``memory_states`` key, exactly AutoGen's state.
         """
-        llm_context = await self._model_context.save_state()
-        state = dict(AssistantAgentState(llm_context=llm_context).model_dump())
+        # A plain dict with the model's tags, not a model dump: the dump would walk (and
+        # copy) the whole context again, and durable runs save state at every turn.
+        state: dict[str, Any] = {
+            "type": "AssistantAgentState",
+            "version": AssistantAgentState.model_fields["version"].default,
+            "llm_context": await self._model_context.save_state(),
+        }
         if self._memory:
             state["memory_states"] = [await memory.save_state() for memory in self._memory]
-        else:
-            del state["memory_states"]
         return state
 
     async def load_state(self, state: Mapping[str, Any]) -> None:

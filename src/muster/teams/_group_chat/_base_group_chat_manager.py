@@ -242,7 +242,10 @@ class BaseGroupChatManager(SequentialRoutedAgent, ABC):
                 raise RuntimeError(f"Speaker {speaker!r} is not a participant of this group chat")
         self._active_speakers = list(speakers)
         await self._log_speaker_selection(speakers)
-        await self._turn_boundary()
+        if self._control.wants_snapshot:
+            await self._turn_boundary()
+        else:  # no hook, no save_state waiting: the boundary is just its number
+            self._turn_index += 1
         if cancellation_token.is_cancelled():
             return  # nobody asked yet: a resumed run asks them
         await self._request_turns(speakers, cancellation_token)
