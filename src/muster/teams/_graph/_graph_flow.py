@@ -55,8 +55,10 @@ class GraphFlow(BaseGroupChat, Component[GraphFlowConfig]):
         custom_message_types: Extra message classes the participants exchange.
 
     Raises:
-        GraphValidationError: (a ``ValueError``) the graph is malformed, names a node that
-            is not a participant, or loops without a termination condition or ``max_turns``.
+        GraphValidationError: (a ``ValueError``) the graph is malformed or names a node that
+            is not a participant. A graph that loops without a termination condition or
+            ``max_turns`` is refused when the team first runs, not here: AutoGen does the
+            same and its docs build such a team to show the error.
     """
 
     component_config_schema = GraphFlowConfig
@@ -89,10 +91,6 @@ class GraphFlow(BaseGroupChat, Component[GraphFlowConfig]):
             raise GraphValidationError(
                 f"Graph nodes {unknown} are not participants; participants are {sorted(names)}.",
                 tuple(unknown),
-            )
-        if graph.get_has_cycles() and termination_condition is None and max_turns is None:
-            raise GraphValidationError(
-                "A termination condition is required for cyclic graphs without a maximum turn limit."
             )
         super().__init__(
             name=name or self.DEFAULT_NAME,
@@ -128,6 +126,12 @@ class GraphFlow(BaseGroupChat, Component[GraphFlowConfig]):
         graph = self._graph
 
         def _factory() -> GraphFlowManager:
+            # Checked when the team first runs, as AutoGen does, and raised as the typed
+            # error (still a ValueError) before the manager's own plain ValueError check.
+            if graph.get_has_cycles() and termination_condition is None and max_turns is None:
+                raise GraphValidationError(
+                    "A termination condition is required for cyclic graphs without a maximum turn limit."
+                )
             return GraphFlowManager(
                 name,
                 group_topic_type,
