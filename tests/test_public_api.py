@@ -97,6 +97,7 @@ EXPECTED: dict[str, set[str]] = {
         "FunctionWithRequirementsStr", "Import", "ImportFromModule", "with_requirements",
     },
     "muster.code_executors.local": {"LocalCommandLineCodeExecutor"},
+    "muster.tools.http": {"HttpTool"},
 }  # fmt: skip
 
 

@@ -139,7 +139,9 @@ class FakeLLMServer:
         self.disconnects = 0
         """Requests the client abandoned while the server was still answering."""
         self._stop = threading.Event()
-        app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["POST", "GET"])])
+        app = Starlette(
+            routes=[Route("/{path:path}", self._handle, methods=["POST", "GET", "PUT", "DELETE", "PATCH"])]
+        )
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
