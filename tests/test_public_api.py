@@ -98,6 +98,11 @@ EXPECTED: dict[str, set[str]] = {
     },
     "muster.code_executors.local": {"LocalCommandLineCodeExecutor"},
     "muster.tools.http": {"HttpTool"},
+    "muster.tools.mcp": {
+        "create_mcp_server_session", "McpSessionActor", "StdioMcpToolAdapter", "StdioServerParams",
+        "SseMcpToolAdapter", "SseServerParams", "StreamableHttpMcpToolAdapter", "StreamableHttpServerParams",
+        "McpServerParams", "mcp_server_tools", "McpWorkbench",
+    },
 }  # fmt: skip
 
 
