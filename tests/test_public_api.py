@@ -98,6 +98,9 @@ EXPECTED: dict[str, set[str]] = {
     },
     "muster.code_executors.local": {"LocalCommandLineCodeExecutor"},
     "muster.tools.http": {"HttpTool"},
+    "muster.models.ollama": {
+        "OllamaChatCompletionClient", "BaseOllamaClientConfigurationConfigModel", "CreateArgumentsConfigModel",
+    },
     "muster.tools.mcp": {
         "create_mcp_server_session", "McpSessionActor", "StdioMcpToolAdapter", "StdioServerParams",
         "SseMcpToolAdapter", "SseServerParams", "StreamableHttpMcpToolAdapter", "StreamableHttpServerParams",
