@@ -62,7 +62,7 @@ EXPECTED: dict[str, set[str]] = {
         "AndTerminationCondition", "ChatAgent", "Handoff", "OrTerminationCondition", "Response", "TaskResult",
         "TaskRunner", "Team", "TerminatedException", "TerminationCondition",
     },
-    "muster.ui": {"Console", "UserInputManager"},
+    "muster.ui": {"Console", "UserInputManager", "RichConsole"},
     "muster.utils": {"content_to_str", "remove_images"},
     "muster.models.replay": {"ReplayChatCompletionClient"},
     "muster.teams": {
