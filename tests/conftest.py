@@ -49,5 +49,11 @@ def _loopback_only() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _no_real_provider_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     """A stray key in the developer's shell must never reach a provider from a test."""
-    for var in ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL"):
+    for var in (
+        "OPENAI_API_KEY",
+        "AZURE_OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "OPENAI_BASE_URL",
+        "OLLAMA_HOST",
+    ):
         monkeypatch.delenv(var, raising=False)

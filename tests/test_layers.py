@@ -71,12 +71,14 @@ def test_no_module_imports_a_lower_layer() -> None:
     assert not violations, "layer violations:\n" + "\n".join(sorted(violations))
 
 
-@pytest.mark.parametrize("module", ["muster.agents", "muster.teams", "muster.core", "muster.models"])
+@pytest.mark.parametrize(
+    "module", ["muster.agents", "muster.teams", "muster.core", "muster.models", "muster.tools", "muster.ui"]
+)
 def test_importing_the_framework_pulls_in_no_optional_backend(module: str) -> None:
     code = (
         f"import sys, {module}\n"
         "heavy = [m for m in ('openai', 'anthropic', 'redis', 'psutil', 'yaml', 'diskcache', 'sqlalchemy',"
-        " 'fastapi', 'tiktoken', 'opentelemetry', 'httpx') if m in sys.modules]\n"
+        " 'fastapi', 'tiktoken', 'opentelemetry', 'httpx', 'mcp', 'ollama', 'rich') if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

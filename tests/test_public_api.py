@@ -62,7 +62,7 @@ EXPECTED: dict[str, set[str]] = {
         "AndTerminationCondition", "ChatAgent", "Handoff", "OrTerminationCondition", "Response", "TaskResult",
         "TaskRunner", "Team", "TerminatedException", "TerminationCondition",
     },
-    "muster.ui": {"Console", "UserInputManager"},
+    "muster.ui": {"Console", "UserInputManager", "RichConsole"},
     "muster.utils": {"content_to_str", "remove_images"},
     "muster.models.replay": {"ReplayChatCompletionClient"},
     "muster.teams": {
@@ -97,6 +97,15 @@ EXPECTED: dict[str, set[str]] = {
         "FunctionWithRequirementsStr", "Import", "ImportFromModule", "with_requirements",
     },
     "muster.code_executors.local": {"LocalCommandLineCodeExecutor"},
+    "muster.tools.http": {"HttpTool"},
+    "muster.models.ollama": {
+        "OllamaChatCompletionClient", "BaseOllamaClientConfigurationConfigModel", "CreateArgumentsConfigModel",
+    },
+    "muster.tools.mcp": {
+        "create_mcp_server_session", "McpSessionActor", "StdioMcpToolAdapter", "StdioServerParams",
+        "SseMcpToolAdapter", "SseServerParams", "StreamableHttpMcpToolAdapter", "StreamableHttpServerParams",
+        "McpServerParams", "mcp_server_tools", "McpWorkbench",
+    },
 }  # fmt: skip
 
 

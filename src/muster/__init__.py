@@ -16,3 +16,9 @@ TRACE_LOGGER_NAME = "muster"
 """Logger for human-readable debug traces (AutoGen: ``autogen_agentchat``)."""
 
 __all__ = ["EVENT_LOGGER_NAME", "TRACE_LOGGER_NAME", "__version__"]
+
+# Logging setups written for AutoGen's logger names ("autogen_core", "autogen_agentchat",
+# their .events/.trace children) see muster's records too; see muster/_logging.py.
+from muster._logging import bridge_autogen_logger_names  # noqa: E402
+
+bridge_autogen_logger_names()

@@ -111,12 +111,63 @@ async def test_subclass_message_falls_back_to_base_class_handler(runtime: Single
     assert await runtime.send_message(LoudText("x"), AgentId("router", "k")) == "union:LoudText"
 
 
-async def test_unhandled_rpc_raises_at_sender(runtime: SingleThreadedAgentRuntime) -> None:
+async def test_unhandled_rpc_returns_none_and_is_logged(
+    runtime: SingleThreadedAgentRuntime, caplog: pytest.LogCaptureFixture
+) -> None:
+    """AutoGen logs an RPC no handler takes and answers None; muster does the same by default."""
+    caplog.set_level("INFO", logger="muster.core")
+    assert await runtime.send_message(3.5, AgentId("router", "k")) is None
+    assert "Unhandled float sent to router/k" in caplog.text
+
+
+@dataclass
+class Greeting:
+    content: str
+
+
+class Picky(RoutedAgent):
+    """The shape of AutoGen's match= examples: every handler refuses some messages."""
+
+    def __init__(self) -> None:
+        super().__init__("picky")
+
+    @message_handler(match=lambda message, ctx: message.content.startswith("hello"))
+    async def on_hello(self, message: Greeting, ctx: MessageContext) -> str:
+        return "hi back"
+
+    @message_handler(match=lambda message, ctx: message.content.startswith("bye"))
+    async def on_bye(self, message: Greeting, ctx: MessageContext) -> str:
+        return "see you"
+
+
+class StrictPicky(Picky):
+    raise_on_unhandled_rpc = True
+
+
+async def test_send_refused_by_every_match_returns_none() -> None:
+    runtime = SingleThreadedAgentRuntime()
+    await Picky.register(runtime, "picky", Picky)
+    runtime.start()
+    target = AgentId("picky", "default")
+    assert await runtime.send_message(Greeting("hello there"), target) == "hi back"
+    assert await runtime.send_message(Greeting("bye now"), target) == "see you"
+    assert await runtime.send_message(Greeting("what?"), target) is None
+    await runtime.stop()
+
+
+async def test_strict_agents_raise_for_an_unhandled_rpc() -> None:
+    runtime = SingleThreadedAgentRuntime()
+    await StrictPicky.register(runtime, "strict", StrictPicky)
+    runtime.start()
+    target = AgentId("strict", "k")
     with pytest.raises(UnhandledMessageError) as info:
-        await runtime.send_message(3.5, AgentId("router", "k"))
+        await runtime.send_message(Greeting("what?"), target)
     assert isinstance(info.value, CantHandleException)
-    assert info.value.message_type is float
-    assert info.value.agent_id == AgentId("router", "k")
+    assert info.value.message_type is Greeting
+    assert info.value.agent_id == target
+    with pytest.raises(UnhandledMessageError):
+        await runtime.send_message(3.5, target)
+    await runtime.stop()
 
 
 async def test_unhandled_event_is_logged_not_raised(

@@ -1,4 +1,4 @@
-"""A real HTTP server on loopback that speaks the OpenAI and Anthropic wire formats.
+"""A real HTTP server on loopback that speaks the OpenAI, Anthropic and Ollama wire formats.
 
 Provider clients are tested against it end to end, through the real SDKs and a real
 socket, so nothing patches the SDKs. Tests script it: queue the replies it should give
@@ -41,12 +41,15 @@ __all__ = [
     "ErrorReply",
     "FakeLLMServer",
     "JSONReply",
+    "NDJSONReply",
     "RawReply",
     "RecordedRequest",
     "Reply",
     "SSEReply",
     "anthropic_message",
     "anthropic_stream",
+    "ollama_chat",
+    "ollama_stream",
     "openai_completion",
     "openai_stream",
     "openai_tool_call",
@@ -107,6 +110,13 @@ class SSEReply(Reply):
     fail_after: int | None = None
 
 
+@dataclass
+class NDJSONReply(Reply):
+    """A newline-delimited JSON stream (Ollama's streamed answers), one object a line."""
+
+    lines: list[Any] = field(default_factory=list)
+
+
 # ----------------------------------------------------------------------------- requests
 
 
@@ -139,7 +149,9 @@ class FakeLLMServer:
         self.disconnects = 0
         """Requests the client abandoned while the server was still answering."""
         self._stop = threading.Event()
-        app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["POST", "GET"])])
+        app = Starlette(
+            routes=[Route("/{path:path}", self._handle, methods=["POST", "GET", "PUT", "DELETE", "PATCH"])]
+        )
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
@@ -261,6 +273,9 @@ class FakeLLMServer:
                     media_type="text/event-stream",
                     headers={"x-request-id": "req_sse"},
                 )
+            if isinstance(reply, NDJSONReply):
+                streaming = True
+                return StreamingResponse(self._ndjson(reply), media_type="application/x-ndjson")
             if isinstance(reply, JSONReply):
                 headers = {"x-request-id": "req_fake", **reply.headers}
                 return JSONResponse(reply.body, status_code=reply.status, headers=headers)
@@ -296,6 +311,13 @@ class FakeLLMServer:
                 self._disconnected()
                 return
             await asyncio.sleep(0.01)
+
+    async def _ndjson(self, reply: NDJSONReply) -> AsyncIterator[bytes]:
+        try:
+            for line in reply.lines:
+                yield (json.dumps(line) + "\n").encode()
+        finally:
+            self._done()
 
     async def _sse(self, reply: SSEReply, request: Request) -> AsyncIterator[bytes]:
         try:
@@ -549,6 +571,70 @@ def anthropic_stream(
     )
     events.append(("message_stop", {"type": "message_stop"}))
     return SSEReply(events=events, **reply)
+
+
+# ----------------------------------------------------------------------------- Ollama payloads
+
+
+def _ollama_message(
+    content: str, tool_calls: list[tuple[str, Any]] | None, thinking: str | None
+) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if tool_calls:
+        message["tool_calls"] = [{"function": {"name": n, "arguments": a}} for n, a in tool_calls]
+    if thinking is not None:
+        message["thinking"] = thinking
+    return message
+
+
+def ollama_chat(
+    content: str = "",
+    *,
+    tool_calls: list[tuple[str, Any]] | None = None,
+    thinking: str | None = None,
+    prompt_eval_count: int = 10,
+    eval_count: int = 5,
+    done_reason: str = "stop",
+    model: str = "llama3.2",
+) -> JSONReply:
+    """A complete ``/api/chat`` answer; ``tool_calls`` items are ``(name, arguments dict)``."""
+    body = {
+        "model": model,
+        "created_at": "2026-01-01T00:00:00Z",
+        "message": _ollama_message(content, tool_calls, thinking),
+        "done": True,
+        "done_reason": done_reason,
+        "total_duration": 1000,
+        "prompt_eval_count": prompt_eval_count,
+        "eval_count": eval_count,
+    }
+    return JSONReply(body=body)
+
+
+def ollama_stream(
+    chunks: list[str] = (),  # type: ignore[assignment]
+    *,
+    tool_calls: list[tuple[str, Any]] | None = None,
+    prompt_eval_count: int = 10,
+    eval_count: int = 5,
+    model: str = "llama3.2",
+) -> NDJSONReply:
+    """A streamed ``/api/chat`` answer: a line per chunk, tool calls, then the ``done`` line."""
+    lines: list[Any] = [
+        {"model": model, "created_at": "2026-01-01T00:00:00Z", "message": _ollama_message(text, None, None),
+         "done": False}
+        for text in chunks
+    ]  # fmt: skip
+    if tool_calls:
+        lines.append(
+            {"model": model, "created_at": "2026-01-01T00:00:00Z",
+             "message": _ollama_message("", tool_calls, None), "done": False}
+        )  # fmt: skip
+    lines.append(
+        {"model": model, "created_at": "2026-01-01T00:00:00Z", "message": _ollama_message("", None, None),
+         "done": True, "done_reason": "stop", "prompt_eval_count": prompt_eval_count, "eval_count": eval_count}
+    )  # fmt: skip
+    return NDJSONReply(lines=lines)
 
 
 def iter_sse_data(reply: SSEReply) -> Iterator[Any]:

@@ -50,3 +50,24 @@ async def test_uses_a_local_server_when_configured(
         )
     finally:
         await client.close()
+
+
+@pytest.mark.parametrize("selector", ["provider", "host"])
+async def test_uses_ollama_when_asked(
+    selector: str, fake_llm: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fake_llm_server import ollama_chat
+
+    monkeypatch.delenv("MUSTER_MODEL_BASE_URL", raising=False)
+    monkeypatch.setenv("OLLAMA_HOST", fake_llm.url)
+    if selector == "provider":
+        monkeypatch.setenv("MUSTER_MODEL_PROVIDER", "ollama")
+    client = demo.demo_model_client(["unused"])
+    try:
+        fake_llm.queue(ollama_chat("local answer"))
+        result = await client.create([UserMessage(content="?", source="u")])
+        assert result.content == "local answer"
+        assert fake_llm.requests[0].path == "/api/chat" and fake_llm.requests[0].json["model"] == "llama3.2"
+        assert "Ollama at " + fake_llm.url in demo.describe_model(client)
+    finally:
+        await client.close()

@@ -30,6 +30,7 @@ from muster.models import (
 from muster.models.exceptions import ModelConfigurationError
 from muster.models.openai import OpenAIChatCompletionClient
 
+HELLO = [UserMessage(content="hello", source="user")]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 
 WEATHER = {
@@ -323,3 +324,50 @@ def test_count_tokens_and_remaining_tokens_work_offline() -> None:
     assert 40 < counted < 200
     assert client.count_tokens(messages, tools=[WEATHER]) > counted
     assert client.remaining_tokens(messages) == 128_000 - counted
+
+
+class AgentResponse(BaseModel):
+    thoughts: str
+    response: str
+
+
+async def test_response_format_class_in_constructor_gives_structured_json_text(
+    fake_llm: FakeLLMServer,
+) -> None:
+    """AutoGen's older structured-output spelling: ``response_format=`` a pydantic class."""
+    from muster.agents import AssistantAgent
+
+    fake_llm.queue(openai_completion('{"thoughts": "upbeat", "response": "happy"}'))
+    client = make_client(fake_llm, response_format=AgentResponse)
+    agent = AssistantAgent("assistant", model_client=client, system_message="Categorize the input.")
+    result = await agent.run(task="I am happy.")
+    reply = AgentResponse.model_validate_json(str(result.messages[-1].content))
+    assert reply == AgentResponse(thoughts="upbeat", response="happy")
+    fmt = fake_llm.requests[0].json["response_format"]
+    assert fmt["type"] == "json_schema" and fmt["json_schema"]["name"] == "AgentResponse"
+    assert fmt["json_schema"]["schema"]["required"] == ["thoughts", "response"]
+
+
+async def test_response_format_class_in_extra_create_args(fake_llm: FakeLLMServer) -> None:
+    fake_llm.queue(openai_completion('{"thoughts": "t", "response": "r"}'))
+    fake_llm.queue(openai_stream(['{"thoughts": "t", ', '"response": "s"}']))
+    client = make_client(fake_llm)
+    result = await client.create(HELLO, extra_create_args={"response_format": AgentResponse})
+    assert AgentResponse.model_validate_json(str(result.content)).response == "r"
+    items = [
+        item
+        async for item in client.create_stream(HELLO, extra_create_args={"response_format": AgentResponse})
+    ]
+    assert isinstance(items[-1], CreateResult)
+    assert AgentResponse.model_validate_json(str(items[-1].content)).response == "s"
+    for request in fake_llm.requests:
+        assert request.json["response_format"]["json_schema"]["name"] == "AgentResponse"
+
+
+async def test_response_format_class_conflicts_and_dumps(fake_llm: FakeLLMServer) -> None:
+    client = make_client(fake_llm, response_format=AgentResponse)
+    with pytest.raises(ValueError, match="cannot both be pydantic model classes"):
+        await client.create(HELLO, json_output=AgentResponse)
+    spec = client.dump_component()
+    assert spec.config["response_format"]["json_schema"]["name"] == "AgentResponse"
+    assert fake_llm.requests == []

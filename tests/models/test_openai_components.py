@@ -168,3 +168,45 @@ async def test_usage_cost_is_tracked_and_logged(
     records = [r.model_call for r in caplog.records if hasattr(r, "model_call")]
     assert [r.cost_usd for r in records] == pytest.approx([2.0, 10.0])
     assert records[0].model == "gpt-4o-2024-08-06" and records[0].provider == "openai"
+
+
+@pytest.mark.parametrize(
+    "provider",
+    [
+        "OpenAIChatCompletionClient",
+        "openai_chat_completion_client",
+        "autogen_ext.models.openai.OpenAIChatCompletionClient",
+    ],
+)
+async def test_autogen_short_provider_names_load(
+    provider: str, fake_llm: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AutoGen's model-client guide: ``ChatCompletionClient.load_component(config)`` with a short name."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-env")
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.openai_url)
+    config = {"provider": provider, "config": {"model": "gpt-4o"}}
+    client = ChatCompletionClient.load_component(config)
+    _clients.append(client)
+    assert isinstance(client, OpenAIChatCompletionClient)
+    fake_llm.queue(openai_completion("loaded"))
+    assert (await client.create(HI)).content == "loaded"
+    assert fake_llm.requests[0].headers["authorization"] == "Bearer sk-env"
+
+
+@pytest.mark.parametrize(
+    "provider", ["AzureOpenAIChatCompletionClient", "azure_openai_chat_completion_client"]
+)
+def test_autogen_short_azure_provider_names_load(provider: str) -> None:
+    config = {
+        "provider": provider,
+        "config": {
+            "model": "gpt-4o",
+            "azure_deployment": "dep",
+            "azure_endpoint": "http://127.0.0.1:9",
+            "api_version": "2024-06-01",
+            "api_key": "k",
+        },
+    }
+    client = ChatCompletionClient.load_component(config)
+    _clients.append(client)
+    assert isinstance(client, AzureOpenAIChatCompletionClient)

@@ -198,9 +198,20 @@ def test_flow_rejects_graphs_it_cannot_run() -> None:
         node("C"),
         start="A",
     )
-    with pytest.raises(ValueError, match="A termination condition is required for cyclic graphs"):
-        GraphFlow([a, b, ScriptedAgent("C")], graph=loop)
     GraphFlow([a, b, ScriptedAgent("C")], graph=loop, max_turns=5)  # a turn limit is enough
+
+
+async def test_cyclic_flow_without_a_stop_is_refused_at_first_run_not_construction() -> None:
+    """As in AutoGen: the loop is built fine, and the first run raises the typed error."""
+    loop = graph(
+        node("A", DiGraphEdge(target="B")),
+        node("B", DiGraphEdge(target="A", condition="again"), DiGraphEdge(target="C", condition="done")),
+        node("C"),
+        start="A",
+    )
+    team = GraphFlow([ScriptedAgent("A"), ScriptedAgent("B"), ScriptedAgent("C")], graph=loop)
+    with pytest.raises(GraphValidationError, match="A termination condition is required for cyclic graphs"):
+        await team.run(task="go")
 
 
 def test_config_json_schema_skips_callables() -> None:

@@ -52,15 +52,32 @@ AUTOGEN_PROVIDER_PREFIXES: dict[str, str] = {
     "autogen_ext.models.anthropic": "muster.models.anthropic",
     "autogen_ext.models.replay": "muster.models.replay",
     "autogen_ext.models.cache": "muster.models.cache",
+    "autogen_ext.models.ollama": "muster.models.ollama",
     "autogen_ext.cache_store": "muster.cache_store",
+    "autogen_ext.tools.mcp": "muster.tools.mcp",
+    "autogen_ext.tools.http": "muster.tools.http",
 }
 """Module prefixes of AutoGen specs and the muster modules that implement them."""
 
-_PROVIDER_ALIASES: dict[str, str] = {}
+_PROVIDER_ALIASES: dict[str, str] = {
+    # AutoGen resolves these short names itself (its WELL_KNOWN_PROVIDERS), and its docs
+    # write model configs with them, so they must load here too.
+    "OpenAIChatCompletionClient": "muster.models.openai.OpenAIChatCompletionClient",
+    "openai_chat_completion_client": "muster.models.openai.OpenAIChatCompletionClient",
+    "AzureOpenAIChatCompletionClient": "muster.models.openai.AzureOpenAIChatCompletionClient",
+    "azure_openai_chat_completion_client": "muster.models.openai.AzureOpenAIChatCompletionClient",
+    "OllamaChatCompletionClient": "muster.models.ollama.OllamaChatCompletionClient",
+    "ollama_chat_completion_client": "muster.models.ollama.OllamaChatCompletionClient",
+    "AnthropicChatCompletionClient": "muster.models.anthropic.AnthropicChatCompletionClient",
+    "anthropic_chat_completion_client": "muster.models.anthropic.AnthropicChatCompletionClient",
+}
 
 
 def register_provider_alias(alias: str, provider: str) -> None:
-    """Let specs name a component by a short alias (``"openai_chat_completion_client"``)."""
+    """Let specs name a component by a short alias (``"openai_chat_completion_client"``).
+
+    The model clients' short names AutoGen knows are registered already.
+    """
     _PROVIDER_ALIASES[alias] = provider
 
 
@@ -155,7 +172,10 @@ def _translate_provider(provider: str) -> str:
 def _import_class(provider: str) -> type[Any]:
     module_path, _, class_name = provider.rpartition(".")
     if not module_path:
-        raise ComponentLoadError(f"provider {provider!r}: expected 'module.ClassName'")
+        known = ", ".join(sorted(_PROVIDER_ALIASES))
+        raise ComponentLoadError(
+            f"provider {provider!r}: expected 'module.ClassName' or one of the short names {known}"
+        )
     try:
         module = importlib.import_module(module_path)
     except ImportError as exc:
@@ -252,10 +272,17 @@ class ComponentBase(ComponentToConfig[ConfigT], ComponentLoader, Generic[ConfigT
 class Component(
     ComponentFromConfig[ConfigT],
     ComponentSchemaType[ConfigT],
-    ComponentBase[ConfigT],
+    ComponentToConfig[ConfigT],
+    ComponentLoader,
     Generic[ConfigT],
 ):
-    """A concrete component: declares its config schema and implements ``_to_config``/``_from_config``."""
+    """A concrete component: declares its config schema and implements ``_to_config``/``_from_config``.
+
+    It takes :class:`ComponentToConfig` and :class:`ComponentLoader` directly rather than
+    through :class:`ComponentBase`, so both spellings work: ``class C(Component[Cfg])`` and
+    AutoGen's documented ``class C(ComponentBase[Cfg], Component[Cfg])`` (deriving from
+    ``ComponentBase`` here would make that second order an inconsistent MRO).
+    """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -30,6 +30,18 @@ class RoutedAgent(BaseAgent):
     A message whose exact type has no handler falls back to handlers of its base classes
     (and to ``Any`` handlers). Among handlers of one type, methods are tried in
     alphabetical order and the first whose kind and ``match`` accept the message wins.
+
+    A message no handler accepts is logged and answered with ``None``, as in AutoGen,
+    whose examples send messages that a ``match`` predicate is meant to refuse. Set
+    :attr:`raise_on_unhandled_rpc` to ``True`` on a subclass to get
+    :class:`~muster.core.exceptions.UnhandledMessageError` at the sender instead.
+    """
+
+    raise_on_unhandled_rpc: ClassVar[bool] = False
+    """Opt-in strictness: an unhandled direct send raises instead of returning ``None``.
+
+    Off by default for AutoGen compatibility; turn it on where a typo in a message type
+    should be a loud error rather than a silent ``None``.
     """
 
     _muster_routes_by_type: ClassVar[dict[type[Any], list[_Route]]]
@@ -88,16 +100,17 @@ class RoutedAgent(BaseAgent):
         return await self.on_unhandled_message(message, ctx)
 
     async def on_unhandled_message(self, message: Any, ctx: MessageContext) -> Any:
-        """Called when no handler accepts a message.
+        """Called when no handler accepts a message; logs it, and the sender gets ``None``.
 
         Raises:
-            UnhandledMessageError: for an RPC, so the sender learns its message went nowhere.
-                Published events without a handler are normal (topics are shared) and are
-                only logged.
+            UnhandledMessageError: for an RPC when :attr:`raise_on_unhandled_rpc` is set, so
+                the sender learns its message went nowhere. Published events without a
+                handler are normal (topics are shared) and are only ever logged.
         """
-        if ctx.is_rpc:
+        if ctx.is_rpc and self.raise_on_unhandled_rpc:
             raise UnhandledMessageError(self.id, type(message))
-        _logger.info("Unhandled %s published to %s", type(message).__qualname__, self.id)
+        kind = "sent" if ctx.is_rpc else "published"
+        _logger.info("Unhandled %s %s to %s", type(message).__qualname__, kind, self.id)
 
     @classmethod
     def _handles_types(cls) -> HandledTypes:

@@ -8,7 +8,7 @@ Hierarchy::
         ├── InvalidTopicError          (ValueError) malformed topic type
         ├── ComponentLoadError         (ValueError) a declarative spec could not be loaded
         ├── CantHandleException        the recipient has no handler for the message type
-        │   └── UnhandledMessageError  a routed agent got an RPC no handler accepts
+        │   └── UnhandledMessageError  an RPC no handler accepts (opt-in)
         ├── UndeliverableException     no agent/type can receive the message (unknown type)
         │   ├── UnknownAgentTypeError  (LookupError) no factory is registered for the agent type
         │   └── RuntimeStoppedError    the runtime stopped before a queued message was delivered
@@ -112,8 +112,9 @@ class GeneralError(CoreError):
 class UnhandledMessageError(CantHandleException):
     """A routed agent received an RPC whose type (or ``match`` predicates) no handler accepts.
 
-    Raised at the sender instead of returning ``None`` so a typo in a message type is a
-    loud error, not a silent drop. Published events without a handler are only logged.
+    Raised at the sender, instead of AutoGen's ``None``, only by agents that opt in with
+    ``RoutedAgent.raise_on_unhandled_rpc = True``, so a typo in a message type is a loud
+    error, not a silent drop. Published events without a handler are only logged.
     """
 
     def __init__(self, agent_id: Any, message_type: type[Any]) -> None:

@@ -26,7 +26,7 @@ from .exceptions import (
     RateLimitError,
 )
 
-__all__ = ["translate_error"]
+__all__ = ["translate_error", "translate_ollama_error"]
 
 
 def _status_class(status: int) -> type[ModelAPIError]:
@@ -119,3 +119,26 @@ def translate_error(exc: BaseException, *, provider: str, sdk: ModuleType) -> Mo
     if isinstance(exc, json.JSONDecodeError):
         return ModelResponseError(f"response is not valid JSON: {exc}", provider=provider, body=exc.doc[:500])
     return _http_library_error(exc, provider)
+
+
+def translate_ollama_error(exc: BaseException, *, provider: str) -> ModelAPIError | None:
+    """The muster error for what the ``ollama`` client raised, or ``None`` if not a provider failure.
+
+    The ollama client has its own shape: ``ollama.ResponseError`` (``error``,
+    ``status_code``, -1 for an error inside a stream) and a builtin ``ConnectionError``
+    when the server cannot be reached; timeouts and dropped streams come from httpx.
+    """
+    if isinstance(exc, ModelAPIError):
+        return exc
+    ollama = sys.modules.get("ollama")
+    if ollama is not None and isinstance(exc, ollama.ResponseError):
+        status = int(exc.status_code)
+        if status < 0:
+            return ModelServerError(f"error in the stream: {exc.error}", provider=provider, body=exc.error)
+        return _status_class(status)(str(exc.error), provider=provider, status_code=status, body=exc.error)
+    http_error = _http_library_error(exc, provider)
+    if http_error is not None:
+        return http_error
+    if isinstance(exc, ConnectionError):
+        return ModelConnectionError(f"connection failed: {exc}", provider=provider)
+    return None

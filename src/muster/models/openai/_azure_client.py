@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Literal, Self
 
 import openai
+from pydantic import BaseModel
 
 from muster import __version__
 from muster.core._component_config import Component, ComponentLoader, is_component_instance
@@ -20,6 +21,7 @@ from muster.models.usage import UsageTracker
 
 from ._base_client import BaseOpenAIChatCompletionClient, create_args_from
 from ._config import AzureOpenAIClientConfigurationConfigModel, ResponseFormat, StreamOptions
+from ._messages import settings_for_config
 
 __all__ = ["AZURE_OPENAI_USER_AGENT", "AzureOpenAIChatCompletionClient"]
 
@@ -70,7 +72,7 @@ class AzureOpenAIChatCompletionClient(
         max_tokens: int | None = None,
         n: int | None = None,
         presence_penalty: float | None = None,
-        response_format: ResponseFormat | None = None,
+        response_format: ResponseFormat | type[BaseModel] | None = None,
         seed: int | None = None,
         stop: str | list[str] | None = None,
         temperature: float | None = None,
@@ -130,7 +132,7 @@ class AzureOpenAIChatCompletionClient(
 
     def _to_config(self) -> AzureOpenAIClientConfigurationConfigModel:
         # Keys and tokens are never written; a token provider is, if it is a component.
-        config = AzureOpenAIClientConfigurationConfigModel(**self._settings)
+        config = AzureOpenAIClientConfigurationConfigModel(**settings_for_config(self._settings))
         if self._token_provider is not None:
             if is_component_instance(self._token_provider):
                 config.azure_ad_token_provider = self._token_provider.dump_component()

@@ -23,6 +23,7 @@ from muster.models.usage import UsageTracker
 
 from ._config import CreateArgumentsConfigModel
 from ._messages import (
+    split_legacy_response_format,
     to_openai_messages,
     to_openai_response_format,
     to_openai_tool_choice,
@@ -136,6 +137,7 @@ class BaseOpenAIChatCompletionClient(ProviderClientBase):
         if reserved:
             raise ValueError(f"extra_create_args may not set {sorted(reserved)}: use the create() parameters")
         args = {**self._create_args, **extra_create_args}
+        json_output = split_legacy_response_format(args, json_output)
         response_format = to_openai_response_format(json_output, self._model_info)
         if response_format is not None:
             args["response_format"] = response_format

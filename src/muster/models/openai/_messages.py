@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from pydantic import BaseModel
 
@@ -21,6 +21,9 @@ from muster.models._types import (
 
 __all__ = [
     "ToolChoice",
+    "json_schema_response_format",
+    "settings_for_config",
+    "split_legacy_response_format",
     "strict_json_schema",
     "to_openai_messages",
     "to_openai_response_format",
@@ -197,12 +200,53 @@ def to_openai_response_format(json_output: bool | type[BaseModel] | None, model_
             raise ValueError(
                 "this model does not support structured output (model_info['structured_output'] is False)"
             )
-        return {
-            "type": "json_schema",
-            "json_schema": {
-                "name": json_output.__name__,
-                "schema": strict_json_schema(json_output.model_json_schema()),
-                "strict": True,
-            },
-        }
+        return json_schema_response_format(json_output)
     raise TypeError(f"json_output must be a bool or a pydantic model class, not {json_output!r}")
+
+
+def json_schema_response_format(model: type[BaseModel]) -> dict[str, Any]:
+    """The strict ``json_schema`` ``response_format`` that makes the model answer as ``model``."""
+    return {
+        "type": "json_schema",
+        "json_schema": {
+            "name": model.__name__,
+            "schema": strict_json_schema(model.model_json_schema()),
+            "strict": True,
+        },
+    }
+
+
+def _is_model_class(value: Any) -> TypeGuard[type[BaseModel]]:
+    return isinstance(value, type) and issubclass(value, BaseModel)
+
+
+def split_legacy_response_format(
+    args: dict[str, Any], json_output: bool | type[BaseModel] | None
+) -> bool | type[BaseModel] | None:
+    """Move a pydantic class given as ``response_format`` over to ``json_output``.
+
+    AutoGen accepts ``response_format=SomeModel`` (in the constructor or in
+    ``extra_create_args``) as the older spelling of ``json_output=SomeModel``; the SDK
+    would reject the class, so it leaves ``args`` here and becomes the structured-output
+    request. A class there overrides ``json_output=True``/``False``, as in AutoGen.
+
+    Raises:
+        ValueError: both ``response_format`` and ``json_output`` name a model class.
+    """
+    legacy = args.get("response_format")
+    if not _is_model_class(legacy):
+        return json_output
+    del args["response_format"]
+    if _is_model_class(json_output):
+        raise ValueError(
+            "response_format and json_output cannot both be pydantic model classes; pass json_output only"
+        )
+    return legacy
+
+
+def settings_for_config(settings: dict[str, Any]) -> dict[str, Any]:
+    """Constructor settings ready for the config model: a model class becomes its JSON schema."""
+    fmt = settings.get("response_format")
+    if _is_model_class(fmt):
+        return {**settings, "response_format": json_schema_response_format(fmt)}
+    return settings

@@ -6,6 +6,7 @@ import os
 from typing import Any, Literal, Self
 
 import openai
+from pydantic import BaseModel
 
 from muster.core._component_config import Component
 from muster.models._model_info import ModelCapabilities, ModelInfo
@@ -17,6 +18,7 @@ from muster.models.usage import UsageTracker
 
 from ._base_client import BaseOpenAIChatCompletionClient, create_args_from
 from ._config import OpenAIClientConfigurationConfigModel, ResponseFormat, StreamOptions
+from ._messages import settings_for_config
 
 __all__ = ["OpenAIChatCompletionClient"]
 
@@ -80,7 +82,7 @@ class OpenAIChatCompletionClient(
         max_tokens: int | None = None,
         n: int | None = None,
         presence_penalty: float | None = None,
-        response_format: ResponseFormat | None = None,
+        response_format: ResponseFormat | type[BaseModel] | None = None,
         seed: int | None = None,
         stop: str | list[str] | None = None,
         temperature: float | None = None,
@@ -130,7 +132,7 @@ class OpenAIChatCompletionClient(
 
     def _to_config(self) -> OpenAIClientConfigurationConfigModel:
         # The API key is left out on purpose: specs get shared and committed.
-        return OpenAIClientConfigurationConfigModel(**self._settings)
+        return OpenAIClientConfigurationConfigModel(**settings_for_config(self._settings))
 
     @classmethod
     def _from_config(cls, config: OpenAIClientConfigurationConfigModel) -> Self:

@@ -55,8 +55,10 @@ class GraphFlow(BaseGroupChat, Component[GraphFlowConfig]):
         custom_message_types: Extra message classes the participants exchange.
 
     Raises:
-        GraphValidationError: (a ``ValueError``) the graph is malformed, names a node that
-            is not a participant, or loops without a termination condition or ``max_turns``.
+        GraphValidationError: (a ``ValueError``) the graph is malformed or names a node that
+            is not a participant. A graph that loops without a termination condition or
+            ``max_turns`` is refused when the team first runs, not here: AutoGen does the
+            same and its docs build such a team to show the error.
     """
 
     component_config_schema = GraphFlowConfig
@@ -90,10 +92,6 @@ class GraphFlow(BaseGroupChat, Component[GraphFlowConfig]):
                 f"Graph nodes {unknown} are not participants; participants are {sorted(names)}.",
                 tuple(unknown),
             )
-        if graph.get_has_cycles() and termination_condition is None and max_turns is None:
-            raise GraphValidationError(
-                "A termination condition is required for cyclic graphs without a maximum turn limit."
-            )
         super().__init__(
             name=name or self.DEFAULT_NAME,
             description=description or self.DEFAULT_DESCRIPTION,
@@ -114,7 +112,17 @@ class GraphFlow(BaseGroupChat, Component[GraphFlowConfig]):
 
     def _create_group_chat_manager_factory(self, wiring: GroupChatWiring) -> Callable[[], GraphFlowManager]:
         graph = self._graph
-        return lambda: GraphFlowManager(wiring, graph)
+
+        def _factory() -> GraphFlowManager:
+            # Checked when the team first runs, as AutoGen does, as the typed error (still a
+            # ValueError): AutoGen's docs build such a graph to show the refusal.
+            if graph.get_has_cycles() and wiring.termination_condition is None and wiring.max_turns is None:
+                raise GraphValidationError(
+                    "A termination condition is required for cyclic graphs without a maximum turn limit."
+                )
+            return GraphFlowManager(wiring, graph)
+
+        return _factory
 
     def _to_config(self) -> GraphFlowConfig:
         fields = self._common_config_fields()

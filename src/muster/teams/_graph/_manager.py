@@ -54,10 +54,6 @@ class GraphFlowManager(BaseGroupChatManager):
     def __init__(self, wiring: GroupChatWiring, graph: DiGraph) -> None:
         super().__init__(wiring)
         graph.graph_validate()
-        if graph.get_has_cycles() and wiring.termination_condition is None and wiring.max_turns is None:
-            raise ValueError(
-                "A termination condition is required for cyclic graphs without a maximum turn limit."
-            )
         self._graph = graph
         self._edges = {name: node.edges for name, node in graph.nodes.items()}
         self._activation: dict[str, dict[str, Literal["all", "any"]]] = {}
