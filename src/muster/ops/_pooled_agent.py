@@ -11,9 +11,9 @@ from pydantic import BaseModel
 from muster.agents import AssistantAgent
 from muster.base import Response
 from muster.core import CancellationToken
-from muster.core._tool_protocol import Tool, ToolSchema
 from muster.messages import BaseAgentEvent, BaseChatMessage
 from muster.models import ChatCompletionClient, CreateResult, LLMMessage, ModelFamily, ModelInfo, RequestUsage
+from muster.tools import Tool, ToolSchema
 
 from ._pool import ModelClientPool
 
