@@ -12,7 +12,18 @@ import sys
 
 import pytest
 
-LAZY_PACKAGES = ["muster.core", "muster.agents", "muster.base", "muster.memory", "muster.model_context"]
+LAZY_PACKAGES = [
+    "muster.core",
+    "muster.agents",
+    "muster.base",
+    "muster.memory",
+    "muster.model_context",
+    # the internal modules other packages import from (docs/architecture.md)
+    "muster.core.internal",
+    "muster.base.internal",
+    "muster.tools.internal",
+    "muster.code_executor.internal",
+]
 
 
 def _run(code: str) -> str:

@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-from muster.core._lazy import lazy_exports
+from muster.core.internal import lazy_exports
 
 # The assistant (and its base) load with the package: ``import muster.agents`` is how most
 # applications start and they nearly all use it. The other agents (and, through them, the

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from muster.base import TaskResult
 from muster.core import CancellationToken, Component, ComponentModel
-from muster.tools._task_runner_tool import TaskRunnerTool, TaskRunnerToolArgs
+from muster.tools.internal import TaskRunnerTool, TaskRunnerToolArgs
 
 from ._base_chat_agent import BaseChatAgent
 

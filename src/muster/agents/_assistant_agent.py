@@ -11,7 +11,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field
 
 from muster.base import Handoff, Response
-from muster.base._saved_state import StatePlan, parse_state
+from muster.base.internal import StatePlan, parse_state
 from muster.core import CancellationToken, Component, ComponentModel
 from muster.memory import Memory
 from muster.messages import (

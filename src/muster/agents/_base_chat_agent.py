@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from muster.base import ChatAgent, Response, TaskResult, normalize_task
-from muster.base._saved_state import parse_state
+from muster.base.internal import parse_state
 from muster.core import CancellationToken, ComponentBase
 from muster.messages import BaseAgentEvent, BaseChatMessage, ModelClientStreamingChunkEvent
 from muster.state import BaseState

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from muster import TRACE_LOGGER_NAME
 from muster.base import Response
-from muster.base._saved_state import StatePlan, parse_state
+from muster.base.internal import StatePlan, parse_state
 from muster.code_executor import CodeBlock, CodeExecutor, CodeResult
 from muster.code_executor.exceptions import ApprovalNotSerializableError, CodeExecutionConfigError
 from muster.core import CancellationToken, Component, ComponentModel

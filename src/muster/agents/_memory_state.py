@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from muster.base._saved_state import StatePlan, join_field
 from muster.base.exceptions import StateError
+from muster.base.internal import StatePlan, join_field
 from muster.memory import Memory, MemoryStateError
 
 __all__ = ["plan_memory_states"]

@@ -8,7 +8,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict
 
 from muster.base import Response
-from muster.base._saved_state import parse_state
+from muster.base.internal import parse_state
 from muster.core import CancellationToken, Component, ComponentModel
 from muster.messages import BaseAgentEvent, BaseChatMessage
 from muster.state import BaseState

@@ -12,7 +12,6 @@ from pydantic import BaseModel, ValidationError
 
 from muster.base import Response
 from muster.core import CancellationToken
-from muster.core._tool_protocol import ToolSchema
 from muster.messages import (
     BaseAgentEvent,
     BaseChatMessage,
@@ -24,6 +23,7 @@ from muster.messages import (
 from muster.model_context import ChatCompletionContext
 from muster.models import AssistantMessage, ChatCompletionClient, CreateResult, LLMMessage, SystemMessage
 from muster.models.usage import enter_usage_scope, restore_usage_scope
+from muster.tools import ToolSchema
 from muster.utils import remove_images
 
 from .exceptions import ModelTurnError, StructuredOutputError

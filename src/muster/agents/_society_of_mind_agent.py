@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Self
 from pydantic import BaseModel, ConfigDict
 
 from muster.base import Response, TaskResult, Team
-from muster.base._saved_state import StatePlan, parse_state
+from muster.base.internal import StatePlan, parse_state
 from muster.core import CancellationToken, Component, ComponentModel
 from muster.messages import (
     BaseAgentEvent,

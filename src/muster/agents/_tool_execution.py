@@ -17,7 +17,6 @@ from typing import Any
 
 from muster.base import Handoff, Response
 from muster.core import CancellationToken, FunctionCall
-from muster.core._tool_protocol import ToolSchema
 from muster.messages import (
     BaseAgentEvent,
     BaseChatMessage,
@@ -31,8 +30,8 @@ from muster.models import (
     FunctionExecutionResultMessage,
     LLMMessage,
 )
-from muster.tools import BaseTool, ToolResult, Workbench
-from muster.tools._workbench import StreamWorkbench
+from muster.tools import BaseTool, ToolResult, ToolSchema, Workbench
+from muster.tools.internal import StreamWorkbench
 
 __all__ = ["ExecutedCall", "ToolCallSummaryFormatter", "ToolExecutor"]
 

@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-from muster.core._lazy import lazy_exports
+from muster.core.internal import lazy_exports
 
 if TYPE_CHECKING:
     from ._chat_agent import ChatAgent, Response

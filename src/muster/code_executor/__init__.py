@@ -5,7 +5,7 @@ This package holds what every executor shares; concrete executors live in
 and :class:`muster.agents.CodeExecutorAgent` drives them from a conversation.
 """
 
-from muster.core._component_config import register_provider_alias
+from muster.core.internal import register_provider_alias
 
 from ._base import CodeExecutor
 from ._func_with_reqs import (

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from muster.base import TerminatedException, TerminationCondition
-from muster.base._saved_state import StatePlan, parse_state
+from muster.base.internal import StatePlan, parse_state
 from muster.messages import BaseAgentEvent, BaseChatMessage, StopMessage
 from muster.state import FiredConditionState
 

@@ -9,7 +9,7 @@ from typing import Any, Self
 from pydantic import BaseModel
 
 from muster.base import TerminatedException, TerminationCondition
-from muster.base._saved_state import StatePlan, parse_state
+from muster.base.internal import StatePlan, parse_state
 from muster.core import Component
 from muster.messages import BaseAgentEvent, BaseChatMessage, StopMessage
 from muster.state import (

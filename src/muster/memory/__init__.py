@@ -6,7 +6,7 @@
 
 from typing import TYPE_CHECKING
 
-from muster.core._lazy import lazy_exports
+from muster.core.internal import lazy_exports
 
 if TYPE_CHECKING:
     from ._base_memory import Memory, MemoryContent, MemoryMimeType, MemoryQueryResult, UpdateContextResult

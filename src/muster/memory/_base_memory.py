@@ -18,9 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from muster.core._cancellation_token import CancellationToken
-from muster.core._component_config import ComponentBase
-from muster.core._image import Image
+from muster.core import CancellationToken, ComponentBase, Image
 from muster.model_context import ChatCompletionContext
 
 from .exceptions import MemoryStateError

@@ -7,10 +7,9 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from muster.core._cancellation_token import CancellationToken
-from muster.core._component_config import Component
+from muster.core import CancellationToken, Component
 from muster.model_context import ChatCompletionContext
-from muster.models._types import SystemMessage
+from muster.models import SystemMessage
 
 from ._base_memory import Memory, MemoryContent, MemoryQueryResult, UpdateContextResult, parse_memory_state
 

@@ -10,7 +10,7 @@ Every context stores all messages added to it; they differ in the view
 
 from typing import TYPE_CHECKING
 
-from muster.core._lazy import lazy_exports
+from muster.core.internal import lazy_exports
 
 if TYPE_CHECKING:
     from ._buffered import BufferedChatCompletionContext, BufferedChatCompletionContextConfig

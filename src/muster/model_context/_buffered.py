@@ -7,8 +7,8 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict
 
-from muster.core._component_config import Component
-from muster.models._types import LLMMessage
+from muster.core import Component
+from muster.models import LLMMessage
 
 from ._chat_completion_context import ChatCompletionContext, drop_leading_tool_results
 from .exceptions import InvalidContextSizeError

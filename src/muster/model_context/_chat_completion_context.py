@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from muster.core._component_config import ComponentBase
-from muster.models._types import FunctionExecutionResultMessage, LLMMessage
+from muster.core import ComponentBase
+from muster.models import FunctionExecutionResultMessage, LLMMessage
 
 __all__ = ["ChatCompletionContext", "ChatCompletionContextState", "drop_leading_tool_results"]
 

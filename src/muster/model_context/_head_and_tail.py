@@ -7,9 +7,8 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict
 
-from muster.core._component_config import Component
-from muster.core._function_call import FunctionCall
-from muster.models._types import AssistantMessage, LLMMessage, UserMessage
+from muster.core import Component, FunctionCall
+from muster.models import AssistantMessage, LLMMessage, UserMessage
 
 from ._chat_completion_context import ChatCompletionContext, drop_leading_tool_results
 from .exceptions import InvalidContextSizeError

@@ -7,10 +7,9 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict
 
-from muster.core._component_config import Component, ComponentModel
-from muster.core._tool_protocol import ToolSchema
-from muster.models._model_client import ChatCompletionClient
-from muster.models._types import LLMMessage
+from muster.core import Component, ComponentModel
+from muster.core.internal import ToolSchema
+from muster.models import ChatCompletionClient, LLMMessage
 
 from ._chat_completion_context import ChatCompletionContext, drop_leading_tool_results
 from .exceptions import InvalidContextSizeError

@@ -13,7 +13,8 @@ import asyncio
 from collections.abc import Awaitable
 from typing import TypeVar
 
-from muster.core._cancellation_token import CancellationToken, scoped_link
+from muster.core import CancellationToken
+from muster.core.internal import scoped_link
 
 __all__ = ["CancelGuard"]
 

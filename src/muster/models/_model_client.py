@@ -9,9 +9,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from typing_extensions import deprecated
 
-from muster.core._cancellation_token import CancellationToken
-from muster.core._component_config import ComponentBase
-from muster.core._tool_protocol import Tool, ToolSchema
+from muster.core import CancellationToken, ComponentBase
+from muster.core.internal import Tool, ToolSchema
 
 from ._model_info import ModelCapabilities, ModelInfo
 from ._types import CreateResult, LLMMessage, RequestUsage

@@ -17,7 +17,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from muster.core._cancellation_token import CancellationToken
+from muster.core import CancellationToken
 
 from ._cancel import CancelGuard
 from ._retry import RetryPolicy, retry_call

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from muster.core._tool_protocol import Tool, ToolSchema
+from muster.core.internal import Tool, ToolSchema
 
 from ._model_client import ChatCompletionClient
 from ._provider_call import ProviderCaller, Translate

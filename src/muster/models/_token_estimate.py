@@ -12,8 +12,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from muster.core._image import Image
-from muster.core._tool_protocol import Tool, ToolSchema
+from muster.core import Image
+from muster.core.internal import Tool, ToolSchema
 
 from ._types import AssistantMessage, FunctionExecutionResultMessage, LLMMessage, UserMessage
 

@@ -7,8 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from muster.core._function_call import FunctionCall
-from muster.core._image import Image
+from muster.core import FunctionCall, Image
 
 __all__ = [
     "AssistantMessage",

@@ -16,11 +16,9 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel
 
-from muster.core._cancellation_token import CancellationToken
-from muster.core._component_config import Component
-from muster.core._constants import EVENT_LOGGER_NAME
-from muster.core._tool_protocol import Tool, ToolSchema
+from muster.core import EVENT_LOGGER_NAME, CancellationToken, Component
 from muster.core.exceptions import MusterError
+from muster.core.internal import Tool, ToolSchema
 
 from ._model_client import ChatCompletionClient
 from ._model_info import ModelFamily, ModelInfo, validate_model_info

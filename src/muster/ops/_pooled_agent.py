@@ -10,8 +10,8 @@ from pydantic import BaseModel
 
 from muster.agents import AssistantAgent
 from muster.core import CancellationToken
-from muster.core._tool_protocol import Tool, ToolSchema
 from muster.models import ChatCompletionClient, CreateResult, LLMMessage, ModelFamily, ModelInfo, RequestUsage
+from muster.tools import Tool, ToolSchema
 
 from ._pool import ModelClientPool
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from muster.base import TaskResult, Team
 from muster.core import Component, ComponentModel
-from muster.tools._task_runner_tool import TaskRunnerTool
+from muster.tools.internal import TaskRunnerTool
 
 __all__ = ["TeamTool", "TeamToolConfig"]
 

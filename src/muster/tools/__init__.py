@@ -8,7 +8,7 @@ this package in the layer order; they are imported on first access so that impor
 
 from typing import Any
 
-from ..core._tool_protocol import ParametersSchema, Tool, ToolSchema
+from ..core.internal import ParametersSchema, Tool, ToolSchema
 from ._base import BaseStreamTool, BaseTool, BaseToolWithState, StreamTool
 from ._function_tool import FunctionTool
 from ._result import ImageResultContent, TextResultContent, ToolResult

@@ -11,9 +11,8 @@ from typing import Annotated, Any, Generic, Protocol, TypeVar, get_args, get_ori
 from pydantic import BaseModel, ValidationError
 
 from .. import EVENT_LOGGER_NAME
-from ..core._cancellation_token import CancellationToken
-from ..core._component_config import ComponentBase
-from ..core._tool_protocol import Tool, ToolSchema
+from ..core import CancellationToken, ComponentBase
+from ..core.internal import Tool, ToolSchema
 from ._schema import build_tool_schema
 from .exceptions import ToolArgumentsError
 

@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..core._cancellation_token import CancellationToken
+from ..core import CancellationToken
 from ..core.exceptions import ComponentLoadError
 from ._imports import Import, import_to_str
 

@@ -10,8 +10,8 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict
 
-from ..core._cancellation_token import CancellationToken, scoped_link
-from ..core._component_config import Component
+from ..core import CancellationToken, Component
+from ..core.internal import scoped_link
 from ._base import BaseTool
 from ._function_source import function_import_path, function_source, load_from_import_path, load_from_source
 from ._imports import Import

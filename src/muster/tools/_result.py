@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..core._image import Image
+from ..core import Image
 
 __all__ = ["ImageResultContent", "ResultContent", "TextResultContent", "ToolResult"]
 

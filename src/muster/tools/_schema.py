@@ -6,7 +6,7 @@ from typing import Any, cast
 
 from pydantic import BaseModel
 
-from ..core._tool_protocol import ParametersSchema, ToolSchema
+from ..core.internal import ParametersSchema, ToolSchema
 from .exceptions import ToolStrictModeError
 
 __all__ = ["build_tool_schema", "inline_refs"]

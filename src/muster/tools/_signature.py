@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, PydanticUserError, create_mod
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from ..core._cancellation_token import CancellationToken
+from ..core import CancellationToken
 from .exceptions import ToolDefinitionError
 
 __all__ = ["CallPlan", "callable_name", "plan_call"]

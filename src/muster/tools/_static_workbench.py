@@ -8,9 +8,8 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..core._cancellation_token import CancellationToken, scoped_link
-from ..core._component_config import Component, ComponentModel, is_component_instance
-from ..core._tool_protocol import Tool, ToolSchema
+from ..core import CancellationToken, Component, ComponentModel, is_component_instance
+from ..core.internal import Tool, ToolSchema, scoped_link
 from ._base import BaseTool
 from ._result import TextResultContent, ToolResult
 from ._workbench import StreamWorkbench, ToolOverride, Workbench

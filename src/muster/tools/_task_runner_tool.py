@@ -15,7 +15,7 @@ from typing import Annotated, Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
-from ..core._cancellation_token import CancellationToken
+from ..core import CancellationToken
 from ._base import BaseStreamTool
 
 __all__ = ["TaskRunner", "TaskRunnerTool", "TaskRunnerToolArgs"]

@@ -9,9 +9,8 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict
 
-from ..core._cancellation_token import CancellationToken
-from ..core._component_config import ComponentBase
-from ..core._tool_protocol import ToolSchema
+from ..core import CancellationToken, ComponentBase
+from ..core.internal import ToolSchema
 from ._result import ToolResult
 
 __all__ = ["StreamWorkbench", "ToolOverride", "Workbench"]

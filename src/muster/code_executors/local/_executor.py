@@ -20,14 +20,14 @@ from pydantic import BaseModel
 
 from muster import TRACE_LOGGER_NAME
 from muster.code_executor import CodeBlock, CodeExecutor
-from muster.code_executor._func_with_reqs import (
+from muster.code_executor.exceptions import CodeExecutionConfigError, FunctionSetupError
+from muster.code_executor.internal import (
     FunctionLike,
     build_functions_module,
     function_name,
     function_stub,
     required_packages,
 )
-from muster.code_executor.exceptions import CodeExecutionConfigError, FunctionSetupError
 from muster.core import CancellationToken, Component
 
 from .._common import (

@@ -9,8 +9,8 @@ from typing import Any, Literal
 import anthropic
 from pydantic import BaseModel
 
-from muster.core._cancellation_token import CancellationToken
-from muster.core._tool_protocol import Tool, ToolSchema
+from muster.core import CancellationToken
+from muster.core.internal import Tool, ToolSchema
 from muster.models._model_info import ModelInfo, validate_model_info
 from muster.models._provider_client import ProviderClientBase
 from muster.models._retry import RetryPolicy

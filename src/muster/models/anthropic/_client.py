@@ -7,7 +7,7 @@ from typing import Any, Self
 
 import anthropic
 
-from muster.core._component_config import Component
+from muster.core import Component
 from muster.models._model_info import ModelCapabilities, ModelFamily, ModelInfo
 from muster.models._retry import RetryPolicy
 from muster.models._secrets import reveal

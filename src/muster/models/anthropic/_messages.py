@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from muster.core._image import Image
-from muster.core._tool_protocol import Tool, ToolSchema
+from muster.core import Image
+from muster.core.internal import Tool, ToolSchema
 from muster.models._types import (
     AssistantMessage,
     FunctionExecutionResultMessage,

@@ -14,7 +14,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import to_jsonable_python
 
 from muster.core import CacheStore, CancellationToken, Component, ComponentModel, InMemoryStore
-from muster.core._tool_protocol import Tool, ToolSchema
+from muster.core.internal import Tool, ToolSchema
 from muster.models._model_client import ChatCompletionClient
 from muster.models._model_info import ModelInfo
 from muster.models._types import CreateResult, LLMMessage, RequestUsage

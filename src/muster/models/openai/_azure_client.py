@@ -11,7 +11,7 @@ import openai
 from pydantic import BaseModel
 
 from muster import __version__
-from muster.core._component_config import Component, ComponentLoader, is_component_instance
+from muster.core import Component, ComponentLoader, is_component_instance
 from muster.models._model_info import ModelCapabilities, ModelInfo
 from muster.models._retry import RetryPolicy
 from muster.models._secrets import reveal

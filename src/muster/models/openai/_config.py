@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, SecretStr
 from typing_extensions import TypedDict
 
-from muster.core._component_config import ComponentModel
+from muster.core import ComponentModel
 from muster.models._model_info import ModelCapabilities, ModelInfo
 
 __all__ = [

@@ -8,7 +8,7 @@ from typing import Any, Literal, Self
 import openai
 from pydantic import BaseModel
 
-from muster.core._component_config import Component
+from muster.core import Component
 from muster.models._model_info import ModelCapabilities, ModelInfo
 from muster.models._retry import RetryPolicy
 from muster.models._secrets import reveal

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from muster.core._function_call import FunctionCall
+from muster.core import FunctionCall
 from muster.models._provider_call import BilledUsage, malformed
 from muster.models._types import (
     ChatCompletionTokenLogprob,

@@ -25,8 +25,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from muster.core._image import Image
-from muster.core._tool_protocol import Tool, ToolSchema
+from muster.core import Image
+from muster.core.internal import Tool, ToolSchema
 from muster.models._token_estimate import (
     IMAGE_TOKENS,
     estimate_messages_tokens,
