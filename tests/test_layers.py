@@ -41,6 +41,10 @@ ALLOWED_PRIVATE = {
     # carries them, and giving them one would add a name AutoGen's agents/teams lack.
     ("muster.tools", "muster.agents._agent_tool"),
     ("muster.tools", "muster.teams._team_tool"),
+    # The root package installs AutoGen's logger names over muster's on import (a one-time
+    # side effect, not a name other packages use); _logging belongs to no layer package.
+    ("muster", "muster._logging"),
+    ("muster", "muster._logging.bridge_autogen_logger_names"),
 }
 
 # A string that is exactly a dotted muster path, as in lazy-export tables ("muster.core._lazy").

@@ -16,7 +16,8 @@ from typing import Any, Literal, Union, cast
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from ..core._tool_protocol import ParametersSchema, ToolSchema
+from muster.core.internal import ParametersSchema, ToolSchema
+
 from ._base import BaseTool
 from ._schema import inline_refs
 

@@ -10,15 +10,20 @@ from typing import Any, Literal, Self
 import ollama
 from pydantic import BaseModel
 
-from muster.core._cancellation_token import CancellationToken
-from muster.core._component_config import Component
-from muster.core._tool_protocol import Tool, ToolSchema
-from muster.models._model_info import ModelCapabilities, ModelFamily, ModelInfo, validate_model_info
+from muster.core import CancellationToken, Component
+from muster.core.internal import Tool, ToolSchema
+from muster.models import (
+    CreateResult,
+    LLMMessage,
+    ModelCapabilities,
+    ModelFamily,
+    ModelInfo,
+    validate_model_info,
+)
 from muster.models._provider_client import ProviderClientBase
 from muster.models._retry import RetryPolicy
 from muster.models._sdk_errors import translate_ollama_error
 from muster.models._token_estimate import estimate_messages_tokens, estimate_tools_tokens
-from muster.models._types import CreateResult, LLMMessage
 from muster.models.exceptions import ModelConfigurationError
 from muster.models.limits import RateLimiter
 from muster.models.usage import UsageTracker

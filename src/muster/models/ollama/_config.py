@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from muster.models._model_info import ModelCapabilities, ModelInfo
+from muster.models import ModelCapabilities, ModelInfo
 
 __all__ = ["BaseOllamaClientConfigurationConfigModel", "CreateArgumentsConfigModel"]
 

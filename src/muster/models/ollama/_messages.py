@@ -8,13 +8,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from muster.core._image import Image
-from muster.core._tool_protocol import Tool, ToolSchema
-from muster.models._model_info import ModelInfo
-from muster.models._types import (
+from muster.core import Image
+from muster.core.internal import Tool, ToolSchema
+from muster.models import (
     AssistantMessage,
     FunctionExecutionResultMessage,
     LLMMessage,
+    ModelInfo,
     SystemMessage,
     UserMessage,
 )

@@ -6,9 +6,9 @@ import json
 import re
 from typing import Any
 
-from muster.core._function_call import FunctionCall
+from muster.core import FunctionCall
+from muster.models import CreateResult, FinishReasons, RequestUsage
 from muster.models._provider_call import BilledUsage, malformed
-from muster.models._types import CreateResult, FinishReasons, RequestUsage
 
 __all__ = ["OllamaStreamParser", "parse_chat"]
 

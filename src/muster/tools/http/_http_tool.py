@@ -11,8 +11,8 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, Field
 
-from ...core._cancellation_token import CancellationToken
-from ...core._component_config import Component
+from muster.core import CancellationToken, Component
+
 from .._json_schema_tool import JsonSchemaTool
 from .exceptions import (
     HttpToolConnectionError,

@@ -11,9 +11,9 @@ from mcp import ClientSession
 from mcp.client.session import ClientRequestContext
 from pydantic import BaseModel
 
-from ...core._component_config import Component, ComponentBase
-from ...models._model_client import ChatCompletionClient
-from ...models._types import AssistantMessage, LLMMessage, SystemMessage, UserMessage
+from muster.core import Component, ComponentBase
+from muster.models import AssistantMessage, ChatCompletionClient, LLMMessage, SystemMessage, UserMessage
+
 from ._config import McpServerParams, describe
 from ._session import STARTUP_TIMEOUT, ServerParams, mcp_request, open_session, read_timeout, translate_error
 from .exceptions import McpConnectionError

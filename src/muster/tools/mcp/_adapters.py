@@ -7,7 +7,8 @@ from typing import Any, Self
 import mcp.types as mcp_types
 from pydantic import BaseModel
 
-from ...core._component_config import Component
+from muster.core import Component
+
 from ._base import McpToolAdapter
 from ._config import SseServerParams, StdioServerParams, StreamableHttpServerParams
 

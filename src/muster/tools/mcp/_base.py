@@ -10,7 +10,8 @@ import mcp.types as mcp_types
 from mcp import ClientSession
 from pydantic import BaseModel
 
-from ...core._cancellation_token import CancellationToken
+from muster.core import CancellationToken
+
 from .._json_schema_tool import JsonSchemaTool
 from ._config import SseServerParams, StdioServerParams, StreamableHttpServerParams, describe
 from ._content import content_as_string, to_result_parts

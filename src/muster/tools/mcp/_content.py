@@ -8,7 +8,8 @@ from typing import Any
 
 import mcp.types as mcp_types
 
-from ...core._image import Image
+from muster.core import Image
+
 from .._result import ImageResultContent, TextResultContent
 
 __all__ = ["content_as_string", "to_result_parts"]

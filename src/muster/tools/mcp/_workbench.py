@@ -8,11 +8,10 @@ from typing import Any, Self
 import mcp.types as mcp_types
 from pydantic import BaseModel, Field
 
-from ...core._cancellation_token import CancellationToken
-from ...core._component_config import Component
-from ...core._telemetry import trace_tool_span
-from ...core._tool_protocol import ParametersSchema, ToolSchema
-from ...models._model_client import ChatCompletionClient
+from muster.core import CancellationToken, Component, trace_tool_span
+from muster.core.internal import ParametersSchema, ToolSchema
+from muster.models import ChatCompletionClient
+
 from .._result import TextResultContent, ToolResult
 from .._workbench import ToolOverride, Workbench
 from ..exceptions import ToolOverrideConflictError
