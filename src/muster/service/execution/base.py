@@ -1,0 +1,46 @@
+"""How runs get executed: one small interface, two implementations.
+
+- ``LocalExecutor`` (SQLite, the embedded default): runs execute as asyncio tasks in the
+  serving process, at most ``agents.max_concurrent`` at a time, one at a time per thread;
+  runs left ``running`` or ``pending`` by a crash resume when the process starts again.
+- ``JobExecutor`` (PostgreSQL): the API only enqueues a procrastinate job per run
+  (``lock`` = the thread id, so a thread's runs are serial); ``muster worker`` processes
+  execute them; a dead worker's run is taken over by another once its heartbeat lapses
+  and resumes from its last checkpoint.
+
+Both hand the actual work to the ``RunRunner``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from ..models import Run
+
+__all__ = ["Executor"]
+
+
+class Executor(ABC):
+    """Accepts runs from the API and gets them executed."""
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Start executing (and resume what a crash left behind)."""
+
+    @abstractmethod
+    async def stop(self, grace: float) -> None:
+        """Stop taking runs; finish or checkpoint-and-release running ones within ``grace`` seconds."""
+
+    @abstractmethod
+    async def submit(self, run: Run) -> None:
+        """Schedule a ``pending`` run (already stored). Never drops it: a run that cannot be
+        scheduled stays ``pending`` in the store and is picked up later."""
+
+    @abstractmethod
+    async def cancel(self, run_id: str) -> None:
+        """Stop a run at its next turn boundary (the store already records the request)."""
+
+    @property
+    @abstractmethod
+    def draining(self) -> bool:
+        """Whether :meth:`stop` was called (``/ready`` answers 503 then)."""
