@@ -7,17 +7,7 @@ from typing import Any
 
 from api_kit import Api
 from model_server import ModelServer, agent_of, openai_agent
-
-from muster.conditions import MaxMessageTermination
-from muster.core import ComponentLoader
-from muster.teams import RoundRobinGroupChat
-
-
-def duo(url: str, max_turns: int = 2) -> dict[str, Any]:
-    """A round robin of alice then bob (both on the loopback model)."""
-    agents = [ComponentLoader.load_component(openai_agent(n, url)) for n in ("alice", "bob")]
-    team = RoundRobinGroupChat(agents, max_turns=max_turns, termination_condition=MaxMessageTermination(50))
-    return team.dump_component().model_dump()
+from team_specs import duo
 
 
 async def held(gate: Any) -> None:
