@@ -135,3 +135,13 @@ async def test_a_run_that_crashed_after_its_last_turn_only_gets_its_status(
     assert ended is not None and ended.status is RunStatus.SUCCEEDED
     assert ended.stop_reason == "Maximum number of turns 1 reached."
     assert model_server.requests == []  # nothing was redone
+
+
+async def test_tools_see_the_documented_idempotency_key(store: SqlStore) -> None:
+    from team_specs import ChargeTool, charging_agent
+
+    ChargeTool.keys.clear()
+    run = await _new_run(store, "cashier", charging_agent())
+    ended = await RunRunner(store, run.id, worker="w1", agents=AGENTS).execute()
+    assert ended is not None and ended.status is RunStatus.SUCCEEDED
+    assert ChargeTool.keys == [f"{run.id}:call_7"]
