@@ -8,7 +8,7 @@ executor, the notifier and the limits, per app (no module-level state).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -50,7 +50,6 @@ class Services:
     """A ``muster.ops.MemoryMonitor`` whose backpressure refuses new runs, or ``None``."""
     metrics: Any = None
     """The Prometheus metrics (``metrics.ServiceMetrics``), or ``None`` when disabled."""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_spec_ref(ref: str) -> tuple[str, int | None]:

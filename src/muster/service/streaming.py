@@ -62,18 +62,21 @@ def event_stream(
     limiter: StreamLimiter,
     poll_seconds: float = POLL_SECONDS,
     first: ServerSentEvent | None = None,
+    acquired: bool = False,
 ) -> EventSourceResponse:
     """The SSE response of :func:`run_events`, holding one of ``limiter``'s slots while open.
 
     The slot is taken now (429 when none is free) and given back by the response's
     background task, which runs however the stream ends, even if it never started.
     ``first`` is sent before the stored events (without an id, so that a reconnecting
-    client's ``Last-Event-ID`` is always a stored event's).
+    client's ``Last-Event-ID`` is always a stored event's). ``acquired``: the caller took
+    the slot already (before creating the run, so a refused stream creates nothing).
 
     Raises:
         OverloadedError: every stream slot is taken.
     """
-    limiter.acquire()
+    if not acquired:
+        limiter.acquire()
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         if first is not None:

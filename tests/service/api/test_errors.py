@@ -142,3 +142,21 @@ async def test_memory_backpressure_refuses_new_runs(database: Any) -> None:
         await api.put_spec("a", replay_agent("a", ["x"]))
         thread = await api.thread()
         assert_problem(await api.client.post(f"/v1/threads/{thread}/runs", json={"spec": "a"}), 429)
+
+
+async def test_a_refused_stream_starts_no_run(database: Any, model_server: ModelServer) -> None:
+    settings = make_settings(database, security={"max_sse_connections": 1})
+    async with running_api(settings, database) as api:
+        await api.put_spec("alice", openai_agent("alice", model_server.url))
+        gate = model_server.gate(lambda body: True)
+        thread = await api.thread()
+        run = await api.start(thread, "alice", "hi")
+        async with api.client.stream("GET", f"/v1/runs/{run['id']}/events") as first:
+            assert first.status_code == 200
+            other = await api.thread()
+            refused = await api.client.post(
+                f"/v1/threads/{other}/runs/stream", json={"spec": "alice", "task": "x"}
+            )
+            assert_problem(refused, 429)
+            assert (await api.client.get(f"/v1/threads/{other}/runs")).json() == []
+            gate.open()

@@ -58,13 +58,19 @@ async def create_run(thread_id: str, body: RunCreate, services: ServicesDep) -> 
     **_SSE_DOC,
 )
 async def create_run_stream(thread_id: str, body: RunCreate, services: ServicesDep) -> EventSourceResponse:
-    run = await start_run(services, thread_id, body)
+    services.streams.acquire()  # before the run exists: a refused stream must not start one
+    try:
+        run = await start_run(services, thread_id, body)
+    except BaseException:
+        services.streams.release()
+        raise
     response = event_stream(
         services.store,
         services.notifier,
         run.id,
         after=0,
         limiter=services.streams,
+        acquired=True,
         first=ServerSentEvent(event="metadata", data=json.dumps({"run_id": run.id, "thread_id": thread_id})),
     )
     response.headers["Content-Location"] = f"/v1/runs/{run.id}"
