@@ -123,7 +123,9 @@ async def running_api(settings: ServiceSettings, database: Any, **app_kwargs: An
         finally:
             if worker is not None:
                 worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+                done, _ = await asyncio.wait([worker], timeout=30)
+                if not done:
+                    worker.print_stack()
+                    raise AssertionError("the in-process worker did not stop within 30 s")
             if worker_store is not None:
                 await worker_store.close()
