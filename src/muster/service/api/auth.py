@@ -1,4 +1,4 @@
-"""Bearer API keys on every ``/v1`` route.
+"""What every request depends on: the app's services, and (on ``/v1``) a bearer API key.
 
 Keys are created with ``muster keys create`` (or ``MUSTER_API_KEYS`` at start) and stored
 hashed; a request's ``Authorization: Bearer <key>`` is checked with
@@ -9,13 +9,25 @@ says whether a key exists but was revoked.
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
 
 from ..exceptions import AuthenticationError
 from ..models import ApiKey
-from .deps import get_services
+from ..operations import Services
 
-__all__ = ["require_api_key"]
+__all__ = ["ServicesDep", "get_services", "require_api_key"]
+
+
+def get_services(request: Request) -> Services:
+    """The services the app's lifespan built (``app.state.muster``)."""
+    services: Services = request.app.state.muster
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+"""A route parameter receiving the app's :class:`Services`."""
 
 
 async def require_api_key(request: Request) -> ApiKey | None:

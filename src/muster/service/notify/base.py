@@ -16,10 +16,14 @@ listener may miss. Implementations (one file each):
 from __future__ import annotations
 
 import asyncio
+import logging
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 
-__all__ = ["Notifier", "Subscription"]
+__all__ = ["Notifier", "Subscription", "listen_forever"]
+
+logger = logging.getLogger("muster.service.notify")
 
 
 class Subscription:
@@ -97,3 +101,34 @@ class Notifier(ABC):
             subscriptions.discard(subscription)
             if not subscriptions:
                 del self._subscribers[subscription.run_id]
+
+
+async def listen_forever(
+    name: str,
+    listen_once: Callable[[Callable[[], None]], Awaitable[None]],
+    on_connected: Callable[[], None],
+    *,
+    max_backoff: float = 5.0,
+) -> None:
+    """Run ``listen_once`` again whenever it fails, with a capped backoff, until cancelled.
+
+    ``listen_once`` calls the function it is given once it listens; ``on_connected`` then
+    runs (the notifiers wake every stream: notifications sent while the listener was
+    down are lost, and the streams must read the store to catch up).
+    """
+    backoff = 0.1
+    while True:
+
+        def connected() -> None:
+            nonlocal backoff
+            backoff = 0.1
+            on_connected()
+
+        try:
+            await listen_once(connected)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            logger.warning("%s listener lost its connection (%s); reconnecting", name, exc)
+        await asyncio.sleep(backoff)
+        backoff = min(backoff * 2, max_backoff)

@@ -7,8 +7,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from ._listener import listen_forever
-from .base import Notifier
+from .base import Notifier, listen_forever
 
 __all__ = ["RedisNotifier"]
 

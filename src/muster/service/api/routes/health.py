@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from ...exceptions import ServiceError
-from ..deps import ServicesDep
+from ..auth import ServicesDep
 from ..errors import problem
 
 __all__ = ["router"]

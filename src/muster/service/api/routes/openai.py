@@ -28,7 +28,7 @@ from ...exceptions import InvalidRequestError
 from ...models import RunCreate, RunStatus
 from ...operations import Services, run_messages, start_run, wait_for_end
 from ...streaming import run_events
-from ..deps import ServicesDep
+from ..auth import ServicesDep
 from ..errors import problem
 
 __all__ = ["ChatCompletionRequest", "router"]

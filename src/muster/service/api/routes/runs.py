@@ -13,7 +13,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from ...models import Run, RunCreate
 from ...operations import cancel_run, run_messages, start_run, wait_for_end
 from ...streaming import event_stream, parse_last_event_id
-from ..deps import ServicesDep
+from ..auth import ServicesDep
 
 __all__ = ["RunResult", "router"]
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ...exceptions import InvalidRequestError
 from ...execution.build import check_spec
 from ...models import SpecRecord
-from ..deps import ServicesDep
+from ..auth import ServicesDep
 
 __all__ = ["SpecCreate", "router"]
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...models import MessageRecord, Page, Run, Thread
-from ..deps import ServicesDep
+from ..auth import ServicesDep
 
 __all__ = ["ThreadCreate", "router"]
 
