@@ -32,13 +32,22 @@ from .exceptions import (
 if TYPE_CHECKING:
     from ._breakdown import AgentTiming, ModelCallTiming, ToolTiming
     from ._diagnostics import Diagnosis, PerformanceDiagnostics, Timings
+    from ._leaks import GrowthSite, LeakReport, LeakSnapshot, MemoryLeakDetector, ObjectGrowth
     from ._pooled_agent import PooledAgent
     from ._resources import ResourceUsage
+    from ._run_memory import RunMemoryReport, check_run_memory
     from ._suggestions import Thresholds
     from ._timeline import Timeline, TimelineMessage, TimelineSpan
     from ._timeline_html import render_timeline
 
 __all__ = [
+    "check_run_memory",
+    "RunMemoryReport",
+    "ObjectGrowth",
+    "MemoryLeakDetector",
+    "LeakSnapshot",
+    "LeakReport",
+    "GrowthSite",
     "AgentTiming",
     "BatchAbortedError",
     "BatchProcessor",
@@ -75,7 +84,14 @@ _EXPORTS = {
     "Diagnosis": "._diagnostics",
     "PerformanceDiagnostics": "._diagnostics",
     "Timings": "._diagnostics",
+    "GrowthSite": "._leaks",
+    "LeakReport": "._leaks",
+    "LeakSnapshot": "._leaks",
+    "MemoryLeakDetector": "._leaks",
+    "ObjectGrowth": "._leaks",
     "PooledAgent": "._pooled_agent",
+    "RunMemoryReport": "._run_memory",
+    "check_run_memory": "._run_memory",
     "ResourceUsage": "._resources",
     "Thresholds": "._suggestions",
     "Timeline": "._timeline",
