@@ -33,6 +33,15 @@ if TYPE_CHECKING:
     from ._breakdown import AgentTiming, ModelCallTiming, ToolTiming
     from ._diagnostics import Diagnosis, PerformanceDiagnostics, Timings
     from ._leaks import GrowthSite, LeakReport, LeakSnapshot, MemoryLeakDetector, ObjectGrowth
+    from ._log_results import (
+        AgentStats,
+        ErrorAnalysis,
+        LatencyStats,
+        LogReport,
+        PerformanceAnalysis,
+        SlowRequest,
+    )
+    from ._logs import LogAnalyzer
     from ._pooled_agent import PooledAgent
     from ._resources import ResourceUsage
     from ._run_memory import RunMemoryReport, check_run_memory
@@ -41,6 +50,13 @@ if TYPE_CHECKING:
     from ._timeline_html import render_timeline
 
 __all__ = [
+    "LogAnalyzer",
+    "SlowRequest",
+    "PerformanceAnalysis",
+    "LogReport",
+    "LatencyStats",
+    "ErrorAnalysis",
+    "AgentStats",
     "check_run_memory",
     "RunMemoryReport",
     "ObjectGrowth",
@@ -78,6 +94,13 @@ __all__ = [
 ]
 
 _EXPORTS = {
+    "LogAnalyzer": "._logs",
+    "SlowRequest": "._log_results",
+    "PerformanceAnalysis": "._log_results",
+    "LogReport": "._log_results",
+    "LatencyStats": "._log_results",
+    "ErrorAnalysis": "._log_results",
+    "AgentStats": "._log_results",
     "AgentTiming": "._breakdown",
     "ModelCallTiming": "._breakdown",
     "ToolTiming": "._breakdown",
