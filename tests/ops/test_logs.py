@@ -132,3 +132,26 @@ def test_a_large_file_is_streamed_with_bounded_memory(tmp_path: Path) -> None:
     assert peak < size / 20, f"peak {peak / 1e6:.2f} MB for a {size / 1e6:.1f} MB file"
     assert progress[-1] == (size, size) and len(progress) >= 9  # about one per MiB
     assert [done for done, _ in progress] == sorted(done for done, _ in progress)
+
+
+def test_the_html_report_charts_every_hour_and_escapes_log_text(tmp_path: Path) -> None:
+    from muster.ops import render_log_report
+
+    log = tmp_path / "service.log"
+    service_log(log, requests=400, hours=4)
+    with log.open("a", encoding="utf-8") as f:
+        f.write(
+            '{"timestamp": "2026-03-01T11:30:00Z", "level": "ERROR", "error_type": "<script>x</script>"}\n'
+        )
+    report = LogAnalyzer(log).generate_report(hours=4)
+    page = render_log_report(report)
+    top4 = list(report["errors"]["by_type"])[:4]
+    expected = 0
+    for hour in report["errors"]["hourly"]:
+        shown = [hour["by_type"].get(kind, 0) for kind in top4]
+        expected += sum(1 for n in shown if n) + (hour["count"] > sum(shown))  # the rest: one "other"
+    assert page.count('class="errbar"') == expected > 0
+    assert page.count('class="latency"') == 3  # p50, p95, max
+    assert page.count("<circle") == 3 * len(report["performance"]["hourly"])
+    assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+    assert "http://" not in page and "https://" not in page

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ._breakdown import AgentTiming, ModelCallTiming, ToolTiming
     from ._diagnostics import Diagnosis, PerformanceDiagnostics, Timings
     from ._leaks import GrowthSite, LeakReport, LeakSnapshot, MemoryLeakDetector, ObjectGrowth
+    from ._log_report_html import render_log_report
     from ._log_results import (
         AgentStats,
         ErrorAnalysis,
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from ._timeline_html import render_timeline
 
 __all__ = [
+    "render_log_report",
     "LogAnalyzer",
     "SlowRequest",
     "PerformanceAnalysis",
@@ -94,6 +96,7 @@ __all__ = [
 ]
 
 _EXPORTS = {
+    "render_log_report": "._log_report_html",
     "LogAnalyzer": "._logs",
     "SlowRequest": "._log_results",
     "PerformanceAnalysis": "._log_results",
