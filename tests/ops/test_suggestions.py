@@ -48,6 +48,8 @@ def test_the_seed_resource_checks() -> None:
     )
     found = " ".join(suggest(1.0, STAGES, [call()], {}, {}, heavy))
     assert "900 MB" in found and "95% busy" in found and "80 threads" in found
+    short = {k: v / 100 for k, v in STAGES.items()}
+    assert "busy" not in " ".join(suggest(0.01, short, [call()], {}, {}, heavy))  # too short to judge
 
 
 def test_failed_calls_and_tools_are_reported() -> None:

@@ -40,6 +40,8 @@ class Thresholds:
     rate_limit_share = 0.05
     memory_mb = 500.0
     cpu_percent = 80.0
+    cpu_min_total = 0.5
+    """Runs shorter than this (seconds) are not judged on CPU."""
     threads = 50
 
 
@@ -65,7 +67,7 @@ def suggest(
         *_waits(total, calls, limits),
         *_failures(calls, tools),
         *_overhead(total, stages, limits),
-        *_resources(resources, limits),
+        *_resources(total, resources, limits),
     ]
     return found or ["No bottleneck stands out: the run's time is spread over model calls, tools and muster."]
 
@@ -170,14 +172,15 @@ def _overhead(total: float, stages: Mapping[str, float], limits: Thresholds) -> 
     ]
 
 
-def _resources(resources: ResourceUsage, limits: Thresholds) -> list[str]:
+def _resources(total: float, resources: ResourceUsage, limits: Thresholds) -> list[str]:
     found: list[str] = []
     if resources["memory_mb"] > limits.memory_mb:
         found.append(
             f"The process holds {resources['memory_mb']:.0f} MB: share model clients (ModelClientPool) and "
             "bound caches and model contexts."
         )
-    if resources["cpu_percent"] > limits.cpu_percent:
+    # A short run with no I/O (replay models) is all CPU by nature; only a long one says something.
+    if resources["cpu_percent"] > limits.cpu_percent and total >= limits.cpu_min_total:
         found.append(
             f"CPU was {resources['cpu_percent']:.0f}% busy during the run: move CPU-heavy tools off the event "
             "loop (a thread or process) so other runs are not held up."
