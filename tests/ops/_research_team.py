@@ -128,4 +128,4 @@ async def _screenshot(out: Path) -> None:  # pragma: no cover - a docs helper, r
 
 
 if __name__ == "__main__":  # pragma: no cover
-    asyncio.run(_screenshot(Path(sys.argv[1])))
+    asyncio.run(_screenshot(Path(sys.argv[1]).resolve()))

@@ -214,6 +214,10 @@ def _label(span: TimelineSpan, depth: int, colour: str) -> str:
     return f'<div class="lbl" style="{pad}" title="{esc(_title(span))}">{body}</div>'
 
 
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
 def _summary(timeline: Timeline) -> str:
     spans = timeline.spans
     turns = [s for s in spans if s.kind == "agent_turn"]
@@ -226,16 +230,16 @@ def _summary(timeline: Timeline) -> str:
     errors = sum(1 for s in spans if s.status == "error")
     chips = [
         f"<b>{fmt_seconds(timeline.duration)}</b> total",
-        f"<b>{len(turns)}</b> turns",
-        f"<b>{len(models)}</b> model calls" + (f" ({hits} cached)" if hits else ""),
-        f"<b>{len(tools)}</b> tool calls",
+        f"<b>{len(turns)}</b> turn{_s(len(turns))}",
+        f"<b>{len(models)}</b> model call{_s(len(models))}" + (f" ({hits} cached)" if hits else ""),
+        f"<b>{len(tools)}</b> tool call{_s(len(tools))}",
         f"<b>{fmt_count(tokens_in)}</b> tokens in · <b>{fmt_count(tokens_out)}</b> out",
     ]
     html = "".join(f'<span class="chip">{chip}</span>' for chip in chips)
     if retries:
-        html += f'<span class="chip warn"><b>{retries}</b> retries</span>'
+        html += f'<span class="chip warn"><b>{retries}</b> retr{"y" if retries == 1 else "ies"}</span>'
     if errors:
-        html += f'<span class="chip bad"><b>{errors}</b> errors</span>'
+        html += f'<span class="chip bad"><b>{errors}</b> error{_s(errors)}</span>'
     meta = [f"run {esc(timeline.run_id)}" if timeline.run_id else ""]
     if timeline.started_at is not None:
         meta.append(f"started {esc(timeline.started_at.isoformat(timespec='seconds'))}")
