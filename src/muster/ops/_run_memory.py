@@ -85,7 +85,7 @@ async def check_run_memory(
         threshold_bytes: Growth per run from which the run counts as leaking.
         top_n: Growth sites and object types to report.
         frames: Frames tracemalloc keeps per allocation: deeper sites, but each frame slows the
-            runs (at 4, a 3-agent replay team runs about 10x slower than untraced).
+            runs (at 4, a 3-agent replay team runs about 8x slower than untraced).
         on_progress: Called with ``(done, total)`` after every run, warm-up included.
     """
     if repeat < 4:
