@@ -388,16 +388,9 @@ class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompl
 
 
 def _describe(span: Span, result: CreateResult, usage: RequestUsage, *, streamed: bool) -> None:
-    """Put a replayed call's usage and answer on its span."""
+    """Put a replayed call's usage and answer on its span (only when a recorder is active)."""
     content = result.content
-    span.set(
-        provider="replay",
-        model="replay",
-        streamed=streamed,
-        attempts=1,
-        prompt_tokens=usage.prompt_tokens,
-        completion_tokens=usage.completion_tokens,
-        finish_reason=result.finish_reason,
-        cached=result.cached,
-        response=content if isinstance(content, str) else ", ".join(call.name for call in content),
-    )
+    answer = content if isinstance(content, str) else ", ".join(call.name for call in content)
+    span.set(provider="replay", model="replay", streamed=streamed, attempts=1, cached=result.cached)
+    span.set(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens)
+    span.set(finish_reason=result.finish_reason, response=answer)
