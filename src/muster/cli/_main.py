@@ -36,7 +36,16 @@ def build_parser() -> argparse.ArgumentParser:
         "MUSTER_MODEL_BASE_URL is set; spec: use the spec's models as written",
     )
     run.add_argument("--no-stats", action="store_true", help="do not print token usage and duration")
+    _add_service_commands(sub)
     return parser
+
+
+def _add_service_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # Lazy, and only the parser: muster.service.cli imports its dependencies (settings,
+    # SQLAlchemy) inside the handlers, so `muster run` loads none of them.
+    from muster.service.cli import add_commands
+
+    add_commands(sub)
 
 
 async def _run(spec: dict[str, Any], task: str, output_stats: bool) -> int:
@@ -88,6 +97,10 @@ async def _close_model_clients(root: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code (2 for invalid input)."""
     args = build_parser().parse_args(argv)
+    service_handler = getattr(args, "service_handler", None)
+    if service_handler is not None:
+        code: int = service_handler(args)
+        return code
     if args.command != "run":  # pragma: no cover - argparse enforces the choice
         return 2
     try:
