@@ -218,6 +218,15 @@ async def test_request_stop_on_a_running_run_is_read_at_the_boundary(
         await store.request_stop(run_id, STOP_CANCEL)
 
 
+async def test_request_stop_refuses_rollback_as_a_reason(
+    store: SqlStore, thread: Thread, spec: SpecRecord
+) -> None:
+    run_id = await _running(store, thread, spec)
+    with pytest.raises(ValueError, match="call rollback_run"):
+        await store.request_stop(run_id, STOP_ROLLBACK)
+    assert await store.stop_requested(run_id) is None
+
+
 async def test_request_stop_on_a_pending_run_cancels_it_now(
     store: SqlStore, thread: Thread, spec: SpecRecord
 ) -> None:

@@ -104,23 +104,26 @@ def _ending_events(status: str, stop_reason: str | None, error: Any) -> list[tup
     ]
 
 
-async def refresh_thread_status(conn: AsyncConnection, thread_id: str, at: datetime) -> None:
+async def refresh_thread_status(conn: AsyncConnection, thread: RowMapping, at: datetime) -> None:
     """Recompute the thread's status from its runs: busy, interrupted (latest run) or idle."""
-    current = await conn.scalar(
-        sa.select(runs.c.id).where(runs.c.thread_id == thread_id, runs.c.status.in_(ACTIVE)).limit(1)
+    statuses = set(
+        (
+            await conn.execute(
+                sa.select(runs.c.status).where(
+                    runs.c.thread_id == thread["id"],
+                    runs.c.status.in_(ACTIVE) | (runs.c.number == thread["run_count"]),
+                )
+            )
+        ).scalars()
     )
-    if current is not None:
+    if statuses & set(ACTIVE):
         status = ThreadStatus.BUSY
+    elif RunStatus.INTERRUPTED in statuses:  # only the latest run can be the one left interrupted
+        status = ThreadStatus.INTERRUPTED
     else:
-        latest = await conn.scalar(
-            sa.select(runs.c.status)
-            .where(runs.c.thread_id == thread_id)
-            .order_by(runs.c.number.desc())
-            .limit(1)
-        )
-        status = ThreadStatus.INTERRUPTED if latest == RunStatus.INTERRUPTED else ThreadStatus.IDLE
+        status = ThreadStatus.IDLE
     await conn.execute(
-        sa.update(threads).where(threads.c.id == thread_id).values(status=status.value, updated_at=at)
+        sa.update(threads).where(threads.c.id == thread["id"]).values(status=status.value, updated_at=at)
     )
 
 
@@ -164,8 +167,8 @@ async def finish_run(
     *,
     stop_reason: str | None = None,
     error: RunError | None = None,
-) -> None:
-    """Stop the run with ``status``; its last checkpoint becomes the thread's state."""
+) -> RowMapping:
+    """Stop the run with ``status``; its last checkpoint becomes the thread's state. Returns the run."""
     if run["last_turn"] is not None and (
         thread["state_run_id"] != run["id"] or thread["state_turn"] != run["last_turn"]
     ):
@@ -177,7 +180,7 @@ async def finish_run(
     seq = await append_events(
         conn, run["id"], run["event_seq"], _ending_events(status, reason, error_data), at
     )
-    await conn.execute(
+    updated = await conn.execute(
         sa.update(runs)
         .where(runs.c.id == run["id"])
         .values(
@@ -188,21 +191,26 @@ async def finish_run(
             finished_at=at,
             updated_at=at,
         )
+        .returning(*runs.c)
     )
-    await refresh_thread_status(conn, thread["id"], at)
+    row = updated.mappings().one()
+    await refresh_thread_status(conn, thread, at)
+    return row
 
 
 async def stop_pending_run(
     conn: AsyncConnection, thread: RowMapping, run: RowMapping, reason: str, at: datetime
-) -> None:
+) -> RowMapping:
     """Stop a run nobody executes: ``interrupted`` if asked to and it did something, else cancelled."""
     status = RunStatus.INTERRUPTED if reason == STOP_INTERRUPT and run["turns"] > 0 else RunStatus.CANCELLED
     await conn.execute(sa.update(runs).where(runs.c.id == run["id"]).values(stop_requested=reason))
-    await finish_run(conn, thread, run, status, at, stop_reason=reason)
+    return await finish_run(conn, thread, run, status, at, stop_reason=reason)
 
 
-async def rollback_run(conn: AsyncConnection, thread: RowMapping, run: RowMapping, at: datetime) -> None:
-    """Drop what the run did and end it ``cancelled`` (see ``Store.rollback_run``)."""
+async def rollback_run(
+    conn: AsyncConnection, thread: RowMapping, run: RowMapping, at: datetime
+) -> RowMapping:
+    """Drop what the run did and end it ``cancelled`` (see ``Store.rollback_run``); returns the run."""
     if run["status"] in TERMINAL_STATUSES:
         raise ConflictError(
             f"run {run['id']!r} is {run['status']}: only a current or interrupted run rolls back"
@@ -231,7 +239,7 @@ async def rollback_run(conn: AsyncConnection, thread: RowMapping, run: RowMappin
     seq = await append_events(
         conn, run["id"], run["event_seq"], _ending_events(status, STOP_ROLLBACK, None), at
     )
-    await conn.execute(
+    updated = await conn.execute(
         sa.update(runs)
         .where(runs.c.id == run["id"])
         .values(
@@ -248,11 +256,19 @@ async def rollback_run(conn: AsyncConnection, thread: RowMapping, run: RowMappin
             finished_at=at,
             updated_at=at,
         )
+        .returning(*runs.c)
     )
-    await refresh_thread_status(conn, thread["id"], at)
+    row = updated.mappings().one()
+    await refresh_thread_status(conn, thread, at)
+    return row
 
 
-async def _apply_strategy(conn: AsyncConnection, thread_id: str, strategy: Strategy, at: datetime) -> None:
+async def _apply_strategy(
+    conn: AsyncConnection, thread: RowMapping, strategy: Strategy, at: datetime
+) -> None:
+    if thread["status"] != ThreadStatus.BUSY or strategy == Strategy.ENQUEUE:
+        return  # a thread is busy exactly while it has a pending or running run
+    thread_id = thread["id"]
     current = (
         (
             await conn.execute(
@@ -265,7 +281,7 @@ async def _apply_strategy(conn: AsyncConnection, thread_id: str, strategy: Strat
         .mappings()
         .all()
     )
-    if not current or strategy == Strategy.ENQUEUE:
+    if not current:  # pragma: no cover - the status says there is one
         return
     if strategy == Strategy.REJECT:
         busy = current[-1]
@@ -310,7 +326,7 @@ async def create_run(
                 f"{depth} runs are waiting (limit {max_queue}); retry later",
                 retry_after=OVERLOAD_RETRY_AFTER,
             )
-    await _apply_strategy(conn, thread_id, strategy, at)
+    await _apply_strategy(conn, thread, strategy, at)
     row = {
         "id": new_id(),
         "thread_id": thread_id,
@@ -328,10 +344,10 @@ async def create_run(
         "created_at": at,
         "updated_at": at,
     }
-    await conn.execute(sa.insert(runs).values(row))
+    created = (await conn.execute(sa.insert(runs).values(row).returning(*runs.c))).mappings().one()
     await conn.execute(
         sa.update(threads)
         .where(threads.c.id == thread_id)
         .values(run_count=threads.c.run_count + 1, status=ThreadStatus.BUSY.value, updated_at=at)
     )
-    return (await conn.execute(sa.select(runs).where(runs.c.id == row["id"]))).mappings().one()
+    return created

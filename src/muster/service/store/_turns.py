@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from muster.teams import apply_state_delta
 
-from ..exceptions import ConflictError
+from ..exceptions import ConflictError, NotFoundError
 from ..models import RunStatus
 from ._checkpoints import DELTA, FULL, rebuild_state
 from ._rows import plain
-from ._runs import append_events, lock_thread_and_run, set_thread_state
+from ._runs import append_events, set_thread_state
 from .base import TurnWrite
 from .tables import checkpoints, messages, runs, threads
 
@@ -30,7 +30,29 @@ __all__ = ["record_turn"]
 
 async def record_turn(conn: AsyncConnection, write: TurnWrite, at: datetime) -> None:
     """Write ``write`` (see ``Store.record_turn``)."""
-    thread, run = await lock_thread_and_run(conn, write.run_id)
+    # Taking the thread's message numbers locks the thread row first (the lock order);
+    # a refused write below rolls the increment back with everything else.
+    count = len(write.messages)
+    owner = sa.select(runs.c.thread_id).where(runs.c.id == write.run_id).scalar_subquery()
+    thread = (
+        (
+            await conn.execute(
+                sa.update(threads)
+                .where(threads.c.id == owner)
+                .values(message_seq=threads.c.message_seq + count, updated_at=at)
+                .returning(*threads.c)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    run = (
+        (await conn.execute(sa.select(runs).where(runs.c.id == write.run_id).with_for_update()))
+        .mappings()
+        .first()
+    )
+    if thread is None or run is None:
+        raise NotFoundError("run", write.run_id)
     if run["status"] != RunStatus.RUNNING:
         raise ConflictError(
             f"run {run['id']!r} is {run['status']}, not running: turn {write.turn} not written"
@@ -53,7 +75,7 @@ async def record_turn(conn: AsyncConnection, write: TurnWrite, at: datetime) -> 
     if write.finished:
         full_state = write.state if write.state is not None else await _state_after(conn, run["id"], payload)
 
-    seq = thread["message_seq"]
+    seq = thread["message_seq"] - count
     if write.messages:
         await conn.execute(
             sa.insert(messages),
@@ -95,11 +117,6 @@ async def record_turn(conn: AsyncConnection, write: TurnWrite, at: datetime) -> 
     if write.finished and write.stop_reason is not None:
         values["stop_reason"] = write.stop_reason
     await conn.execute(sa.update(runs).where(runs.c.id == run["id"]).values(values))
-    await conn.execute(
-        sa.update(threads)
-        .where(threads.c.id == thread["id"])
-        .values(message_seq=seq + len(write.messages), updated_at=at)
-    )
     if full_state is not None:
         await set_thread_state(conn, thread, run["id"], write.turn, full_state, at)
 

@@ -58,12 +58,14 @@ from ._rows import (
     to_thread,
 )
 from ._turns import record_turn
-from .base import Checkpoint, TurnWrite
+from .base import STOP_ROLLBACK, Checkpoint, TurnWrite
 from .keys import check_secret, digest_matches, generate_secret, hash_secret, key_prefix
 from .migrate import check_current, upgrade
 from .tables import api_keys, checkpoints, events, messages, model_responses, runs, specs, threads
 
 __all__ = ["SqlStore"]
+
+_SPEC_LOCK_SPACE = 0x6D73_7063  # "mspc": the advisory-lock space of spec names
 
 _FINAL = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.INTERRUPTED})
 
@@ -184,6 +186,11 @@ class SqlStore:
         for _ in range(5):  # a concurrent put of the same name took the version: look again
             try:
                 async with self._tx() as conn:
+                    if self.backend == "postgresql":  # puts of one name queue instead of colliding
+                        await conn.execute(
+                            sa.text("SELECT pg_advisory_xact_lock(:space, hashtext(:name))"),
+                            {"space": _SPEC_LOCK_SPACE, "name": name},
+                        )
                     latest = (
                         (
                             await conn.execute(
@@ -397,8 +404,9 @@ class SqlStore:
                 raise ConflictError(f"run {run_id!r} is already {run['status']}")
             if worker is not None and run["worker"] != worker:
                 raise ConflictError(f"run {run_id!r} is held by {run['worker']!r}, not {worker!r}")
-            await _runs.finish_run(conn, thread, run, status, now(), stop_reason=stop_reason, error=error)
-            row = (await conn.execute(sa.select(runs).where(runs.c.id == run_id))).mappings().one()
+            row = await _runs.finish_run(
+                conn, thread, run, status, now(), stop_reason=stop_reason, error=error
+            )
         return to_run(row)
 
     async def release_run(self, run_id: str, worker: str) -> bool:
@@ -416,18 +424,20 @@ class SqlStore:
 
     async def request_stop(self, run_id: str, reason: str) -> Run:
         """Stop a pending run now, or ask a running one to stop at its next boundary."""
+        if reason == STOP_ROLLBACK:
+            raise ValueError("request_stop: a rollback drops the run's work at once; call rollback_run")
         at = now()
         async with self._tx() as conn:
             thread, run = await _runs.lock_thread_and_run(conn, run_id)
             if run["status"] == RunStatus.PENDING:
-                await _runs.stop_pending_run(conn, thread, run, reason, at)
+                row = await _runs.stop_pending_run(conn, thread, run, reason, at)
             elif run["status"] == RunStatus.RUNNING:
-                await conn.execute(
+                asked = (
                     sa.update(runs).where(runs.c.id == run_id).values(stop_requested=reason, updated_at=at)
                 )
+                row = (await conn.execute(asked.returning(*runs.c))).mappings().one()
             else:
                 raise ConflictError(f"run {run_id!r} is already {run['status']}")
-            row = (await conn.execute(sa.select(runs).where(runs.c.id == run_id))).mappings().one()
         return to_run(row)
 
     async def stop_requested(self, run_id: str) -> str | None:
@@ -441,8 +451,7 @@ class SqlStore:
         """Drop what the run did and cancel it (see ``Store.rollback_run``)."""
         async with self._tx() as conn:
             thread, run = await _runs.lock_thread_and_run(conn, run_id)
-            await _runs.rollback_run(conn, thread, run, now())
-            row = (await conn.execute(sa.select(runs).where(runs.c.id == run_id))).mappings().one()
+            row = await _runs.rollback_run(conn, thread, run, now())
         return to_run(row)
 
     async def pending_runs(self) -> list[Run]:
