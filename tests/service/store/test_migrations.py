@@ -150,3 +150,16 @@ async def test_a_store_from_settings_uses_the_database_section(tmp_path: Any) ->
         assert store.backend == "sqlite"
         await store.close()
     assert (tmp_path / "cfg.db").exists()
+
+
+def test_the_store_protocol_imports_without_sqlalchemy() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from muster.service.store import Store, TurnWrite, Checkpoint\n"
+        "print([m for m in ('sqlalchemy', 'alembic', 'aiosqlite', 'psycopg') if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -1,36 +1,25 @@
 """``SqlStore``: the :class:`~muster.service.store.base.Store` on SQLAlchemy 2 async Core.
 
-One class for both backends (``_engine.py`` holds what differs). Every method is one
-transaction opened by :meth:`SqlStore._tx`, the one place where a database that cannot
-be reached becomes :class:`~muster.service.exceptions.StoreUnavailableError`. The
-multi-statement steps of a run's life live in ``_runs.py`` and ``_turns.py``; the methods
-here open the transaction, call them, and turn rows into resources.
+One class for both backends, in layers: ``_database.py`` (the engine, open/close, the
+transaction helper that turns a lost database into ``StoreUnavailableError``),
+``_catalog.py`` (specs, API keys) and this module (threads, runs, turns, recorded
+responses, retention). Every method is one transaction; the multi-statement steps of a
+run's life live in ``_runs.py`` and ``_turns.py``, and the methods here open the
+transaction, call them, and turn rows into resources.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from pydantic import SecretStr
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ..exceptions import (
-    ConflictError,
-    InvalidRequestError,
-    NotFoundError,
-    ServiceError,
-    StoreUnavailableError,
-)
+from ..exceptions import ConflictError, NotFoundError
 from ..models import (
-    ApiKey,
     EventRecord,
     MessageRecord,
     Run,
@@ -41,37 +30,24 @@ from ..models import (
     Thread,
     ThreadStatus,
 )
-from ..settings import DatabaseSettings, ServiceSettings
 from . import _runs
+from ._catalog import CatalogStore
 from ._checkpoints import rebuild_state
-from ._engine import WRITE, create_engine, is_unavailable, unavailable
-from ._rows import (
-    canonical_digest,
-    new_id,
-    now,
-    plain,
-    to_api_key,
-    to_event,
-    to_message,
-    to_run,
-    to_spec,
-    to_thread,
-)
+from ._rows import new_id, now, plain, to_event, to_message, to_run, to_thread
 from ._turns import record_turn
-from .base import STOP_ROLLBACK, Checkpoint, TurnWrite
-from .keys import check_secret, digest_matches, generate_secret, hash_secret, key_prefix
-from .migrate import check_current, upgrade
-from .tables import api_keys, checkpoints, events, messages, model_responses, runs, specs, threads
+from .base import STOP_ROLLBACK, Checkpoint, Store, TurnWrite
+from .tables import checkpoints, events, messages, model_responses, runs, threads
 
 __all__ = ["SqlStore"]
-
-_SPEC_LOCK_SPACE = 0x6D73_7063  # "mspc": the advisory-lock space of spec names
 
 _FINAL = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.INTERRUPTED})
 
 
-class SqlStore:
+class SqlStore(CatalogStore):
     """The store on SQLite (a file) or PostgreSQL.
+
+    Specs and keys come from :class:`CatalogStore`, the pool and transactions from
+    :class:`SqlDatabase`; threads, runs and their turns are here.
 
     Args:
         url: ``sqlite:///path.db`` or ``postgresql://user@host/db`` (drivers chosen for you).
@@ -81,166 +57,6 @@ class SqlStore:
             (``SchemaOutOfDateError``: run ``muster db upgrade``).
         pool_size: Connections kept open (plus ``max_overflow`` more under load).
     """
-
-    def __init__(
-        self,
-        url: str | SecretStr,
-        *,
-        schema: str | None = None,
-        upgrade: bool | None = None,
-        pool_size: int = 10,
-        max_overflow: int = 20,
-    ) -> None:
-        raw = url.get_secret_value() if isinstance(url, SecretStr) else url
-        self._engine: AsyncEngine = create_engine(
-            raw, schema=schema, pool_size=pool_size, max_overflow=max_overflow
-        )
-        self.backend: str = self._engine.dialect.name
-        """``"sqlite"`` or ``"postgresql"``."""
-        self._upgrade = self.backend == "sqlite" if upgrade is None else upgrade
-
-    @classmethod
-    def from_settings(cls, settings: ServiceSettings | DatabaseSettings, **kwargs: Any) -> SqlStore:
-        """A store for the configured database (``settings`` or ``settings.database``)."""
-        database = settings.database if isinstance(settings, ServiceSettings) else settings
-        return cls(database.url, schema=database.schema_name, **kwargs)
-
-    @property
-    def engine(self) -> AsyncEngine:
-        """The SQLAlchemy engine (for migrations and tests)."""
-        return self._engine
-
-    # ------------------------------------------------------------ lifecycle
-
-    async def open(self) -> None:
-        """Upgrade (SQLite) or check (PostgreSQL) the schema; raises if the database is not there."""
-        if self.backend == "sqlite":
-            _check_sqlite_folder(self._engine.url.database or "")
-        if self._upgrade:
-            await upgrade(self._engine)
-        else:
-            await check_current(self._engine)
-
-    async def close(self) -> None:
-        """Close every pooled connection."""
-        await self._engine.dispose()
-
-    async def __aenter__(self) -> Self:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
-
-    async def ping(self) -> None:
-        """Raise ``StoreUnavailableError`` unless the database answers now.
-
-        A pooled connection the database dropped (it restarted) fails once and is
-        discarded; the second try, on a new connection, tells whether it is back.
-        """
-        for attempt in (1, 2):
-            try:
-                async with self._engine.connect() as conn:
-                    await conn.exec_driver_sql("SELECT 1")
-                return
-            except sa.exc.DBAPIError as exc:
-                if attempt == 1 and exc.connection_invalidated:
-                    continue
-                raise unavailable(exc) from exc
-            except Exception as exc:
-                if is_unavailable(exc):
-                    raise unavailable(exc) from exc
-                raise
-
-    @asynccontextmanager
-    async def _tx(self, *, write: bool = True) -> AsyncIterator[AsyncConnection]:
-        try:
-            async with self._engine.connect() as conn:
-                if write:
-                    await conn.execution_options(**{WRITE: True})
-                async with conn.begin():
-                    yield conn
-        except (ServiceError, sa.exc.IntegrityError):
-            raise
-        except Exception as exc:
-            if is_unavailable(exc):
-                raise unavailable(exc) from exc
-            raise
-
-    async def _one(self, query: sa.Select[Any], kind: str, ident: str) -> sa.RowMapping:
-        async with self._tx(write=False) as conn:
-            row: sa.RowMapping | None = (await conn.execute(query)).mappings().first()
-        if row is None:
-            raise NotFoundError(kind, ident)
-        return row
-
-    # ------------------------------------------------------------ specs
-
-    async def put_spec(self, name: str, component: Mapping[str, Any]) -> SpecRecord:
-        """Store ``component`` under ``name``: a new version if it differs from the latest."""
-        if not name or len(name) > 200:
-            raise InvalidRequestError("a spec name has 1 to 200 characters", field="name")
-        body, digest = plain(component), canonical_digest(component)
-        for _ in range(5):  # a concurrent put of the same name took the version: look again
-            try:
-                async with self._tx() as conn:
-                    if self.backend == "postgresql":  # puts of one name queue instead of colliding
-                        await conn.execute(
-                            sa.text("SELECT pg_advisory_xact_lock(:space, hashtext(:name))"),
-                            {"space": _SPEC_LOCK_SPACE, "name": name},
-                        )
-                    latest = (
-                        (
-                            await conn.execute(
-                                sa.select(specs)
-                                .where(specs.c.name == name)
-                                .order_by(specs.c.version.desc())
-                                .limit(1)
-                            )
-                        )
-                        .mappings()
-                        .first()
-                    )
-                    if latest is not None and latest["digest"] == digest:
-                        return to_spec(latest)
-                    row = {
-                        "name": name,
-                        "version": (latest["version"] + 1) if latest is not None else 1,
-                        "component": body,
-                        "digest": digest,
-                        "created_at": now(),
-                    }
-                    await conn.execute(sa.insert(specs).values(row))
-                return to_spec(row)
-            except sa.exc.IntegrityError:
-                continue
-        raise ConflictError(f"spec {name!r} is being written concurrently; retry", field="name")
-
-    async def get_spec(self, name: str, version: int | None = None) -> SpecRecord:
-        """The latest (or the given) version of spec ``name``."""
-        query = sa.select(specs).where(specs.c.name == name)
-        if version is None:
-            query = query.order_by(specs.c.version.desc()).limit(1)
-        else:
-            query = query.where(specs.c.version == version)
-        ident = name if version is None else f"{name}@{version}"
-        return to_spec(await self._one(query, "spec", ident))
-
-    async def list_specs(self) -> list[SpecRecord]:
-        """The latest version of every spec, by name."""
-        latest = sa.select(specs.c.name, sa.func.max(specs.c.version).label("version")).group_by(specs.c.name)
-        latest_sq = latest.subquery()
-        query = (
-            sa.select(specs)
-            .join(
-                latest_sq, sa.and_(specs.c.name == latest_sq.c.name, specs.c.version == latest_sq.c.version)
-            )
-            .order_by(specs.c.name)
-        )
-        async with self._tx(write=False) as conn:
-            return [to_spec(r) for r in (await conn.execute(query)).mappings()]
 
     # ------------------------------------------------------------ threads
 
@@ -287,11 +103,6 @@ class SqlStore:
             if not rows:
                 await self._exists(conn, threads, thread_id, "thread")
         return [to_message(r) for r in rows]
-
-    @staticmethod
-    async def _exists(conn: AsyncConnection, table: sa.Table, ident: str, kind: str) -> None:
-        if await conn.scalar(sa.select(table.c.id).where(table.c.id == ident)) is None:
-            raise NotFoundError(kind, ident)
 
     # ------------------------------------------------------------ runs
 
@@ -547,59 +358,6 @@ class SqlStore:
         except sa.exc.IntegrityError as exc:
             raise NotFoundError("run", run_id) from exc
 
-    # ------------------------------------------------------------ API keys
-
-    async def create_api_key(self, name: str, secret: str | None = None) -> tuple[ApiKey, str]:
-        """Store a key, hashed; returns it and its secret (shown to the caller once)."""
-        if not name or len(name) > 200:
-            raise InvalidRequestError("a key name has 1 to 200 characters", field="name")
-        secret = generate_secret() if secret is None else check_secret(secret)
-        row = {
-            "id": new_id(),
-            "name": name,
-            "prefix": key_prefix(secret),
-            "hash": hash_secret(secret),
-            "created_at": now(),
-            "revoked_at": None,
-        }
-        try:
-            async with self._tx() as conn:
-                await conn.execute(sa.insert(api_keys).values(row))
-        except sa.exc.IntegrityError as exc:
-            raise ConflictError("an API key with this secret already exists", field="secret") from exc
-        return to_api_key(row), secret
-
-    async def verify_api_key(self, secret: str) -> ApiKey | None:
-        """The live key with this secret, or ``None``."""
-        query = sa.select(api_keys).where(
-            api_keys.c.prefix == key_prefix(secret), api_keys.c.revoked_at.is_(None)
-        )
-        async with self._tx(write=False) as conn:
-            candidates = (await conn.execute(query)).mappings().all()
-        for row in candidates:
-            if digest_matches(secret, row["hash"]):
-                return to_api_key(row)
-        return None
-
-    async def revoke_api_key(self, key_id: str) -> ApiKey:
-        """Revoke a key (revoking twice keeps the first date)."""
-        async with self._tx() as conn:
-            await conn.execute(
-                sa.update(api_keys)
-                .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
-                .values(revoked_at=now())
-            )
-            row = (await conn.execute(sa.select(api_keys).where(api_keys.c.id == key_id))).mappings().first()
-        if row is None:
-            raise NotFoundError("api key", key_id)
-        return to_api_key(row)
-
-    async def list_api_keys(self) -> list[ApiKey]:
-        """Every key, revoked ones included, oldest first."""
-        async with self._tx(write=False) as conn:
-            rows = (await conn.execute(sa.select(api_keys).order_by(api_keys.c.created_at))).mappings()
-            return [to_api_key(r) for r in rows]
-
     # ------------------------------------------------------------ retention
 
     async def prune(self, finished_before: datetime) -> int:
@@ -613,9 +371,7 @@ class SqlStore:
         return deleted
 
 
-def _check_sqlite_folder(database: str) -> None:
-    # Checked here rather than left to the driver: aiosqlite's failed connect leaves its
-    # worker thread finishing after the caller moved on (an error logged at shutdown).
-    folder = Path(database).resolve().parent
-    if not folder.is_dir():
-        raise StoreUnavailableError(f"the database is unavailable: folder {folder} does not exist")
+if TYPE_CHECKING:
+
+    def _conforms(store: SqlStore) -> Store:
+        return store  # mypy checks every method against the protocol
