@@ -69,3 +69,13 @@ async def test_thread_round_trip(store: SqlStore) -> None:
 async def test_unknown_thread_is_not_found(store: SqlStore, call: str) -> None:
     with pytest.raises(NotFoundError, match="thread 'missing' does not exist"):
         await getattr(store, call)("missing")
+
+
+@pytest.mark.parametrize(("after", "limit", "field"), [(-1, 10, "after"), (0, 0, "limit"), (0, -5, "limit")])
+async def test_pages_are_checked(store: SqlStore, after: int, limit: int, field: str) -> None:
+    thread = await store.create_thread()
+    with pytest.raises(InvalidRequestError) as info:
+        await store.list_messages(thread.id, after=after, limit=limit)
+    assert info.value.field == field
+    with pytest.raises(InvalidRequestError):
+        await store.read_events("any", after=after, limit=limit)

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..exceptions import ConflictError, NotFoundError
+from ..exceptions import ConflictError, InvalidRequestError, NotFoundError
 from ..models import (
     EventRecord,
     MessageRecord,
@@ -92,6 +92,7 @@ class SqlStore(CatalogStore):
 
     async def list_messages(self, thread_id: str, *, after: int = 0, limit: int = 100) -> list[MessageRecord]:
         """The thread's messages with ``seq > after``, oldest first, at most ``limit``."""
+        _check_page(after, limit)
         query = (
             sa.select(messages)
             .where(messages.c.thread_id == thread_id, messages.c.seq > after)
@@ -323,6 +324,7 @@ class SqlStore(CatalogStore):
 
     async def read_events(self, run_id: str, *, after: int = 0, limit: int = 1000) -> list[EventRecord]:
         """The run's events with ``seq > after``, in order."""
+        _check_page(after, limit)
         query = (
             sa.select(events)
             .where(events.c.run_id == run_id, events.c.seq > after)
@@ -369,6 +371,13 @@ class SqlStore(CatalogStore):
                 result = await conn.execute(sa.delete(table).where(table.c.run_id.in_(finished)))
                 deleted += result.rowcount
         return deleted
+
+
+def _check_page(after: int, limit: int) -> None:
+    if after < 0:
+        raise InvalidRequestError(f"must be 0 or more, got {after}", field="after")
+    if limit < 1:
+        raise InvalidRequestError(f"must be 1 or more, got {limit}", field="limit")
 
 
 if TYPE_CHECKING:
