@@ -38,7 +38,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--no-stats", action="store_true", help="do not print token usage and duration")
     add_ops_commands(sub)
+    _add_service_commands(sub)
     return parser
+
+
+def _add_service_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # Lazy, and only the parser: muster.service.cli imports its dependencies (settings,
+    # SQLAlchemy) inside the handlers, so `muster run` loads none of them.
+    from muster.service.cli import add_commands
+
+    add_commands(sub)
 
 
 async def _run(spec: dict[str, Any], task: str, output_stats: bool) -> int:
@@ -58,6 +67,10 @@ async def _run(spec: dict[str, Any], task: str, output_stats: bool) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code (2 for invalid input)."""
     args = build_parser().parse_args(argv)
+    service_handler = getattr(args, "service_handler", None)
+    if service_handler is not None:
+        code: int = service_handler(args)
+        return code
     try:
         if args.command in OPS_COMMANDS:
             return run_ops_command(args)
