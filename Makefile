@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint format typecheck test demo bench bench-install clean
+.PHONY: install lint format typecheck test demo bench bench-install bench-service bench-service-install clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,5 +46,18 @@ bench-install: $(BENCH_VENV)/.installed
 bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python -m benchmarks
 
+# LangGraph's Agent Server, the service benchmark's peer: a venv of its own, benchmark-only.
+LG_VENV := .venv-langgraph
+$(LG_VENV)/.installed: benchmarks/service/requirements.txt
+	@test -x $(LG_VENV)/bin/python || $(PYTHON) -m venv $(LG_VENV)
+	$(LG_VENV)/bin/python -m pip install -q -U pip
+	$(LG_VENV)/bin/python -m pip install -q -r benchmarks/service/requirements.txt
+	@touch $@
+
+bench-service-install: $(STAMP) $(LG_VENV)/.installed
+
+bench-service: $(STAMP) $(LG_VENV)/.installed
+	$(LG_VENV)/bin/python -m benchmarks.service $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) .mypy_cache .pytest_cache .ruff_cache .coverage
+	rm -rf $(VENV) $(BENCH_VENV) $(LG_VENV) .mypy_cache .pytest_cache .ruff_cache .coverage

@@ -23,6 +23,8 @@ LAZY_PACKAGES = [
     "muster.base.internal",
     "muster.tools.internal",
     "muster.code_executor.internal",
+    # the service's store: the protocol without SQLAlchemy
+    "muster.service.store",
 ]
 
 

@@ -83,7 +83,7 @@ async def test_hit_tool_calls_are_copies_so_callers_cannot_corrupt_the_store() -
 
 def test_key_is_deterministic_and_covers_images_and_subclass_fields() -> None:
     from muster.core import Image
-    from muster.models.cache._chat_completion_cache import cache_key
+    from muster.models.cache._key import cache_key
 
     class TaggedMessage(UserMessage):
         tag: str = "a"
@@ -240,7 +240,7 @@ async def test_failed_call_is_not_cached() -> None:
 async def test_corrupt_entries_are_logged_misses(corrupt: Any, caplog: pytest.LogCaptureFixture) -> None:
     store: InMemoryStore[Any] = InMemoryStore()
     cache, inner = make_cache(["fresh"], store)
-    from muster.models.cache._chat_completion_cache import cache_key
+    from muster.models.cache._key import cache_key
 
     store.set(cache_key(HELLO, [], "auto", None, {}), corrupt)
     with caplog.at_level(logging.WARNING, logger="muster.models.cache"):

@@ -9,8 +9,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from muster.base import ChatAgent, Response, TaskResult, normalize_task
-from muster.base.internal import parse_state
+from muster.base.internal import add_message_event, describe_participant, parse_state
 from muster.core import CancellationToken, ComponentBase
+from muster.core.instrumentation import SpanKind, open_span
 from muster.messages import BaseAgentEvent, BaseChatMessage, ModelClientStreamingChunkEvent
 from muster.state import BaseState
 
@@ -99,7 +100,15 @@ class BaseChatAgent(ChatAgent, ABC, ComponentBase[BaseModel]):
             cancellation_token = CancellationToken()
         input_messages = normalize_task(task)
         output: list[BaseAgentEvent | BaseChatMessage] = list(input_messages) if output_task_messages else []
-        response = await self.on_messages(input_messages, cancellation_token)
+        span = open_span(SpanKind.AGENT_TURN, self._name)
+        if span is None:
+            response = await self.on_messages(input_messages, cancellation_token)
+        else:
+            with span:
+                describe_participant(span, self, self._name)
+                response = await self.on_messages(input_messages, cancellation_token)
+                for message in [*(response.inner_messages or ()), response.chat_message]:
+                    add_message_event(span, message)
         if response.inner_messages is not None:
             output.extend(response.inner_messages)
         output.append(response.chat_message)
@@ -125,15 +134,28 @@ class BaseChatAgent(ChatAgent, ABC, ComponentBase[BaseModel]):
             for msg in input_messages:
                 output.append(msg)
                 yield msg
-        async for message in self.on_messages_stream(input_messages, cancellation_token):
-            if isinstance(message, Response):
-                yield message.chat_message
-                output.append(message.chat_message)
-                yield TaskResult(messages=output)
-            else:
-                yield message
-                if not isinstance(message, ModelClientStreamingChunkEvent):
-                    output.append(message)
+        span = open_span(SpanKind.AGENT_TURN, self._name)
+        if span is not None:
+            describe_participant(span, self, self._name)
+        try:
+            async for message in self.on_messages_stream(input_messages, cancellation_token):
+                if isinstance(message, Response):
+                    if span is not None:
+                        add_message_event(span, message.chat_message)
+                        span.close()
+                    yield message.chat_message
+                    output.append(message.chat_message)
+                    yield TaskResult(messages=output)
+                else:
+                    if span is not None:
+                        add_message_event(span, message)
+                    yield message
+                    if not isinstance(message, ModelClientStreamingChunkEvent):
+                        output.append(message)
+        except BaseException as exc:
+            if span is not None:
+                span.close(exc)
+            raise
 
     @abstractmethod
     async def on_reset(self, cancellation_token: CancellationToken) -> None:

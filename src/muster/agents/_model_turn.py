@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from muster.base import Response
 from muster.core import CancellationToken
+from muster.core.instrumentation import Span, SpanKind, open_span
 from muster.messages import (
     BaseAgentEvent,
     BaseChatMessage,
@@ -101,30 +102,44 @@ class ModelTurn:
             kwargs["tool_choice"] = "none"
         else:
             kwargs["tools"] = tools
-        if not self.stream:
-            previous = enter_usage_scope(agent=self.agent_name)
-            try:
-                created = await self.model_client.create(messages, **kwargs)
-            finally:
-                restore_usage_scope(previous)
-            yield created
-            return
-        result: CreateResult | None = None
+        span = open_span(SpanKind.MODEL_CALL, self.agent_name)
+        if span is not None:
+            span.set(
+                agent=self.agent_name,
+                client=type(self.model_client).__name__,
+                prompt_messages=len(messages),
+                tools_offered=len(tools) if not reflection else 0,
+                reflection=reflection,
+                streamed=self.stream,
+            )
         previous = enter_usage_scope(agent=self.agent_name)
+        result: CreateResult | None = None
         try:
-            async for chunk in self.model_client.create_stream(messages, **kwargs):
-                if isinstance(chunk, CreateResult):
-                    result = chunk
-                elif isinstance(chunk, str):
-                    yield ModelClientStreamingChunkEvent(
-                        content=chunk, source=self.agent_name, full_message_id=message_id
-                    )
-                else:
-                    raise ModelTurnError(self.agent_name, f"invalid chunk type from the model: {type(chunk)}")
+            if not self.stream:
+                result = await self.model_client.create(messages, **kwargs)
+            else:
+                async for chunk in self.model_client.create_stream(messages, **kwargs):
+                    if isinstance(chunk, CreateResult):
+                        result = chunk
+                    elif isinstance(chunk, str):
+                        yield ModelClientStreamingChunkEvent(
+                            content=chunk, source=self.agent_name, full_message_id=message_id
+                        )
+                    else:
+                        raise ModelTurnError(
+                            self.agent_name, f"invalid chunk type from the model: {type(chunk)}"
+                        )
+                if result is None:
+                    raise ModelTurnError(self.agent_name, "no final model result in streaming mode")
+        except BaseException as exc:
+            if span is not None:
+                span.close(exc)
+            raise
         finally:
             restore_usage_scope(previous)
-        if result is None:
-            raise ModelTurnError(self.agent_name, "no final model result in streaming mode")
+        assert result is not None  # both branches raise without one
+        if span is not None:
+            _describe(span, result)
         yield result
 
     async def record(self, result: CreateResult) -> None:
@@ -188,3 +203,16 @@ class ModelTurn:
             yield thought
         await self.record(result)
         yield Response(chat_message=self.final_message(result, message_id), inner_messages=inner_messages)
+
+
+def _describe(span: Span, result: CreateResult) -> None:
+    """End a model-call span with the result; a client layer's own figures take precedence."""
+    content = result.content
+    span.set_default(
+        prompt_tokens=result.usage.prompt_tokens,
+        completion_tokens=result.usage.completion_tokens,
+        cached=result.cached,
+        finish_reason=result.finish_reason,
+        response=content if isinstance(content, str) else ", ".join(call.name for call in content),
+    )
+    span.close()

@@ -17,6 +17,7 @@ from typing import Any
 
 from muster.base import Handoff, Response
 from muster.core import CancellationToken, FunctionCall
+from muster.core.instrumentation import Span, SpanKind, open_span
 from muster.messages import (
     BaseAgentEvent,
     BaseChatMessage,
@@ -48,6 +49,20 @@ _DONE = object()
 
 def _error(call: FunctionCall, text: str) -> FunctionExecutionResult:
     return FunctionExecutionResult(content=text, name=call.name, call_id=call.id, is_error=True)
+
+
+_PREVIEW = 2000
+"""Characters of a call's arguments or result kept on its instrumentation span."""
+
+
+def _ended(span: Span | None, result: FunctionExecutionResult) -> FunctionExecutionResult:
+    """Close a tool call's span (if recording) with its outcome; returns ``result``."""
+    if span is not None:
+        span.set(is_error=result.is_error, result=result.content[:_PREVIEW])
+        if result.is_error:
+            span.fail("ToolError", result.content[:_PREVIEW])
+        span.close()
+    return result
 
 
 def _parse_arguments(call: FunctionCall) -> dict[str, Any] | FunctionExecutionResult:
@@ -167,48 +182,68 @@ class ToolExecutor:
         self, call: FunctionCall, cancellation_token: CancellationToken
     ) -> AsyncGenerator[_Event | FunctionExecutionResult, None]:
         """One call: its progress events (streaming tools only), then its result."""
-        arguments = _parse_arguments(call)
-        if isinstance(arguments, FunctionExecutionResult):
-            yield arguments
-            return
-        handoff_tool = self._handoff_tools.get(call.name)
-        if handoff_tool is not None:
-            yield await self._run_handoff_tool(handoff_tool, call, arguments, cancellation_token)
-            return
-        workbench = self._routes.get(call.name)
-        if workbench is None:
-            yield _error(call, f"Error: tool '{call.name}' not found in any workbench")
-            return
-        tool_result: ToolResult | None = None
+        span = open_span(SpanKind.TOOL_CALL, self._agent_name)
+        if span is not None:
+            span.set(
+                tool=call.name, call_id=call.id, agent=self._agent_name, arguments=call.arguments[:_PREVIEW]
+            )
         try:
-            if isinstance(workbench, StreamWorkbench):
-                async for event in workbench.call_tool_stream(
-                    call.name, arguments, cancellation_token=cancellation_token, call_id=call.id
-                ):
-                    if isinstance(event, ToolResult):
-                        tool_result = event
-                    elif isinstance(event, BaseAgentEvent | BaseChatMessage):
-                        yield event
-                    else:
-                        warnings.warn(
-                            f"Unexpected event type: {type(event)} in tool call streaming.",
-                            UserWarning,
-                            stacklevel=2,
-                        )
-            else:
-                tool_result = await workbench.call_tool(
-                    call.name, arguments, cancellation_token=cancellation_token, call_id=call.id
+            arguments = _parse_arguments(call)
+            if isinstance(arguments, FunctionExecutionResult):
+                yield _ended(span, arguments)
+                return
+            handoff_tool = self._handoff_tools.get(call.name)
+            if handoff_tool is not None:
+                if span is not None:
+                    span.set(handoff=True)
+                yield _ended(
+                    span, await self._run_handoff_tool(handoff_tool, call, arguments, cancellation_token)
                 )
-        except Exception as exc:
-            # Workbenches should report failures as results; one that raises still must not end the run.
-            yield _error(call, f"Error: {type(exc).__name__}: {exc}")
-            return
-        if tool_result is None:
-            yield _error(call, f"Error: tool '{call.name}' produced no result")
-            return
-        yield FunctionExecutionResult(
-            content=tool_result.to_text(), name=call.name, call_id=call.id, is_error=tool_result.is_error
-        )
+                return
+            workbench = self._routes.get(call.name)
+            if workbench is None:
+                yield _ended(span, _error(call, f"Error: tool '{call.name}' not found in any workbench"))
+                return
+            tool_result: ToolResult | None = None
+            try:
+                if isinstance(workbench, StreamWorkbench):
+                    async for event in workbench.call_tool_stream(
+                        call.name, arguments, cancellation_token=cancellation_token, call_id=call.id
+                    ):
+                        if isinstance(event, ToolResult):
+                            tool_result = event
+                        elif isinstance(event, BaseAgentEvent | BaseChatMessage):
+                            yield event
+                        else:
+                            warnings.warn(
+                                f"Unexpected event type: {type(event)} in tool call streaming.",
+                                UserWarning,
+                                stacklevel=2,
+                            )
+                else:
+                    tool_result = await workbench.call_tool(
+                        call.name, arguments, cancellation_token=cancellation_token, call_id=call.id
+                    )
+            except Exception as exc:
+                # Workbenches should report failures as results; one that raises still must not end the run.
+                yield _ended(span, _error(call, f"Error: {type(exc).__name__}: {exc}"))
+                return
+            if tool_result is None:
+                yield _ended(span, _error(call, f"Error: tool '{call.name}' produced no result"))
+                return
+            yield _ended(
+                span,
+                FunctionExecutionResult(
+                    content=tool_result.to_text(),
+                    name=call.name,
+                    call_id=call.id,
+                    is_error=tool_result.is_error,
+                ),
+            )
+        except BaseException as exc:
+            if span is not None:
+                span.close(exc)
+            raise
 
     @staticmethod
     async def _run_handoff_tool(

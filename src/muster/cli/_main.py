@@ -12,7 +12,8 @@ from typing import Any
 from muster.core import ComponentLoader
 from muster.core.exceptions import MusterError
 
-from ._spec import load_spec_file, real_model_config_from_env, swap_replay_models
+from ._ops_commands import OPS_COMMANDS, add_ops_commands, run_ops_command
+from ._support import close_model_clients, spec_with_models
 
 __all__ = ["build_parser", "main"]
 
@@ -36,7 +37,17 @@ def build_parser() -> argparse.ArgumentParser:
         "MUSTER_MODEL_BASE_URL is set; spec: use the spec's models as written",
     )
     run.add_argument("--no-stats", action="store_true", help="do not print token usage and duration")
+    add_ops_commands(sub)
+    _add_service_commands(sub)
     return parser
+
+
+def _add_service_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # Lazy, and only the parser: muster.service.cli imports its dependencies (settings,
+    # SQLAlchemy) inside the handlers, so `muster run` loads none of them.
+    from muster.service.cli import add_commands
+
+    add_commands(sub)
 
 
 async def _run(spec: dict[str, Any], task: str, output_stats: bool) -> int:
@@ -49,54 +60,23 @@ async def _run(spec: dict[str, Any], task: str, output_stats: bool) -> int:
             raise MusterError(f"the spec builds a {type(runner).__name__}, not an agent or a team")
         await Console(runner.run_stream(task=task), output_stats=output_stats)
     finally:
-        await _close_model_clients(runner)
+        await close_model_clients(runner)
     return 0
-
-
-def _reachable_model_clients(root: object) -> list[Any]:
-    """Every model client reachable from ``root`` through instance attributes and containers.
-
-    Agents do not close the model clients they are given (a client is often shared), so
-    the CLI, which built every object from the spec and owns them all, closes them itself.
-    """
-    from muster.models import ChatCompletionClient
-
-    found: list[Any] = []
-    seen: set[int] = set()
-    stack: list[object] = [root]
-    while stack:
-        obj = stack.pop()
-        if id(obj) in seen or isinstance(obj, str | bytes | int | float | bool | type) or obj is None:
-            continue
-        seen.add(id(obj))
-        if isinstance(obj, ChatCompletionClient):
-            found.append(obj)
-        if isinstance(obj, dict):
-            stack.extend(obj.values())
-        elif isinstance(obj, list | tuple | set | frozenset):
-            stack.extend(obj)
-        elif hasattr(obj, "__dict__") and obj.__class__.__module__.startswith("muster."):
-            stack.extend(vars(obj).values())
-    return found
-
-
-async def _close_model_clients(root: object) -> None:
-    for client in _reachable_model_clients(root):
-        await client.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code (2 for invalid input)."""
     args = build_parser().parse_args(argv)
-    if args.command != "run":  # pragma: no cover - argparse enforces the choice
-        return 2
+    service_handler = getattr(args, "service_handler", None)
+    if service_handler is not None:
+        code: int = service_handler(args)
+        return code
     try:
-        spec = load_spec_file(args.spec)
-        if args.model == "auto":
-            model_config = real_model_config_from_env()
-            if model_config is not None:
-                spec = swap_replay_models(spec, model_config)
-                print(f"[muster] using model {model_config['model']} from the environment", file=sys.stderr)
+        if args.command in OPS_COMMANDS:
+            return run_ops_command(args)
+        if args.command != "run":  # pragma: no cover - argparse enforces the choice
+            return 2
+        spec = spec_with_models(args.spec, args.model)
         return asyncio.run(_run(spec, args.task, not args.no_stats))
     except MusterError as exc:
         print(f"muster: error: {exc}", file=sys.stderr)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from muster.core import CancellationToken
+from muster.core.instrumentation import Span, SpanKind, open_span
 
 from ._cancel import CancelGuard
 from ._retry import RetryPolicy, retry_call
@@ -129,10 +130,17 @@ class ProviderCaller(Generic[_ResponseT]):
             )
         )
 
-    async def _reserve(self, model: str, estimated_tokens: int, guard: CancelGuard) -> Reservation | None:
+    async def _reserve(
+        self, model: str, estimated_tokens: int, guard: CancelGuard, span: Span | None
+    ) -> Reservation | None:
         if self.rate_limiter is None:
             return None
-        return await guard.run(self.rate_limiter.acquire(model, estimated_tokens))
+        if span is None:
+            return await guard.run(self.rate_limiter.acquire(model, estimated_tokens))
+        waited = time.perf_counter()
+        reservation = await guard.run(self.rate_limiter.acquire(model, estimated_tokens))
+        span.set(rate_limit_wait_s=time.perf_counter() - waited)
+        return reservation
 
     async def call(
         self,
@@ -144,8 +152,24 @@ class ProviderCaller(Generic[_ResponseT]):
         cancellation_token: CancellationToken | None,
     ) -> CreateResult:
         """Send one request (retrying as allowed) and return its parsed result."""
+        span = open_span(SpanKind.MODEL_CALL, self.provider)
+        if span is None:
+            return await self._call(send, parse, model, estimated_tokens, cancellation_token, None)
+        with span:
+            span.set(provider=self.provider, requested_model=model, streamed=False)
+            return await self._call(send, parse, model, estimated_tokens, cancellation_token, span)
+
+    async def _call(
+        self,
+        send: Callable[[], Awaitable[_ResponseT]],
+        parse: Callable[[_ResponseT], tuple[CreateResult, BilledUsage]],
+        model: str,
+        estimated_tokens: int,
+        cancellation_token: CancellationToken | None,
+        span: Span | None,
+    ) -> CreateResult:
         guard = CancelGuard(cancellation_token)
-        reservation = await self._reserve(model, estimated_tokens, guard)
+        reservation = await self._reserve(model, estimated_tokens, guard, span)
         actual: int | None = None
         attempts = 0
         started = time.perf_counter()
@@ -166,15 +190,18 @@ class ProviderCaller(Generic[_ResponseT]):
                     raise
                 raise error from exc
 
+        sleep = _backoff_sleep(guard, span)
         try:
-            result, billed = await retry_call(
-                attempt, policy=self.retry, sleep=lambda s: guard.run(asyncio.sleep(s)), on_attempts=count
-            )
+            result, billed = await retry_call(attempt, policy=self.retry, sleep=sleep, on_attempts=count)
             actual = billed.total_tokens
         finally:
             if reservation is not None:
                 reservation.release(actual)
+            if span is not None:
+                span.set(attempts=attempts)
         self._record(model, billed, started, attempts, streamed=False)
+        if span is not None:
+            _describe(span, billed, result, model)
         return result
 
     async def stream(
@@ -187,12 +214,16 @@ class ProviderCaller(Generic[_ResponseT]):
         cancellation_token: CancellationToken | None,
     ) -> AsyncGenerator[str | CreateResult, None]:
         """Stream text chunks, then the final :class:`CreateResult`."""
+        span = open_span(SpanKind.MODEL_CALL, self.provider)
+        if span is not None:
+            span.set(provider=self.provider, requested_model=model, streamed=True)
         guard = CancelGuard(cancellation_token)
-        reservation = await self._reserve(model, estimated_tokens, guard)
         actual: int | None = None
         started = time.perf_counter()
         retries = 0
+        reservation: Reservation | None = None
         try:
+            reservation = await self._reserve(model, estimated_tokens, guard, span)
             while True:
                 parser = new_parser()
                 delivered = False
@@ -206,6 +237,8 @@ class ProviderCaller(Generic[_ResponseT]):
                         except StopAsyncIteration:
                             break
                         for chunk in parser.feed(event):
+                            if not delivered and span is not None:
+                                span.set(first_chunk_s=time.perf_counter() - span.start)
                             delivered = True
                             yield chunk
                     result, billed = parser.finish()
@@ -219,17 +252,53 @@ class ProviderCaller(Generic[_ResponseT]):
                     if wait is None:
                         raise error.with_attempts(retries + 1) from exc
                     retries += 1
-                    await guard.run(asyncio.sleep(wait))
+                    await _backoff_sleep(guard, span)(wait)
                     continue
                 finally:
                     await _close_quietly(stream)
                 break
             actual = billed.total_tokens
+        except BaseException as exc:
+            if span is not None:
+                span.set(attempts=retries + 1)
+                span.close(exc)
+            raise
         finally:
             if reservation is not None:
                 reservation.release(actual)
         self._record(model, billed, started, retries + 1, streamed=True)
+        if span is not None:
+            span.set(attempts=retries + 1)
+            _describe(span, billed, result, model)
+            span.close()
         yield result
+
+
+def _backoff_sleep(guard: CancelGuard, span: Span | None) -> Callable[[float], Awaitable[object]]:
+    """The cancellable wait between attempts; with a span, it also adds up the waiting."""
+    if span is None:
+        return lambda seconds: guard.run(asyncio.sleep(seconds))
+
+    async def sleep(seconds: float) -> None:
+        waited = span.attributes.get("retry_wait_s")
+        span.set(retry_wait_s=(waited if isinstance(waited, float) else 0.0) + seconds)
+        await guard.run(asyncio.sleep(seconds))
+
+    return sleep
+
+
+def _describe(span: Span, billed: BilledUsage, result: CreateResult, model: str) -> None:
+    """Put a finished call's usage and answer on its span."""
+    content = result.content
+    span.set(
+        model=billed.model or model,
+        prompt_tokens=billed.usage.prompt_tokens,
+        completion_tokens=billed.usage.completion_tokens,
+        cached_prompt_tokens=billed.cached_prompt_tokens,
+        finish_reason=result.finish_reason,
+        cached=result.cached,
+        response=content if isinstance(content, str) else ", ".join(call.name for call in content),
+    )
 
 
 async def _close_quietly(stream: object) -> None:

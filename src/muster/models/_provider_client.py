@@ -6,20 +6,58 @@ totals and the token estimate for the limiter are the same and live here once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from muster.core.internal import Tool, ToolSchema
 
 from ._model_client import ChatCompletionClient
+from ._model_info import ModelCapabilities, ModelFamily, ModelInfo, validate_model_info
 from ._provider_call import ProviderCaller, Translate
 from ._retry import RetryPolicy
 from ._token_estimate import estimate_messages_tokens, estimate_tools_tokens
 from ._types import LLMMessage, RequestUsage
+from .exceptions import ModelConfigurationError
 from .limits import RateLimiter
 from .usage import UsageTracker
 
-__all__ = ["ProviderClientBase"]
+__all__ = ["ProviderClientBase", "resolve_model_info"]
+
+
+def resolve_model_info(
+    model: str,
+    model_info: ModelInfo | None,
+    capabilities: ModelCapabilities | None,
+    *,
+    known: Callable[[str], ModelInfo | None],
+    provider: str,
+) -> ModelInfo:
+    """The user's ``model_info`` (checked), else the deprecated ``model_capabilities``, else ours.
+
+    Every provider client resolves what a model can do the same way; only the table of
+    models it knows (``known``) differs.
+
+    Raises:
+        ModelConfigurationError: the model is unknown and no ``model_info`` was given.
+    """
+    if model_info is not None:
+        validate_model_info(model_info)
+        return model_info
+    if capabilities is not None:
+        return ModelInfo(
+            vision=capabilities.get("vision", False),
+            function_calling=capabilities.get("function_calling", False),
+            json_output=capabilities.get("json_output", False),
+            family=ModelFamily.UNKNOWN,
+            structured_output=False,
+        )
+    found = known(model)
+    if found is None:
+        raise ModelConfigurationError(
+            f"model {model!r} is not a model muster knows {provider} to serve: pass model_info=ModelInfo("
+            "vision=..., function_calling=..., json_output=..., family=..., structured_output=...) to say what it can do"
+        )
+    return found
 
 
 class ProviderClientBase(ChatCompletionClient):

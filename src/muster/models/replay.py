@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from muster.core import EVENT_LOGGER_NAME, CancellationToken, Component
 from muster.core.exceptions import MusterError
+from muster.core.instrumentation import Span, SpanKind, open_span
 from muster.core.internal import Tool, ToolSchema
 
 from ._model_client import ChatCompletionClient
@@ -231,15 +232,26 @@ class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompl
                 reply is not consumed.
             ReplayExhaustedError: no replies are left.
         """
-        reply = self._next_reply(
-            messages, tools, tool_choice, json_output, extra_create_args, cancellation_token
-        )
-        if isinstance(reply, str):
-            result = self._result_from_text(reply, self._words.messages(messages), self._words.text(reply))
-        else:
-            result = reply
-            self._cur_usage = RequestUsage(self._words.messages(messages), reply.usage.completion_tokens)
-        self._finish_call(messages, result)
+        span = open_span(SpanKind.MODEL_CALL, "ReplayChatCompletionClient")
+        try:
+            reply = self._next_reply(
+                messages, tools, tool_choice, json_output, extra_create_args, cancellation_token
+            )
+            if isinstance(reply, str):
+                result = self._result_from_text(
+                    reply, self._words.messages(messages), self._words.text(reply)
+                )
+            else:
+                result = reply
+                self._cur_usage = RequestUsage(self._words.messages(messages), reply.usage.completion_tokens)
+            self._finish_call(messages, result)
+        except BaseException as exc:
+            if span is not None:
+                span.close(exc)
+            raise
+        if span is not None:
+            _describe(span, result, self._cur_usage, streamed=False)
+            span.close()
         return result
 
     async def create_stream(
@@ -259,21 +271,30 @@ class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompl
         alone. Cancelling the token between chunks stops the stream with
         ``asyncio.CancelledError``; the reply then still counts as consumed.
         """
-        reply = self._next_reply(
-            messages, tools, tool_choice, json_output, extra_create_args, cancellation_token
-        )
-        if isinstance(reply, str):
-            words = reply.split()
-            last = len(words) - 1
-            for i, word in enumerate(words):
-                if cancellation_token is not None and cancellation_token.is_cancelled():
-                    raise asyncio.CancelledError("replay stream cancelled")
-                yield word + " " if i < last else word
-            result = self._result_from_text(reply, self._words.messages(messages), len(words))
-        else:
-            result = reply
-            self._cur_usage = RequestUsage(self._words.messages(messages), reply.usage.completion_tokens)
-        self._finish_call(messages, result)
+        span = open_span(SpanKind.MODEL_CALL, "ReplayChatCompletionClient")
+        try:
+            reply = self._next_reply(
+                messages, tools, tool_choice, json_output, extra_create_args, cancellation_token
+            )
+            if isinstance(reply, str):
+                words = reply.split()
+                last = len(words) - 1
+                for i, word in enumerate(words):
+                    if cancellation_token is not None and cancellation_token.is_cancelled():
+                        raise asyncio.CancelledError("replay stream cancelled")
+                    yield word + " " if i < last else word
+                result = self._result_from_text(reply, self._words.messages(messages), len(words))
+            else:
+                result = reply
+                self._cur_usage = RequestUsage(self._words.messages(messages), reply.usage.completion_tokens)
+            self._finish_call(messages, result)
+        except BaseException as exc:
+            if span is not None:
+                span.close(exc)
+            raise
+        if span is not None:
+            _describe(span, result, self._cur_usage, streamed=True)
+            span.close()
         yield result
 
     def _next_reply(
@@ -364,3 +385,12 @@ class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompl
     @classmethod
     def _from_config(cls, config: ReplayChatCompletionClientConfig) -> Self:
         return cls(chat_completions=config.chat_completions, model_info=config.model_info)
+
+
+def _describe(span: Span, result: CreateResult, usage: RequestUsage, *, streamed: bool) -> None:
+    """Put a replayed call's usage and answer on its span (only when a recorder is active)."""
+    content = result.content
+    answer = content if isinstance(content, str) else ", ".join(call.name for call in content)
+    span.set(provider="replay", model="replay", streamed=streamed, attempts=1, cached=result.cached)
+    span.set(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens)
+    span.set(finish_reason=result.finish_reason, response=answer)

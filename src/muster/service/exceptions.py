@@ -13,6 +13,7 @@ Hierarchy::
         ├── OverloadedError            (429) queue past its limit or memory critical; ``retry_after``
         ├── PayloadTooLargeError       (413) body over ``security.max_body_bytes``
         └── StoreUnavailableError      (503) the database cannot be reached
+            └── SchemaOutOfDateError   the database's schema is not this version's (``muster db upgrade``)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ __all__ = [
     "NotFoundError",
     "OverloadedError",
     "PayloadTooLargeError",
+    "SchemaOutOfDateError",
     "ServiceError",
     "StoreUnavailableError",
 ]
@@ -97,3 +99,20 @@ class PayloadTooLargeError(ServiceError):
 class StoreUnavailableError(ServiceError):
     status = 503
     title = "Database unavailable"
+
+
+class SchemaOutOfDateError(StoreUnavailableError):
+    """The database's schema revision is not the one this version of muster needs.
+
+    Attributes:
+        current: The database's Alembic revision (``None``: no muster tables yet).
+        head: The revision this version needs.
+    """
+
+    def __init__(self, current: str | None, head: str) -> None:
+        self.current = current
+        self.head = head
+        found = f"revision {current}" if current else "no muster schema"
+        super().__init__(
+            f"the database has {found}, this muster needs revision {head}: run `muster db upgrade`"
+        )

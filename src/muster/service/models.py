@@ -122,6 +122,8 @@ class Run(_Resource):
     """The process executing (or last executing) the run."""
     turns: int = 0
     """Turn checkpoints written so far."""
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    """The ``metadata`` of the request that created the run."""
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None

@@ -9,6 +9,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..core import CancellationToken, Component, ComponentModel, is_component_instance
+from ..core.instrumentation import Span, SpanKind, open_span
 from ..core.internal import Tool, ToolSchema, scoped_link
 from ._base import BaseTool
 from ._result import TextResultContent, ToolResult
@@ -131,6 +132,22 @@ class StaticWorkbench(Workbench, Component[StaticWorkbenchConfig]):
         Raises:
             asyncio.CancelledError: ``cancellation_token`` was cancelled during the call.
         """
+        span = open_span(SpanKind.TOOL_CALL, type(self).__name__)
+        if span is None:
+            return await self._call_tool(name, arguments, cancellation_token, call_id)
+        with span:
+            _describe_call(span, name, arguments, call_id)
+            result = await self._call_tool(name, arguments, cancellation_token, call_id)
+            _describe_result(span, result)
+            return result
+
+    async def _call_tool(
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | None,
+        cancellation_token: CancellationToken | None,
+        call_id: str | None,
+    ) -> ToolResult:
         tool = self._resolve(name)
         if tool is None:
             return self._not_found(name)
@@ -217,15 +234,37 @@ class StaticStreamWorkbench(StaticWorkbench, StreamWorkbench):
             asyncio.CancelledError: ``cancellation_token`` was cancelled during the call.
         """
         tool = self._resolve(name)
-        if tool is None:
-            yield self._not_found(name)
-            return
         # A duck-typed check: isinstance against the runtime-checkable StreamTool protocol
         # inspects every protocol member and costs tens of microseconds per call.
         run_json_stream = getattr(tool, "run_json_stream", None)
-        if not callable(run_json_stream):
+        if tool is None or not callable(run_json_stream):
             yield await self.call_tool(name, arguments, cancellation_token, call_id)
             return
+        span = open_span(SpanKind.TOOL_CALL, type(self).__name__)
+        if span is None:
+            async for item in self._stream_tool(
+                tool, run_json_stream, name, arguments, cancellation_token, call_id
+            ):
+                yield item
+            return
+        with span:
+            _describe_call(span, name, arguments, call_id)
+            async for item in self._stream_tool(
+                tool, run_json_stream, name, arguments, cancellation_token, call_id
+            ):
+                if isinstance(item, ToolResult):
+                    _describe_result(span, item)
+                yield item
+
+    async def _stream_tool(
+        self,
+        tool: Tool,
+        run_json_stream: Any,
+        name: str,
+        arguments: Mapping[str, Any] | None,
+        cancellation_token: CancellationToken | None,
+        call_id: str | None,
+    ) -> AsyncGenerator[Any | ToolResult, None]:
         token = cancellation_token or CancellationToken()
         stream = run_json_stream(arguments or {}, token, call_id=call_id)
         loop = asyncio.get_running_loop()
@@ -281,3 +320,17 @@ class StaticStreamWorkbench(StaticWorkbench, StreamWorkbench):
             yield _error_result(name, _format_error(exc))
             return
         yield ToolResult(name=name, result=[TextResultContent(content=text)])
+
+
+_PREVIEW = 2000
+"""Characters of a tool's arguments or result kept on its span (for the timeline's hover)."""
+
+
+def _describe_call(span: Span, name: str, arguments: Mapping[str, Any] | None, call_id: str | None) -> None:
+    span.set(tool=name, call_id=call_id, arguments=repr(dict(arguments or {}))[:_PREVIEW])
+
+
+def _describe_result(span: Span, result: ToolResult) -> None:
+    span.set(is_error=result.is_error, result=result.to_text()[:_PREVIEW])
+    if result.is_error:
+        span.fail("ToolError", result.to_text()[:_PREVIEW])

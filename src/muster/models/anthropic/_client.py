@@ -8,7 +8,8 @@ from typing import Any, Self
 import anthropic
 
 from muster.core import Component
-from muster.models._model_info import ModelCapabilities, ModelFamily, ModelInfo
+from muster.models._model_info import ModelCapabilities, ModelInfo
+from muster.models._provider_client import resolve_model_info
 from muster.models._retry import RetryPolicy
 from muster.models._secrets import reveal
 from muster.models.exceptions import ModelConfigurationError
@@ -80,12 +81,8 @@ class AnthropicChatCompletionClient(
         if not key:
             raise ModelConfigurationError("no Anthropic API key: pass api_key= or set ANTHROPIC_API_KEY")
         if model_info is None and model_capabilities is not None:
-            model_info = ModelInfo(
-                vision=model_capabilities.get("vision", False),
-                function_calling=model_capabilities.get("function_calling", False),
-                json_output=model_capabilities.get("json_output", False),
-                family=ModelFamily.UNKNOWN,
-                structured_output=False,
+            model_info = resolve_model_info(
+                model, None, model_capabilities, known=lambda _: None, provider="Anthropic"
             )
         sdk_client = anthropic.AsyncAnthropic(
             api_key=key,

@@ -4,32 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import hashlib
 import json
 import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from pydantic_core import to_jsonable_python
 
 from muster.core import CacheStore, CancellationToken, Component, ComponentModel, InMemoryStore
+from muster.core.instrumentation import Span, SpanKind, open_span
 from muster.core.internal import Tool, ToolSchema
 from muster.models._model_client import ChatCompletionClient
 from muster.models._model_info import ModelInfo
 from muster.models._types import CreateResult, LLMMessage, RequestUsage
 
+from ._key import cache_key
+
 __all__ = ["CHAT_CACHE_VALUE_TYPE", "ChatCompletionCache", "ChatCompletionCacheConfig"]
 
 logger = logging.getLogger(__name__)
-
-CHAT_CACHE_VALUE_TYPE = CreateResult | list[str | CreateResult]
-"""What the cache stores per key: a ``create`` result, or a stream's chunks ending in its result."""
-
-_VALUE_ADAPTER: TypeAdapter[CreateResult | list[str | CreateResult]] = TypeAdapter(CHAT_CACHE_VALUE_TYPE)
-
-_KEY_FORMAT_VERSION = 2
-"""Bumped whenever the key payload changes, so old entries miss instead of colliding."""
 
 
 class ChatCompletionCacheConfig(BaseModel):
@@ -39,75 +32,10 @@ class ChatCompletionCacheConfig(BaseModel):
     store: ComponentModel | None = None
 
 
-def _tool_schema(tool: Tool | ToolSchema) -> Any:
-    # A ToolSchema is a plain dict; anything else is a Tool whose schema we ask for.
-    return tool if isinstance(tool, dict) else tool.schema
+CHAT_CACHE_VALUE_TYPE = CreateResult | list[str | CreateResult]
+"""What the cache stores per key: a ``create`` result, or a stream's chunks ending in its result."""
 
-
-def cache_key(
-    messages: Sequence[LLMMessage],
-    tools: Sequence[Tool | ToolSchema],
-    tool_choice: Tool | Literal["auto", "required", "none"],
-    json_output: bool | type[BaseModel] | None,
-    extra_create_args: Mapping[str, Any],
-) -> str:
-    """The SHA-256 of every request argument that can change the model's answer.
-
-    The hashed text is one JSON document, equal for equal requests across processes and
-    runs (the key must be stable for Redis/disk stores to be shared). ``tool_choice`` is
-    included, unlike AutoGen: forcing a tool, or forbidding tools, changes the reply, so
-    it must not share an entry with ``"auto"``.
-
-    The messages, the bulk of every key, are each serialised by their own model's
-    serializer (pydantic's Rust one, what ``model_dump_json`` calls, without its Python
-    wrapper), with the model's declared field order: our message models hold no dicts, so
-    that order is as deterministic as sorted keys, and building Python dicts only for
-    ``json.dumps`` to walk and sort them cost most of a cache hit. Each message's own
-    serializer, rather than one for ``list[LLMMessage]``, keeps a subclass's extra fields
-    in the key. The other arguments are small and may hold free-form dicts (tool schemas,
-    extra args), so they keep sorted-key JSON; the common "no tools, no options" request
-    reuses a constant.
-    """
-    if (
-        not tools
-        and isinstance(tool_choice, str)
-        and tool_choice == "auto"
-        and json_output is None
-        and not extra_create_args
-    ):
-        options = _DEFAULT_OPTIONS_JSON
-    else:
-        options = _options_json(tools, tool_choice, json_output, extra_create_args)
-    parts = [type(message).__pydantic_serializer__.to_json(message) for message in messages]
-    text = b"".join((options, b',"messages":[', b",".join(parts), b"]}"))
-    return hashlib.sha256(text).hexdigest()
-
-
-def _options_json(
-    tools: Sequence[Tool | ToolSchema],
-    tool_choice: Tool | Literal["auto", "required", "none"],
-    json_output: bool | type[BaseModel] | None,
-    extra_create_args: Mapping[str, Any],
-) -> bytes:
-    """The opening of the hashed document: the format version and every argument but the messages."""
-    if isinstance(json_output, type):
-        output_spec: Any = {"schema": json_output.model_json_schema()}
-    else:
-        output_spec = json_output
-    payload = {
-        "v": _KEY_FORMAT_VERSION,
-        "tools": [_tool_schema(tool) for tool in tools],
-        "tool_choice": tool_choice if isinstance(tool_choice, str) else {"tool": tool_choice.name},
-        "json_output": output_spec,
-        # Unknown objects fall back to repr: an unstable repr only costs a miss, never a wrong hit.
-        "extra_create_args": to_jsonable_python(dict(extra_create_args), fallback=repr),
-    }
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    # Drop the closing brace: the messages are appended as the document's last member.
-    return text[:-1].encode("utf-8")
-
-
-_DEFAULT_OPTIONS_JSON = _options_json([], "auto", None, {})
+_VALUE_ADAPTER: TypeAdapter[CreateResult | list[str | CreateResult]] = TypeAdapter(CHAT_CACHE_VALUE_TYPE)
 
 
 def _final_result(value: CreateResult | list[str | CreateResult]) -> CreateResult | None:
@@ -140,6 +68,33 @@ def _as_cached(result: CreateResult) -> CreateResult:
         # Only when present: an update marks the field as set (visible to exclude_unset dumps).
         update["logprobs"] = copy.deepcopy(result.logprobs)
     return result.model_copy(update=update)
+
+
+def _replayed(hit: CreateResult | list[str | CreateResult]) -> list[str | CreateResult]:
+    """What a stream served from the cache yields: the stored chunks, then the result, marked cached."""
+    if isinstance(hit, CreateResult):
+        text = [hit.content] if isinstance(hit.content, str) and hit.content else []
+        return [*text, _as_cached(hit)]
+    items: list[str | CreateResult] = []
+    for item in hit:
+        if isinstance(item, str):
+            items.append(item)
+        else:
+            items.append(_as_cached(item))
+            break
+    return items
+
+
+def _describe_hit(span: Span, result: CreateResult) -> None:
+    """A hit never reaches a model: the span gets the stored call's usage and answer."""
+    content = result.content
+    span.set(
+        cached=True,
+        prompt_tokens=result.usage.prompt_tokens,
+        completion_tokens=result.usage.completion_tokens,
+        finish_reason=result.finish_reason,
+        response=content if isinstance(content, str) else ", ".join(call.name for call in content),
+    )
 
 
 async def _store_get(store: CacheStore[Any], key: str) -> Any:
@@ -259,6 +214,30 @@ class ChatCompletionCache(ChatCompletionClient, Component[ChatCompletionCacheCon
 
         ``cancellation_token`` only matters on a miss: a hit returns at once.
         """
+        span = open_span(SpanKind.MODEL_CALL, "ChatCompletionCache")
+        if span is None:
+            return await self._create(
+                messages, tools, tool_choice, json_output, extra_create_args, cancellation_token
+            )
+        with span:
+            result = await self._create(
+                messages, tools, tool_choice, json_output, extra_create_args, cancellation_token, span
+            )
+            span.set(cached=result.cached)
+            if result.cached:
+                _describe_hit(span, result)
+            return result
+
+    async def _create(
+        self,
+        messages: Sequence[LLMMessage],
+        tools: Sequence[Tool | ToolSchema],
+        tool_choice: Tool | Literal["auto", "required", "none"],
+        json_output: bool | type[BaseModel] | None,
+        extra_create_args: Mapping[str, Any],
+        cancellation_token: CancellationToken | None,
+        span: Span | None = None,
+    ) -> CreateResult:
         key = cache_key(messages, tools, tool_choice, json_output, extra_create_args)
         hit = await self._lookup(key)
         if hit is not None:
@@ -266,6 +245,8 @@ class ChatCompletionCache(ChatCompletionClient, Component[ChatCompletionCacheCon
             assert final is not None  # _lookup rejects entries without one
             self._count_hit(final)
             return _as_cached(final)
+        if span is not None:
+            span.set(cached=False)
         result = await self.client.create(
             messages,
             tools=tools,
@@ -288,37 +269,40 @@ class ChatCompletionCache(ChatCompletionClient, Component[ChatCompletionCacheCon
         cancellation_token: CancellationToken | None = None,
     ) -> AsyncGenerator[str | CreateResult, None]:
         """Replay a cached stream, or stream from the wrapped client and cache the whole of it."""
-        key = cache_key(messages, tools, tool_choice, json_output, extra_create_args)
-        hit = await self._lookup(key)
-        if hit is not None:
-            final = _final_result(hit)
-            assert final is not None
-            self._count_hit(final)
-            if isinstance(hit, CreateResult):
-                if isinstance(hit.content, str) and hit.content:
-                    yield hit.content
-                yield _as_cached(hit)
-                return
-            for item in hit:
-                if isinstance(item, str):
+        span = open_span(SpanKind.MODEL_CALL, "ChatCompletionCache")
+        try:
+            key = cache_key(messages, tools, tool_choice, json_output, extra_create_args)
+            hit = await self._lookup(key)
+            if span is not None:
+                span.set(cached=hit is not None, streamed=True)
+            if hit is not None:
+                final = _final_result(hit)
+                assert final is not None
+                self._count_hit(final)
+                if span is not None:
+                    _describe_hit(span, final)
+                for item in _replayed(hit):
                     yield item
-                else:
-                    yield _as_cached(item)
-                    return
-            return
-        recorded: list[str | CreateResult] = []
-        async for item in self.client.create_stream(
-            messages,
-            tools=tools,
-            tool_choice=tool_choice,
-            json_output=json_output,
-            extra_create_args=extra_create_args,
-            cancellation_token=cancellation_token,
-        ):
-            recorded.append(item if isinstance(item, str) else item.model_copy(deep=True))
-            yield item
-        if recorded and isinstance(recorded[-1], CreateResult):
-            await self._save(key, recorded)
+            else:
+                recorded: list[str | CreateResult] = []
+                async for item in self.client.create_stream(
+                    messages,
+                    tools=tools,
+                    tool_choice=tool_choice,
+                    json_output=json_output,
+                    extra_create_args=extra_create_args,
+                    cancellation_token=cancellation_token,
+                ):
+                    recorded.append(item if isinstance(item, str) else item.model_copy(deep=True))
+                    yield item
+                if recorded and isinstance(recorded[-1], CreateResult):
+                    await self._save(key, recorded)
+        except BaseException as exc:
+            if span is not None:
+                span.close(exc)
+            raise
+        if span is not None:
+            span.close()
 
     async def close(self) -> None:
         """Close the wrapped client (the store belongs to whoever created it)."""

@@ -18,13 +18,11 @@ from muster.models import (
     ModelCapabilities,
     ModelFamily,
     ModelInfo,
-    validate_model_info,
 )
-from muster.models._provider_client import ProviderClientBase
+from muster.models._provider_client import ProviderClientBase, resolve_model_info
 from muster.models._retry import RetryPolicy
 from muster.models._sdk_errors import translate_ollama_error
 from muster.models._token_estimate import estimate_messages_tokens, estimate_tools_tokens
-from muster.models.exceptions import ModelConfigurationError
 from muster.models.limits import RateLimiter
 from muster.models.usage import UsageTracker
 
@@ -37,29 +35,6 @@ __all__ = ["OllamaChatCompletionClient"]
 
 _CLIENT_ARGS = ("host", "timeout", "headers", "follow_redirects")
 _RESERVED = frozenset({"model", "messages", "tools", "stream"})
-
-
-def _resolve_model_info(
-    model: str, model_info: ModelInfo | None, capabilities: ModelCapabilities | None
-) -> ModelInfo:
-    if model_info is not None:
-        validate_model_info(model_info)
-        return model_info
-    if capabilities is not None:
-        return ModelInfo(
-            vision=capabilities.get("vision", False),
-            function_calling=capabilities.get("function_calling", False),
-            json_output=capabilities.get("json_output", False),
-            family=ModelFamily.UNKNOWN,
-            structured_output=False,
-        )
-    known = get_model_info(model)
-    if known is None:
-        raise ModelConfigurationError(
-            f"model {model!r} is not a model muster knows Ollama to serve: pass model_info=ModelInfo(vision=..., "
-            "function_calling=..., json_output=..., family=..., structured_output=...) to say what it can do"
-        )
-    return known
 
 
 class OllamaChatCompletionClient(ProviderClientBase, Component[BaseOllamaClientConfigurationConfigModel]):
@@ -114,7 +89,9 @@ class OllamaChatCompletionClient(ProviderClientBase, Component[BaseOllamaClientC
                 f"OllamaChatCompletionClient does not take {sorted(reserved)}: use create()'s parameters"
             )
         self._model = model
-        self._model_info = _resolve_model_info(model, model_info, model_capabilities)
+        self._model_info = resolve_model_info(
+            model, model_info, model_capabilities, known=get_model_info, provider="Ollama"
+        )
         self._settings: dict[str, Any] = {
             "model": model, "host": host, "timeout": timeout, "headers": dict(headers) if headers else None,
             "follow_redirects": follow_redirects, "model_info": model_info,

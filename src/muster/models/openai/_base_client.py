@@ -11,8 +11,9 @@ from pydantic import BaseModel
 
 from muster.core import CancellationToken
 from muster.core.internal import Tool, ToolSchema
-from muster.models._model_info import ModelCapabilities, ModelFamily, ModelInfo, validate_model_info
+from muster.models._model_info import ModelCapabilities, ModelFamily, ModelInfo
 from muster.models._provider_client import ProviderClientBase
+from muster.models._provider_client import resolve_model_info as resolve_provider_model_info
 from muster.models._retry import RetryPolicy
 from muster.models._sdk_errors import translate_error
 from muster.models._sdk_params import fit_to_sdk
@@ -42,25 +43,10 @@ _RESERVED_ARGS = frozenset({"messages", "stream", "tools", "tool_choice"})
 def resolve_model_info(
     model: str, model_info: ModelInfo | None, model_capabilities: ModelCapabilities | None = None
 ) -> ModelInfo:
-    """The user's ``model_info`` (checked), else ours for a known model; unknown -> error."""
-    if model_info is not None:
-        validate_model_info(model_info)
-        return model_info
-    if model_capabilities is not None:
-        return ModelInfo(
-            vision=model_capabilities.get("vision", False),
-            function_calling=model_capabilities.get("function_calling", False),
-            json_output=model_capabilities.get("json_output", False),
-            family=ModelFamily.UNKNOWN,
-            structured_output=False,
-        )
-    known = get_model_info(model)
-    if known is None:
-        raise ModelConfigurationError(
-            f"model {model!r} is not a known OpenAI model: pass model_info=ModelInfo(vision=..., "
-            "function_calling=..., json_output=..., family=..., structured_output=...) to say what it can do"
-        )
-    return known
+    """The user's ``model_info`` (checked), else ours for a known OpenAI model; unknown -> error."""
+    return resolve_provider_model_info(
+        model, model_info, model_capabilities, known=get_model_info, provider="OpenAI"
+    )
 
 
 def create_args_from(kwargs: Mapping[str, Any]) -> dict[str, Any]:

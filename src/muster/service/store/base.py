@@ -10,6 +10,11 @@ Errors: unknown ids raise :class:`~muster.service.exceptions.NotFoundError`; a l
 database raises :class:`~muster.service.exceptions.StoreUnavailableError`; an illegal
 status transition raises :class:`~muster.service.exceptions.ConflictError`. Nothing
 already stored is lost by a refused write.
+
+Stop reasons (:meth:`Store.request_stop`, :meth:`Store.stop_requested`): ``"cancel"``,
+``"interrupt"`` (a newer run with strategy ``interrupt``) and ``"rollback"`` (the run was
+rolled back: it is already ``cancelled`` and its writes are refused). A runner that sees
+``"interrupt"`` finishes the run ``interrupted``; any other reason, ``cancelled``.
 """
 
 from __future__ import annotations
@@ -31,7 +36,14 @@ from ..models import (
     Thread,
 )
 
-__all__ = ["Checkpoint", "Store", "TurnWrite"]
+__all__ = ["STOP_CANCEL", "STOP_INTERRUPT", "STOP_ROLLBACK", "Checkpoint", "Store", "TurnWrite"]
+
+STOP_CANCEL = "cancel"
+"""``POST /v1/runs/{id}/cancel``."""
+STOP_INTERRUPT = "interrupt"
+"""A newer run on the thread with strategy ``interrupt``."""
+STOP_ROLLBACK = "rollback"
+"""The run was rolled back (strategy ``rollback``); it is already ``cancelled``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,16 +53,23 @@ class TurnWrite:
     Attributes:
         run_id: The run.
         turn: The boundary's index (``TurnCheckpoint.turn``); a turn already written for
-            this run (a resumed run redoing work) is refused with ``ConflictError``, so
-            nothing is ever stored twice.
+            this run (a resumed run redoing work), or one before it, is refused with
+            ``ConflictError``, so nothing is ever stored twice.
         messages: The turn's messages (``message.dump()``), appended to the thread in order.
-        events: Extra events to append after the messages' own ``message`` events
-            (e.g. a ``status`` event at the last boundary).
-        state: The full ``TeamState`` at this boundary, or ``None`` when ``delta`` is given.
+        events: Extra events to append after the messages' own ``message`` events.
+        state: The full ``TeamState`` at this boundary.
         delta: The state as a delta against the previous turn's (``muster.teams.state_delta``).
-        finished: Whether this is the run's last boundary (the state becomes the thread's
-            state, the run's status is set with ``stop_reason``).
+            It is stored instead of ``state`` only when the run's last checkpoint is turn
+            ``turn - 1`` (the delta's base); otherwise ``state`` is stored, and a write
+            with neither a usable delta nor a state raises ``ValueError``. Passing both
+            (``TurnCheckpoint`` carries both) is always safe.
+        finished: Whether this is the run's last boundary: the state becomes the thread's
+            state and ``stop_reason`` the run's. The status is set by ``finish_run``
+            (the runner knows whether the run succeeded or was interrupted);
+            ``Checkpoint.finished`` tells a runner resuming after a crash in between.
         stop_reason: Why the run stopped, at the last boundary.
+        worker: When given, the write is refused (``ConflictError``) unless this worker
+            holds the run: a worker whose run was taken over can never write into it.
     """
 
     run_id: str
@@ -61,14 +80,23 @@ class TurnWrite:
     events: Sequence[tuple[str, Mapping[str, Any]]] = ()
     finished: bool = False
     stop_reason: str | None = None
+    worker: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
-    """The state to resume a run from: the last turn written and the full state there."""
+    """The state to resume a run from: the last turn written and the full state there.
+
+    Attributes:
+        turn: The last turn written.
+        state: The full ``TeamState`` there (deltas applied).
+        finished: The turn was the run's last boundary: a resumed runner only has to call
+            ``finish_run`` (the run crashed between its last turn and its status).
+    """
 
     turn: int
     state: Mapping[str, Any]
+    finished: bool = False
 
 
 @runtime_checkable
@@ -123,13 +151,18 @@ class Store(Protocol):
         strategy: Strategy,
         *,
         max_queue: int | None = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> Run:
         """Add a ``pending`` run to the thread, applying ``strategy`` atomically.
 
-        ``reject`` raises ``ConflictError`` if the thread has a pending, running or
-        interrupted run; ``interrupt`` and ``rollback`` mark the current run for stopping
-        (see :meth:`request_stop`); ``enqueue`` just queues. With ``max_queue``, raises
-        ``OverloadedError`` when that many runs are pending service-wide.
+        The thread's current runs are its ``pending`` and ``running`` ones. ``reject``
+        raises ``ConflictError`` if there is one (an ``interrupted`` run does not count:
+        posting input to its thread is how a human answers it); ``enqueue`` just queues;
+        ``interrupt`` asks running runs to stop (reason ``"interrupt"``) and stops pending
+        ones at once (``interrupted`` if they already wrote turns, else ``cancelled``);
+        ``rollback`` rolls every current run back (:meth:`rollback_run`) in the same
+        transaction. With ``max_queue``, raises ``OverloadedError`` when that many runs
+        are pending service-wide (checked before anything changes).
         """
         ...
 
@@ -141,11 +174,16 @@ class Store(Protocol):
         """The task messages the run was created with."""
         ...
 
-    async def claim_run(self, run_id: str, worker: str) -> Run | None:
+    async def claim_run(
+        self, run_id: str, worker: str, *, stale_before: datetime | None = None
+    ) -> Run | None:
         """Move a ``pending`` run to ``running`` for ``worker`` (``attempt`` counts takeovers).
 
-        Returns ``None`` if the run is no longer pending (cancelled meanwhile, or another
-        worker has it), so a run is never executed twice at once.
+        With ``stale_before``, a ``running`` run whose heartbeat is older is taken over too
+        (its worker died). Returns ``None`` if the run cannot be claimed (cancelled
+        meanwhile, or another live worker has it): an atomic compare-and-set, so a run is
+        never executed twice at once. ``attempt`` goes up when a run that already started
+        is claimed again (a takeover or a released run).
         """
         ...
 
@@ -160,24 +198,50 @@ class Store(Protocol):
         *,
         stop_reason: str | None = None,
         error: RunError | None = None,
+        worker: str | None = None,
     ) -> Run:
-        """Set a final (or ``interrupted``) status, append the ``status`` and ``end`` events."""
+        """Set a final (or ``interrupted``) status, append the ``status`` and ``end`` events.
+
+        The run's last checkpoint becomes the thread's state (if ``record_turn`` did not
+        make it so already), so the thread's state always matches its messages. Raises
+        ``ConflictError`` unless the run is ``pending`` or ``running`` (and held by
+        ``worker``, when given); ``ValueError`` for a status that is not final or
+        ``interrupted``.
+        """
         ...
 
-    async def release_run(self, run_id: str, worker: str) -> None:
-        """Give a running run back (``pending``) so another worker resumes it (SIGTERM drain)."""
+    async def release_run(self, run_id: str, worker: str) -> bool:
+        """Give a running run back (``pending``) so another worker resumes it (SIGTERM drain).
+
+        ``False`` when ``worker`` no longer holds the run (nothing changes then).
+        """
         ...
 
     async def request_stop(self, run_id: str, reason: str) -> Run:
-        """Ask a pending or running run to stop at its next turn boundary (cancel, interrupt)."""
+        """Ask a run to stop (``"cancel"``, ``"interrupt"``; see the module docstring).
+
+        A running run stops at its next turn boundary (its runner checks
+        :meth:`stop_requested`). A pending run, which nobody executes yet, stops at once:
+        ``interrupted`` for ``"interrupt"`` if it already wrote turns, else ``cancelled``,
+        with its ``status`` and ``end`` events. Raises ``ConflictError`` for a run that
+        already stopped.
+        """
         ...
 
     async def stop_requested(self, run_id: str) -> str | None:
         """The reason a stop was asked for, or ``None`` (checked at every turn boundary)."""
         ...
 
-    async def rollback_run(self, run_id: str) -> None:
-        """Drop what a run did: its messages leave the thread, its checkpoints and events go."""
+    async def rollback_run(self, run_id: str) -> Run:
+        """Drop what a run did; the run ends ``cancelled`` (stop reason ``"rollback"``).
+
+        Its messages leave the thread, its checkpoints, events and recorded responses go,
+        and the thread's state goes back to what it was before the run; a fresh ``status``
+        and ``end`` event pair (numbered after the dropped events) ends its stream. A
+        running run's worker finds its next write refused and its heartbeat lost. Raises
+        ``ConflictError`` for a run already ``succeeded``, ``failed`` or ``cancelled``, or
+        when a later run of the thread has written turns (they build on this one).
+        """
         ...
 
     async def pending_runs(self) -> list[Run]:
@@ -192,9 +256,19 @@ class Store(Protocol):
         """How many runs are pending."""
         ...
 
+    async def run_counts(self) -> dict[RunStatus, int]:
+        """How many runs are in each status (every status present, zeros included)."""
+        ...
+
     # ------------------------------------------------------------ durable turns
     async def record_turn(self, write: TurnWrite) -> None:
-        """Write one turn boundary atomically (see :class:`TurnWrite`)."""
+        """Write one turn boundary atomically (see :class:`TurnWrite`).
+
+        Appends the messages to the thread, one ``message`` event per message and then
+        ``events`` to the run, the checkpoint, and counts the turn (and heartbeats). Raises
+        ``ConflictError``, writing nothing, when the turn is already written or the run is
+        not ``running`` (cancelled, rolled back, taken over).
+        """
         ...
 
     async def latest_checkpoint(self, run_id: str) -> Checkpoint | None:
@@ -210,12 +284,21 @@ class Store(Protocol):
         ...
 
     async def put_model_response(self, run_id: str, key: str, response: Mapping[str, Any]) -> None:
-        """Record a model response, so a resumed run replays it instead of calling again."""
+        """Record a model response, so a resumed run replays it instead of calling again.
+
+        The first response recorded under a key wins: a later put of the same key is
+        ignored, so a replayed answer is always the one the run first got.
+        """
         ...
 
     # ------------------------------------------------------------ API keys
     async def create_api_key(self, name: str, secret: str | None = None) -> tuple[ApiKey, str]:
-        """Store a key (hashed; ``secret`` generated when not given); returns it and the secret."""
+        """Store a key (hashed; ``secret`` generated when not given); returns it and the secret.
+
+        Raises ``ConflictError`` if a key with this secret exists (revoked or not), and
+        ``InvalidRequestError`` for a given secret shorter than 16 characters (its listed
+        prefix would give most of it away).
+        """
         ...
 
     async def verify_api_key(self, secret: str) -> ApiKey | None:
@@ -228,5 +311,9 @@ class Store(Protocol):
 
     # ------------------------------------------------------------ retention
     async def prune(self, finished_before: datetime) -> int:
-        """Delete events and checkpoints of runs finished before the date; returns rows deleted."""
+        """Delete events, checkpoints and recorded responses of runs finished before the date.
+
+        Only stopped runs (``finished_at`` set) are pruned; run rows, the thread's messages
+        and its state stay. Returns the number of rows deleted.
+        """
         ...

@@ -126,7 +126,10 @@ class BaseGroupChatManager(SequentialRoutedAgent, ABC):
             await self.validate_group_state(message.messages)
         try:
             if resuming:
-                await self._resume(token)
+                if self._active_speakers:
+                    await self._request_turns(list(self._active_speakers), token)
+                else:
+                    await self._next_step(token)
                 return
             if self._status == "active":
                 # A new task ends the unfinished run: a fresh budget, nobody owed a turn.
@@ -140,29 +143,30 @@ class BaseGroupChatManager(SequentialRoutedAgent, ABC):
             self._status = "active"
             self._turn_index = 0
             self._turn_delta.clear()
-            if message.messages:
-                if message.output_task_messages:
-                    for msg in message.messages:
-                        self._output_message_queue.put_nowait(msg)
-                await self.publish_message(
-                    GroupChatStart.model_construct(messages=message.messages, output_task_messages=True),
-                    topic_id=self._topic(self._group_topic_type),
-                    cancellation_token=token,
-                )
-                await self.update_message_thread(message.messages)
-                if await self._apply_termination_condition(message.messages):
-                    return
-            await self._transition_to_next_speakers(token)
+            await self._start_run(message, token)
         except Exception as exc:
             # As during the run: the caller gets a typed error from the output stream.
             await self._signal_termination_with_error(SerializableException.from_exception(exc))
 
-    async def _resume(self, token: CancellationToken) -> None:
-        """Continue an unfinished run: ask the speakers still owed a turn, or select anew."""
-        if self._active_speakers:
-            await self._request_turns(list(self._active_speakers), token)
-        else:
-            await self._transition_to_next_speakers(token)
+    async def _start_run(self, message: GroupChatStart, token: CancellationToken) -> None:
+        """Begin a new run: record and relay the task messages, check them, select speakers."""
+        if message.messages:
+            if message.output_task_messages:
+                for msg in message.messages:
+                    self._output_message_queue.put_nowait(msg)
+            await self.publish_message(
+                GroupChatStart.model_construct(messages=message.messages, output_task_messages=True),
+                topic_id=self._topic(self._group_topic_type),
+                cancellation_token=token,
+            )
+            await self.update_message_thread(message.messages)
+            if await self._apply_termination_condition(message.messages):
+                return
+        await self._transition_to_next_speakers(token)
+
+    async def _next_step(self, token: CancellationToken) -> None:
+        """What a resumed run does when nobody is owed a turn: select the next speakers."""
+        await self._transition_to_next_speakers(token)
 
     @event
     async def handle_agent_response(

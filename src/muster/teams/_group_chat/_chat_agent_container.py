@@ -14,7 +14,9 @@ from typing import Any, cast
 
 from muster.base import ChatAgent, Response, TaskResult, Team
 from muster.base.exceptions import StateError
+from muster.base.internal import add_message_event, describe_participant
 from muster.core import MessageContext, event, rpc
+from muster.core.instrumentation import Span, SpanKind, open_span
 from muster.messages import BaseAgentEvent, BaseChatMessage, MessageFactory
 from muster.models.usage import enter_usage_scope, restore_usage_scope
 from muster.state import ChatAgentContainerState
@@ -119,17 +121,25 @@ class ChatAgentContainer(SequentialRoutedAgent):
             return  # the run was cancelled before this turn began; keep the buffer for the next run
         reply: GroupChatAgentResponse | GroupChatTeamResponse
         previous_scope = enter_usage_scope(run_id=message.run_id) if message.run_id else None
+        span = open_span(SpanKind.AGENT_TURN, self._agent.name)
+        if span is not None:
+            describe_participant(span, self._agent, self._agent.name)
+            span.set(run_id=message.run_id, team_participant=self._is_team)
         try:
             if self._is_team:
-                reply = await self._run_team(cast(Team, self._agent), ctx)
+                reply = await self._run_team(cast(Team, self._agent), ctx, span)
             else:
-                reply = await self._run_agent(cast(ChatAgent, self._agent), ctx)
-        except asyncio.CancelledError:
+                reply = await self._run_agent(cast(ChatAgent, self._agent), ctx, span)
+        except asyncio.CancelledError as exc:
+            if span is not None:
+                span.close(exc)
             task = asyncio.current_task()
             if (task is not None and task.cancelling()) or not token.is_cancelled():
                 raise
             return  # the participant honoured the run's cancellation token
         except Exception as exc:
+            if span is not None:
+                span.close(exc)
             error = SerializableException.from_exception(exc, source=self._agent.name)
             await self.publish_message(
                 GroupChatError.model_construct(error=error),
@@ -140,25 +150,30 @@ class ChatAgentContainer(SequentialRoutedAgent):
         finally:
             if previous_scope is not None:
                 restore_usage_scope(previous_scope)
+        if span is not None:
+            span.close()
         self._message_buffer.clear()
         await self.publish_message(
             reply, topic_id=self._topic(self._parent_topic_type), cancellation_token=token
         )
 
-    async def _run_agent(self, agent: ChatAgent, ctx: MessageContext) -> GroupChatAgentResponse:
+    async def _run_agent(
+        self, agent: ChatAgent, ctx: MessageContext, span: Span | None
+    ) -> GroupChatAgentResponse:
         response: Response | None = None
         # Hand over a copy: the agent may keep the list while the buffer is cleared and refilled.
         async for item in agent.on_messages_stream(list(self._message_buffer), ctx.cancellation_token):
             if isinstance(item, Response):
                 response = item
-                await self._log_message(item.chat_message)
-            else:
-                await self._log_message(item)
+                item = item.chat_message
+            if span is not None:
+                add_message_event(span, item)
+            await self._log_message(item)
         if response is None:
             raise RuntimeError(f"Agent '{agent.name}' finished its turn without producing a Response.")
         return GroupChatAgentResponse.model_construct(response=response, name=agent.name)
 
-    async def _run_team(self, team: Team, ctx: MessageContext) -> GroupChatTeamResponse:
+    async def _run_team(self, team: Team, ctx: MessageContext, span: Span | None) -> GroupChatTeamResponse:
         result: TaskResult | None = None
         # An empty buffer means "continue": a nested team rejects an empty task list.
         task = list(self._message_buffer) or None
@@ -168,6 +183,8 @@ class ChatAgentContainer(SequentialRoutedAgent):
             if isinstance(item, TaskResult):
                 result = item
             else:
+                if span is not None:
+                    add_message_event(span, item)
                 await self._log_message(item)
         if result is None:
             raise RuntimeError(f"Team '{team.name}' finished its turn without producing a TaskResult.")

@@ -17,7 +17,7 @@ from typing import Any
 
 from muster.base import Response
 from muster.base.exceptions import StateError
-from muster.core import TRACE_LOGGER_NAME, AgentId, CancellationToken, MessageContext, event, rpc
+from muster.core import TRACE_LOGGER_NAME, AgentId, CancellationToken, MessageContext, event
 from muster.messages import (
     BaseAgentEvent,
     BaseChatMessage,
@@ -32,7 +32,6 @@ from muster.utils import remove_images
 from .._group_chat._base_group_chat_manager import BaseGroupChatManager
 from .._group_chat._events import (
     GroupChatAgentResponse,
-    GroupChatRequestPublish,
     GroupChatReset,
     GroupChatStart,
     GroupChatTeamResponse,
@@ -93,50 +92,25 @@ class MagenticOneOrchestrator(BaseGroupChatManager):
 
     # ----------------------------------------------------------------- handlers
 
-    # MessageHandler is generic in the agent class, so any override of a decorated handler
-    # looks incompatible to mypy although the runtime dispatches it exactly like the base's.
-    @rpc
-    async def handle_start(self, message: GroupChatStart, ctx: MessageContext) -> None:  # type: ignore[override]
-        """Plan for a new task, continue the current one, or resume an unfinished run."""
-        token = self._current_cancellation_token = ctx.cancellation_token
-        self._request = GroupChatRequestPublish(run_id=self._control.run_id)
-        try:
-            if not message.messages and self._status == "active":
-                await self._resume(token)
-                return
-            if self._status == "active":
-                await self._reset_run_budget()
-                self._active_speakers.clear()
-            if self._termination_condition is not None and self._termination_condition.terminated:
-                await self._signal_termination(
-                    StopMessage(content="The group chat has already terminated.", source=self._name)
-                )
-                return
-            await self.validate_group_state(message.messages)
-            if not message.messages and not self._task:
-                raise ValueError("MagenticOneGroupChat needs a task to start; there is none to continue.")
-            self._status = "active"
-            self._turn_index = 0
-            # max_turns budgets each run, as with the other teams (the count is not carried over).
-            self._n_rounds = 0
-            if not message.messages:
-                await self._orchestrate_step(token)
-                return
-            if message.output_task_messages:
-                for msg in message.messages:
-                    await self._log_message(msg)
-            self._task = " ".join(m.to_model_text() for m in message.messages)
-            await self._create_task_ledger(token)
-            self._n_stalls = 0
-            await self._reenter_outer_loop(token)
-        except Exception as exc:
-            await self._signal_termination_with_error(SerializableException.from_exception(exc))
-
-    async def _resume(self, token: CancellationToken) -> None:
-        if self._active_speakers:
-            await self._request_turns(list(self._active_speakers), token)
-        else:
+    async def _start_run(self, message: GroupChatStart, token: CancellationToken) -> None:
+        """Plan for a new task, or continue the current task when none is given."""
+        if not message.messages and not self._task:
+            raise ValueError("MagenticOneGroupChat needs a task to start; there is none to continue.")
+        # max_turns budgets each run, as with the other teams (the count is not carried over).
+        self._n_rounds = 0
+        if not message.messages:
             await self._orchestrate_step(token)
+            return
+        if message.output_task_messages:
+            for msg in message.messages:
+                await self._log_message(msg)
+        self._task = " ".join(m.to_model_text() for m in message.messages)
+        await self._create_task_ledger(token)
+        self._n_stalls = 0
+        await self._reenter_outer_loop(token)
+
+    async def _next_step(self, token: CancellationToken) -> None:
+        await self._orchestrate_step(token)
 
     @event
     async def handle_agent_response(  # type: ignore[override]

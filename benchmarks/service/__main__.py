@@ -1,0 +1,248 @@
+"""Service load benchmark: muster's API (SQLite, PostgreSQL) beside LangGraph's Agent Server.
+
+Usage (``make bench-service`` installs ``.venv-langgraph`` and runs it)::
+
+    .venv-langgraph/bin/python -m benchmarks.service [--targets ...] [--clients 1 10 100]
+        [--modes wait stream] [--runs 2000] [--seconds 60] [--overload] [--quick]
+
+Each target server runs as its own process tree on 127.0.0.1; the load comes from a second
+process (``benchmarks/service/load.py``). Single-agent runs on a model that answers at once
+(muster: a replay model in the spec; LangGraph: a one-node graph on a fake chat model), so
+latency is the server's own overhead per run. CPU per run is the server processes' CPU
+time (user + system, children included) over the runs they served. Prints a table; the
+figures and the goals are discussed in docs/benchmarks.md ("Service").
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+MUSTER = ROOT / ".venv" / "bin" / "muster"
+LANGGRAPH = Path(sys.executable).parent / "langgraph"
+API_KEY = "mk_benchmark_key_only_for_loopback"
+PG_ADMIN_URL = os.environ.get("MUSTER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+SPEC = {
+    "provider": "muster.agents.AssistantAgent",
+    "component_type": "agent",
+    "config": {
+        "name": "assistant",
+        "description": "Answers in one turn.",
+        "model_client": {
+            "provider": "muster.models.replay.ReplayChatCompletionClient",
+            "component_type": "replay_chat_completion_client",
+            "config": {"chat_completions": ["The answer is 42."]},
+        },
+    },
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_ready(url: str, deadline_s: float = 60.0) -> None:
+    deadline = time.monotonic() + deadline_s
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError as exc:
+            last = exc
+        time.sleep(0.2)  # polling a process we started; there is no event to wait on
+    raise RuntimeError(f"{url} not ready after {deadline_s} s ({last})")
+
+
+@dataclass
+class Server:
+    name: str
+    base: str
+    procs: list[subprocess.Popen[bytes]]
+    target: str
+
+    def cpu_seconds(self) -> float:
+        total = 0.0
+        for proc in self.procs:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                p = psutil.Process(proc.pid)
+                for q in [p, *p.children(recursive=True)]:
+                    with contextlib.suppress(psutil.NoSuchProcess):
+                        t = q.cpu_times()
+                        total += t.user + t.system
+        return total
+
+    def rss_mb(self) -> float:
+        total = 0
+        for proc in self.procs:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                p = psutil.Process(proc.pid)
+                for q in [p, *p.children(recursive=True)]:
+                    with contextlib.suppress(psutil.NoSuchProcess):
+                        total += q.memory_info().rss
+        return total / 2**20
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _spawn(cmd: list[str], env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
+    out = log.open("wb")
+    return subprocess.Popen(
+        cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+@contextlib.contextmanager
+def muster_server(backend: str, workdir: Path, workers: int = 2) -> Iterator[Server]:
+    specs = workdir / "specs"
+    specs.mkdir(exist_ok=True)
+    (specs / "bench.json").write_text(json.dumps(SPEC))
+    port = _free_port()
+    env = {**os.environ, "MUSTER_API_KEYS": API_KEY, "MUSTER_LOGGING__LEVEL": "WARNING"}
+    procs: list[subprocess.Popen[bytes]] = []
+    if backend == "sqlite":
+        env["MUSTER_DATABASE__URL"] = f"sqlite:///{workdir / 'bench.db'}"
+    else:
+        db = f"muster_bench_{os.getpid()}"
+        _psql(f"DROP DATABASE IF EXISTS {db}")
+        _psql(f"CREATE DATABASE {db}")
+        env["MUSTER_DATABASE__URL"] = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{db}"
+        subprocess.run([str(MUSTER), "db", "upgrade"], env=env, check=True, cwd=workdir)
+        for i in range(workers):
+            procs.append(_spawn([str(MUSTER), "worker"], env, workdir, workdir / f"worker{i}.log"))
+    procs.insert(
+        0,
+        _spawn(
+            [str(MUSTER), "serve", "--specs", str(specs), "--host", "127.0.0.1", "--port", str(port)],
+            env,
+            workdir,
+            workdir / "serve.log",
+        ),
+    )
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}/ready")
+        yield Server(f"muster ({backend})", f"http://127.0.0.1:{port}", procs, "muster")
+    finally:
+        _stop(procs)
+        if backend != "sqlite":
+            _psql(f"DROP DATABASE IF EXISTS muster_bench_{os.getpid()}")
+
+
+def _psql(sql: str) -> None:
+    subprocess.run(["psql", PG_ADMIN_URL, "-q", "-c", sql], check=True, capture_output=True)
+
+
+@contextlib.contextmanager
+def langgraph_server(workdir: Path, jobs: int) -> Iterator[Server]:
+    app = workdir / "langgraph_app"
+    shutil.copytree(HERE / "langgraph_app", app)
+    port = _free_port()
+    env = {**os.environ, "LANGGRAPH_CLI_NO_ANALYTICS": "1", "LANGSMITH_TRACING": "false"}
+    cmd = [str(LANGGRAPH), "dev", "--no-browser", "--no-reload", "--port", str(port)]
+    cmd += ["--n-jobs-per-worker", str(jobs)]
+    proc = _spawn(cmd, env, app, workdir / "langgraph.log")
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}/ok")
+        yield Server("LangGraph (in-memory)", f"http://127.0.0.1:{port}", [proc], "langgraph")
+    finally:
+        _stop([proc])
+
+
+def _load(server: Server, mode: str, clients: int, runs: int, seconds: float) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "benchmarks.service.load", "--target", server.target, "--base", server.base]
+    cmd += ["--mode", mode, "--clients", str(clients), "--runs", str(runs), "--seconds", str(seconds)]
+    if server.target == "muster":
+        cmd += ["--api-key", API_KEY]
+    cpu_before = server.cpu_seconds()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=seconds + 300, check=False)
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or ["load failed"])[-1]}
+    result: dict[str, Any] = json.loads(proc.stdout)
+    cpu = server.cpu_seconds() - cpu_before
+    result["cpu_ms_per_run"] = cpu / result["runs"] * 1000 if result["runs"] else None
+    result["rss_mb"] = server.rss_mb()
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.service")
+    parser.add_argument("--targets", nargs="*", default=["muster-sqlite", "muster-postgres", "langgraph"])
+    parser.add_argument("--clients", nargs="*", type=int, default=[1, 10, 100])
+    parser.add_argument("--modes", nargs="*", default=["wait", "stream"])
+    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--quick", action="store_true", help="200 runs, 20 s per cell")
+    args = parser.parse_args()
+    if args.quick:
+        args.runs, args.seconds = 200, 20.0
+    rows: list[tuple[str, str, int, dict[str, Any]]] = []
+    for target in args.targets:
+        with tempfile.TemporaryDirectory(prefix="muster-bench-") as tmp:
+            workdir = Path(tmp)
+            if target == "langgraph":
+                ctx = langgraph_server(workdir, jobs=max(args.clients))
+            else:
+                ctx = muster_server(target.removeprefix("muster-"), workdir)
+            with ctx as server:
+                for mode in args.modes:
+                    for clients in args.clients:
+                        result = _load(server, mode, clients, args.runs, args.seconds)
+                        rows.append((server.name, mode, clients, result))
+                        print(f"  done: {server.name} {mode} x{clients}", file=sys.stderr, flush=True)
+    _print(rows)
+    return 0
+
+
+def _fmt(value: Any, spec: str = ".1f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def _print(rows: list[tuple[str, str, int, dict[str, Any]]]) -> None:
+    header = f"{'server':<24} {'mode':<7} {'clients':>7} {'runs/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'cpu ms/run':>10} {'errors':>7} {'rss MB':>7}"
+    print(header)
+    print("-" * len(header))
+    for name, mode, clients, r in rows:
+        if "error" in r:
+            print(f"{name:<24} {mode:<7} {clients:>7} error: {r['error'][:60]}")
+            continue
+        print(
+            f"{name:<24} {mode:<7} {clients:>7} {_fmt(r['runs_per_s']):>9} {_fmt(r['p50_ms']):>8} "
+            f"{_fmt(r['p99_ms']):>8} {_fmt(r['cpu_ms_per_run'], '.2f'):>10} {r['errors'] + r['refused']:>7} "
+            f"{_fmt(r['rss_mb'], '.0f'):>7}"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

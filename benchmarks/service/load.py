@@ -1,0 +1,154 @@
+"""The load generator of the service benchmark: N concurrent clients on loopback, a bounded run count.
+
+Run as its own process (``python -m benchmarks.service.load ...``) so its CPU is not the
+server's. Each client loops: create a thread, start one single-agent run on it and wait
+for the result (``wait``) or read its event stream to the end (``stream``). Latency is the
+run request alone (thread creation excluded); throughput counts whole iterations. The
+load is bounded by ``--runs`` and ``--seconds``, whichever comes first, and only ever
+targets the loopback address it is given.
+
+Prints one JSON object: runs, errors, refused (429), elapsed seconds, runs/s, p50/p99 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+
+QUESTION = "What is the answer?"
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    refused: int = 0
+    error_samples: list[str] = field(default_factory=list)
+
+
+class Target:
+    """How to talk to one server: muster's API or LangGraph's."""
+
+    def __init__(self, kind: str, api_key: str | None) -> None:
+        self.kind = kind
+        self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+    async def new_thread(self, client: httpx.AsyncClient) -> str:
+        if self.kind == "muster":
+            response = await client.post("/v1/threads", json={}, headers=self.headers)
+            response.raise_for_status()
+            return str(response.json()["id"])
+        response = await client.post("/threads", json={})
+        response.raise_for_status()
+        return str(response.json()["thread_id"])
+
+    def run_request(self, thread_id: str, mode: str) -> tuple[str, dict[str, Any]]:
+        if self.kind == "muster":
+            return f"/v1/threads/{thread_id}/runs/{mode}", {"spec": "bench", "task": QUESTION}
+        body: dict[str, Any] = {
+            "assistant_id": "agent",
+            "input": {"messages": [{"role": "user", "content": QUESTION}]},
+        }
+        if mode == "stream":
+            body["stream_mode"] = "values"
+        return f"/threads/{thread_id}/runs/{mode}", body
+
+    async def run(self, client: httpx.AsyncClient, thread_id: str, mode: str) -> int:
+        path, body = self.run_request(thread_id, mode)
+        if mode == "wait":
+            response = await client.post(path, json=body, headers=self.headers)
+            if response.status_code == 200 and "42" not in response.text:
+                raise RuntimeError(f"the run did not answer: {response.text[:200]}")
+            return response.status_code
+        async with client.stream("POST", path, json=body, headers=self.headers) as response:
+            text = []
+            async for chunk in response.aiter_text():
+                text.append(chunk)
+            if response.status_code == 200 and "42" not in "".join(text):
+                raise RuntimeError(f"the stream did not carry the answer: {''.join(text)[:200]}")
+            return response.status_code
+
+
+async def _client_loop(
+    target: Target, base: str, mode: str, budget: list[int], deadline: float, tally: Tally
+) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+        while budget[0] > 0 and time.monotonic() < deadline:
+            budget[0] -= 1
+            try:
+                thread_id = await target.new_thread(client)
+                start = time.perf_counter()
+                status = await target.run(client, thread_id, mode)
+                elapsed = time.perf_counter() - start
+            except Exception as exc:  # counted, never fatal: the report says how many
+                tally.errors += 1
+                if len(tally.error_samples) < 3:
+                    tally.error_samples.append(f"{type(exc).__name__}: {exc}"[:200])
+                continue
+            if status == 429:
+                tally.refused += 1
+            elif status >= 400:
+                tally.errors += 1
+                if len(tally.error_samples) < 3:
+                    tally.error_samples.append(f"HTTP {status}")
+            else:
+                tally.latencies.append(elapsed)
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    host = urlparse(args.base).hostname or ""
+    if not (host == "localhost" or host.startswith("127.") or host == "::1"):
+        raise SystemExit(f"refusing to load {host!r}: the benchmark only targets loopback addresses")
+    target = Target(args.target, args.api_key)
+    tally = Tally()
+    budget = [args.runs]
+    deadline = time.monotonic() + args.seconds
+    start = time.perf_counter()
+    await asyncio.gather(
+        *(_client_loop(target, args.base, args.mode, budget, deadline, tally) for _ in range(args.clients))
+    )
+    elapsed = time.perf_counter() - start
+    done = len(tally.latencies)
+    ordered = sorted(tally.latencies)
+
+    def pct(p: float) -> float | None:
+        if not ordered:
+            return None
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+    return {
+        "runs": done,
+        "errors": tally.errors,
+        "refused": tally.refused,
+        "elapsed_s": elapsed,
+        "runs_per_s": done / elapsed if elapsed > 0 else 0.0,
+        "p50_ms": statistics.median(ordered) * 1000 if ordered else None,
+        "p99_ms": pct(99),
+        "error_samples": tally.error_samples,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.service.load")
+    parser.add_argument("--target", choices=["muster", "langgraph"], required=True)
+    parser.add_argument("--base", required=True, help="http://127.0.0.1:PORT")
+    parser.add_argument("--mode", choices=["wait", "stream"], default="wait")
+    parser.add_argument("--clients", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--api-key", default=None)
+    result = asyncio.run(main_async(parser.parse_args()))
+    json.dump(result, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""``SqlDatabase``: the engine, its lifecycle, and the one transaction helper every store method uses.
+
+:meth:`SqlDatabase._tx` is the one place where a database that cannot be reached becomes
+:class:`~muster.service.exceptions.StoreUnavailableError`; ``_engine.py`` holds what differs
+between the backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import sqlalchemy as sa
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from ..exceptions import NotFoundError, ServiceError, StoreUnavailableError
+from ..settings import DatabaseSettings, ServiceSettings
+from ._engine import WRITE, create_engine, is_unavailable, unavailable
+from .migrate import check_current, upgrade
+
+__all__ = ["SqlDatabase"]
+
+
+class SqlDatabase:
+    """A connection pool to SQLite (a file) or PostgreSQL, with the schema checked on open.
+
+    The base of :class:`~muster.service.store.sql.SqlStore` (its arguments are documented there).
+    """
+
+    def __init__(
+        self,
+        url: str | SecretStr,
+        *,
+        schema: str | None = None,
+        upgrade: bool | None = None,
+        pool_size: int = 10,
+        max_overflow: int = 20,
+    ) -> None:
+        raw = url.get_secret_value() if isinstance(url, SecretStr) else url
+        self._engine: AsyncEngine = create_engine(
+            raw, schema=schema, pool_size=pool_size, max_overflow=max_overflow
+        )
+        self.backend: str = self._engine.dialect.name
+        """``"sqlite"`` or ``"postgresql"``."""
+        self._upgrade = self.backend == "sqlite" if upgrade is None else upgrade
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings | DatabaseSettings, **kwargs: Any) -> Self:
+        """A store for the configured database (``settings`` or ``settings.database``)."""
+        database = settings.database if isinstance(settings, ServiceSettings) else settings
+        return cls(database.url, schema=database.schema_name, **kwargs)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The SQLAlchemy engine (for migrations and tests)."""
+        return self._engine
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def open(self) -> None:
+        """Upgrade (SQLite) or check (PostgreSQL) the schema; raises if the database is not there."""
+        if self.backend == "sqlite":
+            _check_sqlite_folder(self._engine.url.database or "")
+        if self._upgrade:
+            await upgrade(self._engine)
+        else:
+            await check_current(self._engine)
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        await self._engine.dispose()
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def ping(self) -> None:
+        """Raise ``StoreUnavailableError`` unless the database answers now.
+
+        A pooled connection the database dropped (it restarted) fails once and is
+        discarded; the second try, on a new connection, tells whether it is back.
+        """
+        for attempt in (1, 2):
+            try:
+                async with self._engine.connect() as conn:
+                    await conn.exec_driver_sql("SELECT 1")
+                return
+            except sa.exc.DBAPIError as exc:
+                if attempt == 1 and exc.connection_invalidated:
+                    continue
+                raise unavailable(exc) from exc
+            except Exception as exc:
+                if is_unavailable(exc):
+                    raise unavailable(exc) from exc
+                raise
+
+    @asynccontextmanager
+    async def _tx(self, *, write: bool = True) -> AsyncIterator[AsyncConnection]:
+        try:
+            async with self._engine.connect() as conn:
+                if write:
+                    await conn.execution_options(**{WRITE: True})
+                async with conn.begin():
+                    yield conn
+        except (ServiceError, sa.exc.IntegrityError):
+            raise
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise unavailable(exc) from exc
+            raise
+
+    async def _one(self, query: sa.Select[Any], kind: str, ident: str) -> sa.RowMapping:
+        async with self._tx(write=False) as conn:
+            row: sa.RowMapping | None = (await conn.execute(query)).mappings().first()
+        if row is None:
+            raise NotFoundError(kind, ident)
+        return row
+
+    @staticmethod
+    async def _exists(conn: AsyncConnection, table: sa.Table, ident: str, kind: str) -> None:
+        if await conn.scalar(sa.select(table.c.id).where(table.c.id == ident)) is None:
+            raise NotFoundError(kind, ident)
+
+
+def _check_sqlite_folder(database: str) -> None:
+    # Checked here rather than left to the driver: aiosqlite's failed connect leaves its
+    # worker thread finishing after the caller moved on (an error logged at shutdown).
+    folder = Path(database).resolve().parent
+    if not folder.is_dir():
+        raise StoreUnavailableError(f"the database is unavailable: folder {folder} does not exist")

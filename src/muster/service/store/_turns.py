@@ -1,0 +1,128 @@
+"""The durable-runs write: one turn boundary, in the caller's transaction.
+
+Everything is checked before anything is written, and the whole write is one
+transaction, so a refused turn leaves no trace. Two workers can never both write turn
+k: the thread and run rows are locked first (so the second writer waits and then sees the
+turn written), and the ``(run_id, turn)`` primary key refuses a duplicate regardless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from muster.teams import apply_state_delta
+
+from ..exceptions import ConflictError, NotFoundError
+from ..models import RunStatus
+from ._checkpoints import DELTA, FULL, rebuild_state
+from ._rows import plain
+from ._runs import append_events, set_thread_state
+from .base import TurnWrite
+from .tables import checkpoints, messages, runs, threads
+
+__all__ = ["record_turn"]
+
+
+async def record_turn(conn: AsyncConnection, write: TurnWrite, at: datetime) -> None:
+    """Write ``write`` (see ``Store.record_turn``)."""
+    # Taking the thread's message numbers locks the thread row first (the lock order);
+    # a refused write below rolls the increment back with everything else.
+    count = len(write.messages)
+    owner = sa.select(runs.c.thread_id).where(runs.c.id == write.run_id).scalar_subquery()
+    thread = (
+        (
+            await conn.execute(
+                sa.update(threads)
+                .where(threads.c.id == owner)
+                .values(message_seq=threads.c.message_seq + count, updated_at=at)
+                .returning(*threads.c)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    run = (
+        (await conn.execute(sa.select(runs).where(runs.c.id == write.run_id).with_for_update()))
+        .mappings()
+        .first()
+    )
+    if thread is None or run is None:
+        raise NotFoundError("run", write.run_id)
+    if run["status"] != RunStatus.RUNNING:
+        raise ConflictError(
+            f"run {run['id']!r} is {run['status']}, not running: turn {write.turn} not written"
+        )
+    if write.worker is not None and run["worker"] != write.worker:
+        raise ConflictError(f"run {run['id']!r} is held by {run['worker']!r}, not {write.worker!r}")
+    last = run["last_turn"]
+    if last is not None and write.turn <= last:
+        raise ConflictError(f"run {run['id']!r}: turn {write.turn} is already written (last turn {last})")
+    if write.delta is not None and last is not None and last == write.turn - 1:
+        kind, payload = DELTA, write.delta
+    elif write.state is not None:
+        kind, payload = FULL, write.state
+    else:
+        raise ValueError(
+            f"run {run['id']!r} turn {write.turn}: a delta needs the checkpoint of turn {write.turn - 1} "
+            f"(last turn: {last}); pass the full state"
+        )
+    full_state: Mapping[str, Any] | None = None
+    if write.finished:
+        full_state = write.state if write.state is not None else await _state_after(conn, run["id"], payload)
+
+    seq = thread["message_seq"] - count
+    if write.messages:
+        await conn.execute(
+            sa.insert(messages),
+            [
+                {
+                    "thread_id": thread["id"],
+                    "seq": seq + i,
+                    "run_id": run["id"],
+                    "message": plain(m),
+                    "created_at": at,
+                }
+                for i, m in enumerate(write.messages, start=1)
+            ],
+        )
+    event_seq = await append_events(
+        conn,
+        run["id"],
+        run["event_seq"],
+        [*(("message", m) for m in write.messages), *write.events],
+        at,
+    )
+    await conn.execute(
+        sa.insert(checkpoints).values(
+            run_id=run["id"],
+            turn=write.turn,
+            kind=kind,
+            state=plain(payload),
+            finished=write.finished,
+            created_at=at,
+        )
+    )
+    values: dict[str, Any] = {
+        "turns": runs.c.turns + 1,
+        "last_turn": write.turn,
+        "event_seq": event_seq,
+        "heartbeat_at": at,
+        "updated_at": at,
+    }
+    if write.finished and write.stop_reason is not None:
+        values["stop_reason"] = write.stop_reason
+    await conn.execute(sa.update(runs).where(runs.c.id == run["id"]).values(values))
+    if full_state is not None:
+        await set_thread_state(conn, thread, run["id"], write.turn, full_state, at)
+
+
+async def _state_after(conn: AsyncConnection, run_id: str, delta: Mapping[str, Any]) -> Mapping[str, Any]:
+    previous = await rebuild_state(conn, run_id)
+    assert previous is not None, "a delta is only stored after its base"
+    result: Mapping[str, Any] = apply_state_delta(previous.state, delta)
+    return result

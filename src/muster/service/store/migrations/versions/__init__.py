@@ -1,0 +1,3 @@
+"""The store's schema revisions, oldest first (Alembic skips this file)."""
+
+__all__: list[str] = []

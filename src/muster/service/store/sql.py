@@ -1,0 +1,386 @@
+"""``SqlStore``: the :class:`~muster.service.store.base.Store` on SQLAlchemy 2 async Core.
+
+One class for both backends, in layers: ``_database.py`` (the engine, open/close, the
+transaction helper that turns a lost database into ``StoreUnavailableError``),
+``_catalog.py`` (specs, API keys) and this module (threads, runs, turns, recorded
+responses, retention). Every method is one transaction; the multi-statement steps of a
+run's life live in ``_runs.py`` and ``_turns.py``, and the methods here open the
+transaction, call them, and turn rows into resources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..exceptions import ConflictError, InvalidRequestError, NotFoundError
+from ..models import (
+    EventRecord,
+    MessageRecord,
+    Run,
+    RunError,
+    RunStatus,
+    SpecRecord,
+    Strategy,
+    Thread,
+    ThreadStatus,
+)
+from . import _runs
+from ._catalog import CatalogStore
+from ._checkpoints import rebuild_state
+from ._rows import new_id, now, plain, to_event, to_message, to_run, to_thread
+from ._turns import record_turn
+from .base import STOP_ROLLBACK, Checkpoint, Store, TurnWrite
+from .tables import checkpoints, events, messages, model_responses, runs, threads
+
+__all__ = ["SqlStore"]
+
+_FINAL = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.INTERRUPTED})
+
+
+class SqlStore(CatalogStore):
+    """The store on SQLite (a file) or PostgreSQL.
+
+    Specs and keys come from :class:`CatalogStore`, the pool and transactions from
+    :class:`SqlDatabase`; threads, runs and their turns are here.
+
+    Args:
+        url: ``sqlite:///path.db`` or ``postgresql://user@host/db`` (drivers chosen for you).
+        schema: PostgreSQL schema holding the tables (``database.schema``).
+        upgrade: Upgrade the schema in :meth:`open`; by default on SQLite only. On
+            PostgreSQL, :meth:`open` otherwise refuses a database whose schema is behind
+            (``SchemaOutOfDateError``: run ``muster db upgrade``).
+        pool_size: Connections kept open (plus ``max_overflow`` more under load).
+    """
+
+    # ------------------------------------------------------------ threads
+
+    async def create_thread(self, metadata: Mapping[str, Any] | None = None) -> Thread:
+        """A new idle thread."""
+        at = now()
+        row = {
+            "id": new_id(),
+            "metadata": plain(metadata or {}),
+            "status": ThreadStatus.IDLE.value,
+            "run_count": 0,
+            "message_seq": 0,
+            "created_at": at,
+            "updated_at": at,
+        }
+        async with self._tx() as conn:
+            await conn.execute(sa.insert(threads).values(row))
+        return to_thread(row)
+
+    async def get_thread(self, thread_id: str) -> Thread:
+        """The thread (``NotFoundError`` if there is none)."""
+        return to_thread(
+            await self._one(sa.select(threads).where(threads.c.id == thread_id), "thread", thread_id)
+        )
+
+    async def thread_state(self, thread_id: str) -> Mapping[str, Any] | None:
+        """The team state the thread's runs left (``None`` before any)."""
+        row = await self._one(
+            sa.select(threads.c.state).where(threads.c.id == thread_id), "thread", thread_id
+        )
+        state: Mapping[str, Any] | None = row["state"]
+        return state
+
+    async def list_messages(self, thread_id: str, *, after: int = 0, limit: int = 100) -> list[MessageRecord]:
+        """The thread's messages with ``seq > after``, oldest first, at most ``limit``."""
+        _check_page(after, limit)
+        query = (
+            sa.select(messages)
+            .where(messages.c.thread_id == thread_id, messages.c.seq > after)
+            .order_by(messages.c.seq)
+            .limit(limit)
+        )
+        async with self._tx(write=False) as conn:
+            rows = (await conn.execute(query)).mappings().all()
+            if not rows:
+                await self._exists(conn, threads, thread_id, "thread")
+        return [to_message(r) for r in rows]
+
+    # ------------------------------------------------------------ runs
+
+    async def create_run(
+        self,
+        thread_id: str,
+        spec: SpecRecord,
+        task: Sequence[Mapping[str, Any]] | None,
+        strategy: Strategy,
+        *,
+        max_queue: int | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Run:
+        """Add a pending run, applying ``strategy`` atomically (see ``Store.create_run``)."""
+        try:
+            async with self._tx() as conn:
+                row = await _runs.create_run(
+                    conn, thread_id, spec, task, strategy, now(), max_queue=max_queue, metadata=metadata
+                )
+        except sa.exc.IntegrityError as exc:
+            raise NotFoundError("spec", f"{spec.name}@{spec.version}") from exc
+        return to_run(row)
+
+    async def get_run(self, run_id: str) -> Run:
+        """The run (``NotFoundError`` if there is none)."""
+        return to_run(await self._one(sa.select(runs).where(runs.c.id == run_id), "run", run_id))
+
+    async def list_runs(self, thread_id: str) -> list[Run]:
+        """The thread's runs, oldest first."""
+        async with self._tx(write=False) as conn:
+            rows = (
+                (
+                    await conn.execute(
+                        sa.select(runs).where(runs.c.thread_id == thread_id).order_by(runs.c.number)
+                    )
+                )
+                .mappings()
+                .all()
+            )
+            if not rows:
+                await self._exists(conn, threads, thread_id, "thread")
+        return [to_run(r) for r in rows]
+
+    async def run_task(self, run_id: str) -> list[Mapping[str, Any]] | None:
+        """The task messages the run was created with."""
+        task: list[Mapping[str, Any]] | None = (
+            await self._one(sa.select(runs.c.task).where(runs.c.id == run_id), "run", run_id)
+        )["task"]
+        return task
+
+    async def claim_run(
+        self, run_id: str, worker: str, *, stale_before: datetime | None = None
+    ) -> Run | None:
+        """Atomically move a pending (or stale running) run to running for ``worker``."""
+        at = now()
+        claimable = runs.c.status == RunStatus.PENDING.value
+        if stale_before is not None:
+            claimable = claimable | (
+                (runs.c.status == RunStatus.RUNNING.value) & (runs.c.heartbeat_at < stale_before)
+            )
+        query = (
+            sa.update(runs)
+            .where(runs.c.id == run_id, claimable)
+            .values(
+                status=RunStatus.RUNNING.value,
+                worker=worker,
+                attempt=sa.case((runs.c.started_at.is_(None), runs.c.attempt), else_=runs.c.attempt + 1),
+                started_at=sa.func.coalesce(runs.c.started_at, at),
+                heartbeat_at=at,
+                updated_at=at,
+            )
+            .returning(*runs.c)
+        )
+        async with self._tx() as conn:
+            row = (await conn.execute(query)).mappings().first()
+            if row is None:
+                await self._exists(conn, runs, run_id, "run")
+                return None
+        return to_run(row)
+
+    async def heartbeat(self, run_id: str, worker: str) -> bool:
+        """Mark the run alive; ``False`` if ``worker`` no longer holds it."""
+        query = (
+            sa.update(runs)
+            .where(runs.c.id == run_id, runs.c.worker == worker, runs.c.status == RunStatus.RUNNING.value)
+            .values(heartbeat_at=now())
+        )
+        async with self._tx() as conn:
+            if (await conn.execute(query)).rowcount == 1:
+                return True
+            await self._exists(conn, runs, run_id, "run")
+        return False
+
+    async def finish_run(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        stop_reason: str | None = None,
+        error: RunError | None = None,
+        worker: str | None = None,
+    ) -> Run:
+        """Stop the run with ``status`` and end its event stream (see ``Store.finish_run``)."""
+        status = RunStatus(status)
+        if status not in _FINAL:
+            raise ValueError(f"finish_run: {status} is not a final status (or interrupted)")
+        async with self._tx() as conn:
+            thread, run = await _runs.lock_thread_and_run(conn, run_id)
+            if run["status"] not in _runs.ACTIVE:
+                raise ConflictError(f"run {run_id!r} is already {run['status']}")
+            if worker is not None and run["worker"] != worker:
+                raise ConflictError(f"run {run_id!r} is held by {run['worker']!r}, not {worker!r}")
+            row = await _runs.finish_run(
+                conn, thread, run, status, now(), stop_reason=stop_reason, error=error
+            )
+        return to_run(row)
+
+    async def release_run(self, run_id: str, worker: str) -> bool:
+        """Give a running run back to ``pending`` (SIGTERM drain); ``False`` if not held."""
+        query = (
+            sa.update(runs)
+            .where(runs.c.id == run_id, runs.c.worker == worker, runs.c.status == RunStatus.RUNNING.value)
+            .values(status=RunStatus.PENDING.value, heartbeat_at=None, updated_at=now())
+        )
+        async with self._tx() as conn:
+            if (await conn.execute(query)).rowcount == 1:
+                return True
+            await self._exists(conn, runs, run_id, "run")
+        return False
+
+    async def request_stop(self, run_id: str, reason: str) -> Run:
+        """Stop a pending run now, or ask a running one to stop at its next boundary."""
+        if reason == STOP_ROLLBACK:
+            raise ValueError("request_stop: a rollback drops the run's work at once; call rollback_run")
+        at = now()
+        async with self._tx() as conn:
+            thread, run = await _runs.lock_thread_and_run(conn, run_id)
+            if run["status"] == RunStatus.PENDING:
+                row = await _runs.stop_pending_run(conn, thread, run, reason, at)
+            elif run["status"] == RunStatus.RUNNING:
+                asked = (
+                    sa.update(runs).where(runs.c.id == run_id).values(stop_requested=reason, updated_at=at)
+                )
+                row = (await conn.execute(asked.returning(*runs.c))).mappings().one()
+            else:
+                raise ConflictError(f"run {run_id!r} is already {run['status']}")
+        return to_run(row)
+
+    async def stop_requested(self, run_id: str) -> str | None:
+        """The reason a stop was asked for, or ``None``."""
+        reason: str | None = (
+            await self._one(sa.select(runs.c.stop_requested).where(runs.c.id == run_id), "run", run_id)
+        )["stop_requested"]
+        return reason
+
+    async def rollback_run(self, run_id: str) -> Run:
+        """Drop what the run did and cancel it (see ``Store.rollback_run``)."""
+        async with self._tx() as conn:
+            thread, run = await _runs.lock_thread_and_run(conn, run_id)
+            row = await _runs.rollback_run(conn, thread, run, now())
+        return to_run(row)
+
+    async def pending_runs(self) -> list[Run]:
+        """Pending runs, oldest first."""
+        query = (
+            sa.select(runs)
+            .where(runs.c.status == RunStatus.PENDING.value)
+            .order_by(runs.c.created_at, runs.c.number)
+        )
+        async with self._tx(write=False) as conn:
+            return [to_run(r) for r in (await conn.execute(query)).mappings()]
+
+    async def stale_runs(self, older_than: datetime) -> list[Run]:
+        """Running runs whose heartbeat is older than ``older_than``."""
+        query = (
+            sa.select(runs)
+            .where(runs.c.status == RunStatus.RUNNING.value, runs.c.heartbeat_at < older_than)
+            .order_by(runs.c.created_at)
+        )
+        async with self._tx(write=False) as conn:
+            return [to_run(r) for r in (await conn.execute(query)).mappings()]
+
+    async def queue_depth(self) -> int:
+        """How many runs are pending."""
+        async with self._tx(write=False) as conn:
+            depth = await conn.scalar(
+                sa.select(sa.func.count()).select_from(runs).where(runs.c.status == RunStatus.PENDING.value)
+            )
+        return int(depth or 0)
+
+    async def run_counts(self) -> dict[RunStatus, int]:
+        """How many runs are in each status (zeros included)."""
+        counts = dict.fromkeys(RunStatus, 0)
+        async with self._tx(write=False) as conn:
+            for status, count in await conn.execute(
+                sa.select(runs.c.status, sa.func.count()).group_by(runs.c.status)
+            ):
+                counts[RunStatus(status)] = int(count)
+        return counts
+
+    # ------------------------------------------------------------ durable turns
+
+    async def record_turn(self, write: TurnWrite) -> None:
+        """Write one turn boundary atomically (see ``Store.record_turn``)."""
+        try:
+            async with self._tx() as conn:
+                await record_turn(conn, write, now())
+        except sa.exc.IntegrityError as exc:
+            raise ConflictError(f"run {write.run_id!r}: turn {write.turn} is already written") from exc
+
+    async def latest_checkpoint(self, run_id: str) -> Checkpoint | None:
+        """The last turn written for the run and the full state there."""
+        async with self._tx(write=False) as conn:
+            checkpoint = await rebuild_state(conn, run_id)
+            if checkpoint is None:
+                await self._exists(conn, runs, run_id, "run")
+        return checkpoint
+
+    async def read_events(self, run_id: str, *, after: int = 0, limit: int = 1000) -> list[EventRecord]:
+        """The run's events with ``seq > after``, in order."""
+        _check_page(after, limit)
+        query = (
+            sa.select(events)
+            .where(events.c.run_id == run_id, events.c.seq > after)
+            .order_by(events.c.seq)
+            .limit(limit)
+        )
+        async with self._tx(write=False) as conn:
+            rows = (await conn.execute(query)).mappings().all()
+            if not rows:
+                await self._exists(conn, runs, run_id, "run")
+        return [to_event(r) for r in rows]
+
+    async def get_model_response(self, run_id: str, key: str) -> Mapping[str, Any] | None:
+        """The response recorded for this run under ``key``, if any."""
+        query = sa.select(model_responses.c.response).where(
+            model_responses.c.run_id == run_id, model_responses.c.key == key
+        )
+        async with self._tx(write=False) as conn:
+            response: Mapping[str, Any] | None = await conn.scalar(query)
+        return response
+
+    async def put_model_response(self, run_id: str, key: str, response: Mapping[str, Any]) -> None:
+        """Record a response; the first one recorded under a key wins."""
+        insert = pg_insert if self.backend == "postgresql" else sqlite_insert
+        query = (
+            insert(model_responses)
+            .values(run_id=run_id, key=key, response=plain(response), created_at=now())
+            .on_conflict_do_nothing(index_elements=["run_id", "key"])
+        )
+        try:
+            async with self._tx() as conn:
+                await conn.execute(query)
+        except sa.exc.IntegrityError as exc:
+            raise NotFoundError("run", run_id) from exc
+
+    # ------------------------------------------------------------ retention
+
+    async def prune(self, finished_before: datetime) -> int:
+        """Delete events, checkpoints and recorded responses of runs finished before the date."""
+        finished = sa.select(runs.c.id).where(runs.c.finished_at < finished_before)
+        deleted = 0
+        async with self._tx() as conn:
+            for table in (events, checkpoints, model_responses):
+                result = await conn.execute(sa.delete(table).where(table.c.run_id.in_(finished)))
+                deleted += result.rowcount
+        return deleted
+
+
+def _check_page(after: int, limit: int) -> None:
+    if after < 0:
+        raise InvalidRequestError(f"must be 0 or more, got {after}", field="after")
+    if limit < 1:
+        raise InvalidRequestError(f"must be 1 or more, got {limit}", field="limit")
+
+
+if TYPE_CHECKING:
+
+    def _conforms(store: SqlStore) -> Store:
+        return store  # mypy checks every method against the protocol

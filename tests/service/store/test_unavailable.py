@@ -1,0 +1,86 @@
+"""A database that cannot be reached: every call raises StoreUnavailableError, never a driver error."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Iterator
+
+import psycopg
+import pytest
+
+from muster.service.exceptions import StoreUnavailableError
+from muster.service.models import SpecRecord, Strategy
+from muster.service.store import SqlStore, TurnWrite, upgrade_database
+from muster.service.store._rows import now
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    yield port
+
+
+@pytest.fixture
+async def dead_store(closed_port: int) -> AsyncIterator[SqlStore]:
+    store = SqlStore(f"postgresql://postgres@127.0.0.1:{closed_port}/test")
+    yield store
+    await store.close()
+
+
+async def test_open_and_ping_raise_store_unavailable(dead_store: SqlStore) -> None:
+    with pytest.raises(StoreUnavailableError, match="database is unavailable") as info:
+        await dead_store.open()
+    assert info.value.status == 503
+    assert "Traceback" not in str(info.value)
+    with pytest.raises(StoreUnavailableError):
+        await dead_store.ping()
+
+
+@pytest.mark.parametrize(
+    ("call", "args"),
+    [
+        ("create_thread", ()),
+        ("get_run", ("r",)),
+        ("claim_run", ("r", "w")),
+        ("record_turn", (TurnWrite(run_id="r", turn=0, messages=[], state={}),)),
+        (
+            "create_run",
+            ("t", SpecRecord(name="s", version=1, component={}, created_at=now()), None, Strategy.REJECT),
+        ),
+        ("verify_api_key", ("mk_secret",)),
+        ("create_api_key", ("name",)),
+        ("prune", (now(),)),
+        ("put_spec", ("s", {})),
+        ("list_specs", ()),
+    ],
+)
+async def test_every_call_raises_store_unavailable(
+    dead_store: SqlStore, call: str, args: tuple[object, ...]
+) -> None:
+    with pytest.raises(StoreUnavailableError):
+        await getattr(dead_store, call)(*args)
+
+
+async def test_upgrade_database_raises_store_unavailable(closed_port: int) -> None:
+    with pytest.raises(StoreUnavailableError):
+        await upgrade_database(f"postgresql://postgres@127.0.0.1:{closed_port}/test", "muster")
+
+
+@pytest.mark.postgres
+async def test_a_dropped_connection_is_replaced_by_ping(pg_url: str, pg_schema: str) -> None:
+    await upgrade_database(pg_url, pg_schema)
+    store = SqlStore(pg_url, schema=pg_schema)
+    await store.open()
+    try:
+        async with store.engine.connect() as conn:
+            pid = (await conn.exec_driver_sql("select pg_backend_pid()")).scalar()
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute("select pg_terminate_backend(%s)", (pid,))
+        await store.ping()  # the dead pooled connection is discarded; a new one answers
+        thread = await store.create_thread()
+        assert (await store.get_thread(thread.id)).id == thread.id
+    finally:
+        await store.close()
