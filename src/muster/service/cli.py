@@ -1,4 +1,4 @@
-"""The service's commands: ``muster db``, ``muster keys`` and ``muster config``.
+"""The service's commands: ``muster serve``, ``muster worker``, ``muster db``, ``muster keys``, ``muster config``.
 
 ``muster.cli`` builds the parser and, only when one of these commands is chosen, calls its
 handler: this module imports nothing heavy at load time (settings, SQLAlchemy and the
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -29,8 +30,20 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``db``, ``keys`` and ``config`` to the ``muster`` parser (``args.service_handler`` runs one)."""
+    """Add the service's commands to the ``muster`` parser (``args.service_handler`` runs one)."""
     config_help = "configuration file (YAML or JSON; default: $MUSTER_CONFIG, then defaults and environment)"
+
+    serve = sub.add_parser("serve", help="serve the HTTP API (on SQLite it also executes the runs)")
+    serve.add_argument("--config", type=Path, help=config_help)
+    serve.add_argument(
+        "--specs", type=Path, help="a folder of specs: NAME.yaml, NAME.yml or NAME.json is spec NAME"
+    )
+    serve.add_argument("--host", help="address to listen on (default: server.host)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: server.port)")
+    serve.set_defaults(service_handler=_serve)
+    worker = sub.add_parser("worker", help="execute runs from PostgreSQL (procrastinate jobs)")
+    worker.add_argument("--config", type=Path, help=config_help)
+    worker.set_defaults(service_handler=_worker)
 
     db = sub.add_parser("db", help="manage the service's database").add_subparsers(
         dest="db_command", required=True
@@ -140,6 +153,29 @@ def masked_config(settings: ServiceSettings) -> dict[str, Any]:
     if settings.redis.url is not None:
         data["redis"]["url"] = mask_url(settings.redis.url.get_secret_value())
     return data
+
+
+@_guarded
+def _serve(args: argparse.Namespace) -> int:
+    from .processes import serve
+
+    settings = _settings(args.config)
+    if args.config is not None:
+        os.environ["MUSTER_CONFIG"] = str(args.config)  # uvicorn worker processes read it again
+    if args.specs is not None:
+        settings.specs_dir = args.specs
+    if args.host is not None:
+        settings.server.host = args.host
+    if args.port is not None:
+        settings.server.port = args.port
+    return serve(settings)
+
+
+@_guarded
+def _worker(args: argparse.Namespace) -> int:
+    from .processes import work
+
+    return work(_settings(args.config))
 
 
 @_guarded

@@ -14,7 +14,8 @@ templates (``/v1/runs/{run_id}``), never raw paths, so the label set stays small
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from prometheus_client import (
@@ -33,7 +34,7 @@ from .models import RunStatus
 if TYPE_CHECKING:
     from .store.base import Store
 
-__all__ = ["AGENT_STATUSES", "ServiceMetrics"]
+__all__ = ["AGENT_STATUSES", "ServiceMetrics", "count_model_calls"]
 
 AGENT_STATUSES = ("online", "offline", "busy")
 """``autogen_agents_count`` label values (the seed's)."""
@@ -196,3 +197,46 @@ class ServiceMetrics:
     def render(self) -> tuple[bytes, str]:
         """The registry in Prometheus text format, and its content type (for ``/metrics``)."""
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+def count_model_calls(metrics: ServiceMetrics) -> Callable[[], None]:
+    """Feed every model call this process makes into ``metrics``; returns the function undoing it.
+
+    Provider clients report each finished call on the framework's usage logger
+    (``muster.models.usage.USAGE_LOGGER_NAME``, the record's ``model_call`` is a
+    ``ModelCallRecord``): provider, model, tokens, estimated cost and attempts (the retries
+    are ``attempts - 1``). A filter on that logger reads them, whatever the log level:
+    the logger is opened to ``INFO`` for it, and the filter still drops the records the
+    configured level would have dropped, so the log output does not change. Calls
+    replayed from a run's record never reach a provider and are not counted here.
+    """
+    from muster.models.usage import USAGE_LOGGER_NAME, ModelCallRecord
+
+    usage = logging.getLogger(USAGE_LOGGER_NAME)
+    shown_from = usage.getEffectiveLevel()
+    previous_level = usage.level
+
+    class _Counter(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            call = record.__dict__.get("model_call")
+            if isinstance(call, ModelCallRecord):
+                metrics.model_call(
+                    call.provider,
+                    call.model,
+                    prompt_tokens=call.prompt_tokens,
+                    completion_tokens=call.completion_tokens,
+                    cost_usd=call.cost_usd or 0.0,
+                )
+                if call.attempts > 1:
+                    metrics.model_retry(call.attempts - 1)
+            return record.levelno >= shown_from
+
+    counter = _Counter()
+    usage.addFilter(counter)
+    usage.setLevel(min(shown_from, logging.INFO))
+
+    def undo() -> None:
+        usage.removeFilter(counter)
+        usage.setLevel(previous_level)
+
+    return undo

@@ -32,15 +32,25 @@ def _check_serve(settings: ServiceSettings) -> None:
 def app_from_environment() -> Any:
     """The app of one uvicorn worker process (``server.workers`` > 1): settings from the environment."""
     from .api import create_app
+    from .logs import configure_logging
 
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings.logging)
+    return create_app(settings)
 
 
 def serve(settings: ServiceSettings) -> int:
-    """Run the API until SIGTERM/SIGINT; returns the exit code."""
+    """Run the API until SIGTERM/SIGINT; returns the exit code.
+
+    Raises:
+        InvalidRequestError: the settings cannot be served (checked before anything starts).
+    """
     import uvicorn
 
+    from .logs import configure_logging
+
     _check_serve(settings)
+    configure_logging(settings.logging)
     common: dict[str, Any] = {
         "host": settings.server.host,
         "port": settings.server.port,
@@ -70,14 +80,21 @@ def serve(settings: ServiceSettings) -> int:
 
 
 def work(settings: ServiceSettings) -> int:
-    """Run ``muster worker`` until SIGTERM/SIGINT; returns the exit code."""
+    """Run ``muster worker`` until SIGTERM/SIGINT; returns the exit code.
+
+    Raises:
+        InvalidRequestError: the database is not PostgreSQL (checked before anything starts).
+    """
     if not settings.database.is_postgres:
         raise InvalidRequestError(
             "workers execute runs from PostgreSQL; on SQLite `muster serve` executes them itself",
             field="database.url",
         )
     from .execution.worker import run_worker
+    from .logs import configure_logging
     from .store.sql import SqlStore
+
+    configure_logging(settings.logging)
 
     async def main() -> None:
         store = SqlStore.from_settings(settings)

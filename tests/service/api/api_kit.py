@@ -122,9 +122,14 @@ async def running_api(settings: ServiceSettings, database: Any, **app_kwargs: An
                 yield Api(url, client, settings, app)
         finally:
             if worker is not None:
-                worker.cancel()
-                done, _ = await asyncio.wait([worker], timeout=30)
-                if not done:
+                # Cancelling is how procrastinate stops an embedded worker; a cancellation
+                # that lands during its start-up can be lost, so it is repeated.
+                for _ in range(30):
+                    worker.cancel()
+                    done, _ = await asyncio.wait([worker], timeout=1)
+                    if done:
+                        break
+                else:
                     worker.print_stack()
                     raise AssertionError("the in-process worker did not stop within 30 s")
             if worker_store is not None:

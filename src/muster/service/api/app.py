@@ -5,14 +5,17 @@ The lifespan opens what the app serves with, in order, and closes it in reverse:
 1. the store (``SqlStore`` for ``database.url`` unless one is given; SQLite upgrades
    its schema on open, PostgreSQL needs ``muster db upgrade`` first);
 2. the notifier (in-process, Redis pub/sub or PostgreSQL LISTEN/NOTIFY);
-3. the API keys of ``security.api_keys`` / ``MUSTER_API_KEYS`` (stored hashed);
+3. the API keys of ``security.api_keys`` / ``MUSTER_API_KEYS`` (stored hashed, once: a
+   revoked one stays revoked);
 4. the specs of ``--specs DIR`` (``NAME.yaml``, ``NAME.yml`` or ``NAME.json`` is spec
    NAME; each is checked by building it, a new version is stored when it changed);
 5. the executor: ``LocalExecutor`` on SQLite (runs execute here, and runs a crashed
    server left behind resume now), ``JobExecutor`` on PostgreSQL (``muster worker``
    processes execute).
 
-On shutdown the executor drains (``server.drain_seconds``) before anything closes.
+On shutdown the executor drains (``server.drain_seconds``) before anything closes. Every
+request is logged and counted (``middleware.py``); ``/metrics`` serves the app's own
+``ServiceMetrics`` registry (``monitoring.enabled``).
 """
 
 from __future__ import annotations
@@ -27,17 +30,19 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from ..exceptions import ConflictError, InvalidSpecError
+from ..exceptions import InvalidSpecError
 from ..execution import Executor, JobExecutor, LocalExecutor
 from ..execution.build import check_spec
+from ..metrics import ServiceMetrics, count_model_calls
 from ..notify import Notifier, make_notifier
 from ..operations import Services
 from ..settings import ServiceSettings
 from ..store.base import Store
+from ..store.keys import ensure_api_keys
 from ..streaming import StreamLimiter
 from .auth import require_api_key
 from .errors import install_error_handlers
-from .limits import BodyLimitMiddleware
+from .middleware import BodyLimitMiddleware, RequestObserver
 from .routes import health, openai, runs, specs, threads
 
 __all__ = ["create_app", "load_specs_dir"]
@@ -85,20 +90,16 @@ def _default_store(settings: ServiceSettings) -> Store:
     return SqlStore.from_settings(settings)
 
 
-def _default_executor(settings: ServiceSettings, store: Store, notifier: Notifier) -> Executor:
+def _default_executor(
+    settings: ServiceSettings, store: Store, notifier: Notifier, metrics: ServiceMetrics | None
+) -> Executor:
     if settings.database.is_postgres:
         return JobExecutor(store, settings)
-    return LocalExecutor(store, settings, notifier.publish)
+    return LocalExecutor(store, settings, notifier.publish, metrics=metrics)
 
 
-def _default_metrics(settings: ServiceSettings) -> Any:
-    if not settings.monitoring.enabled:
-        return None
-    try:
-        from ..metrics import ServiceMetrics
-    except ImportError:  # pragma: no cover - metrics.py lands with the store's work
-        return None
-    return ServiceMetrics()
+def _metrics(settings: ServiceSettings) -> ServiceMetrics | None:
+    return ServiceMetrics() if settings.monitoring.enabled else None
 
 
 def create_app(
@@ -114,22 +115,23 @@ def create_app(
     The lifespan opens and closes whatever store it serves with, given or built.
     """
 
+    metrics = _metrics(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        uncount = count_model_calls(metrics) if metrics is not None else None
         the_store = store if store is not None else _default_store(settings)
         await the_store.open()
         the_notifier = notifier if notifier is not None else make_notifier(settings)
         await the_notifier.start()
         try:
-            for secret in settings.security.api_keys:
-                try:
-                    await the_store.create_api_key("environment", secret.get_secret_value())
-                except ConflictError:
-                    pass  # added by an earlier start
+            await ensure_api_keys(the_store, settings)
             if settings.specs_dir is not None:
                 await load_specs_dir(the_store, settings.specs_dir)
             the_executor = (
-                executor if executor is not None else _default_executor(settings, the_store, the_notifier)
+                executor
+                if executor is not None
+                else _default_executor(settings, the_store, the_notifier, metrics)
             )
             app.state.muster = Services(
                 settings=settings,
@@ -138,7 +140,7 @@ def create_app(
                 notifier=the_notifier,
                 streams=StreamLimiter(settings.security.max_sse_connections),
                 memory=memory_monitor,
-                metrics=_default_metrics(settings),
+                metrics=metrics,
             )
             await the_executor.start()
             try:
@@ -148,6 +150,8 @@ def create_app(
         finally:
             await the_notifier.close()
             await the_store.close()
+            if uncount is not None:
+                uncount()
 
     app = FastAPI(
         title="muster",
@@ -170,4 +174,5 @@ def create_app(
             expose_headers=["Location", "Content-Location", "Retry-After"],
         )
     app.add_middleware(BodyLimitMiddleware, limit=settings.security.max_body_bytes)
+    app.add_middleware(RequestObserver, metrics=metrics)  # outermost: sees every answer, 413s too
     return app

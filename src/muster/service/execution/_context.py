@@ -33,6 +33,8 @@ class BuildContext:
     """``None`` when a spec is only being checked (nothing is recorded then)."""
     run_id: str
     human: HumanInput
+    metrics: Any = None
+    """The process's ``ServiceMetrics`` (replays count as cache hits), or ``None``."""
     clients: list[Any] = field(default_factory=list)
     """Every recording model client built for the run (the runner closes them at the end)."""
 

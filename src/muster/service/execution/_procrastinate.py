@@ -112,6 +112,21 @@ class JobApp:
             finally:
                 await conn.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK,))
 
+    async def worker_counts(self) -> tuple[int, int, int]:
+        """Procrastinate's workers: ``(online, offline, busy)`` by their heartbeats and jobs."""
+        rows = await self.app.connector.execute_query_all_async(
+            query="""
+            SELECT w.last_heartbeat > NOW() - (%(stalled)s || ' SECOND')::INTERVAL AS alive,
+                   EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.worker_id = w.id AND j.status = 'doing')
+                       AS busy
+              FROM procrastinate_workers w
+            """,
+            stalled=self.settings.worker.stalled_after_seconds,
+        )
+        online = sum(1 for row in rows if row["alive"])
+        busy = sum(1 for row in rows if row["alive"] and row["busy"])
+        return online, len(rows) - online, busy
+
     async def defer(self, run: Run) -> None:
         """Queue the run's job (a run already queued is left as it is)."""
         from procrastinate.exceptions import AlreadyEnqueued

@@ -51,3 +51,7 @@ class Executor(ABC):
     @abstractmethod
     def draining(self) -> bool:
         """Whether :meth:`stop` was called (``/ready`` answers 503 then)."""
+
+    async def worker_counts(self) -> tuple[int, int, int]:
+        """Executing processes ``(online, offline, busy)`` for ``autogen_agents_count``."""
+        return 1, 0, 0

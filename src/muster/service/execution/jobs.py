@@ -101,7 +101,6 @@ class JobExecutor(Executor):
             # The stop is in the store: the run still stops at its next turn boundary.
             logger.warning("could not abort jobs %s", filters, exc_info=True)
 
-    async def pending_jobs(self) -> int:
-        """Jobs waiting for a worker (for metrics)."""
-        jobs = await self.jobs.app.job_manager.list_jobs_async(task=TASK_NAME, status="todo")
-        return sum(1 for _ in jobs)
+    async def worker_counts(self) -> tuple[int, int, int]:
+        """``muster worker`` processes: heartbeat fresh, heartbeat lapsed, running a job."""
+        return await self.jobs.worker_counts()

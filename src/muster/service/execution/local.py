@@ -21,12 +21,16 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from ..models import Run, Strategy
 from ..settings import ServiceSettings
 from ..store.base import Store
 from .base import Executor, worker_name
 from .runner import RunRunner
+
+if TYPE_CHECKING:
+    from ..metrics import ServiceMetrics
 
 __all__ = ["LocalExecutor"]
 
@@ -43,12 +47,19 @@ class LocalExecutor(Executor):
         store: The service store.
         settings: ``agents`` limits and ``worker.heartbeat_seconds``.
         notify: Awaited with a run id after each of its writes (wakes its streams).
+        metrics: The app's ``ServiceMetrics`` (the runners count turns, replays, run times).
     """
 
     def __init__(
-        self, store: Store, settings: ServiceSettings, notify: Callable[[str], Awaitable[None]] | None = None
+        self,
+        store: Store,
+        settings: ServiceSettings,
+        notify: Callable[[str], Awaitable[None]] | None = None,
+        *,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics
         self.settings = settings
         self.worker = worker_name("serve")
         self._notify = notify
@@ -67,6 +78,10 @@ class LocalExecutor(Executor):
     def executing(self) -> int:
         """Runs executing now."""
         return len(self._runners)
+
+    async def worker_counts(self) -> tuple[int, int, int]:
+        """This process: online, and busy while a run executes."""
+        return 1, 0, 1 if self._runners else 0
 
     async def start(self) -> None:
         """Give back what a crashed process left running, then schedule every pending run."""
@@ -120,6 +135,7 @@ class LocalExecutor(Executor):
                 notify=self._notify,
                 heartbeat_seconds=self.settings.worker.heartbeat_seconds,
                 thread_id=run.thread_id,
+                metrics=self.metrics,
             )
             self._runners[run.id] = runner
             try:

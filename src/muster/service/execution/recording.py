@@ -54,6 +54,7 @@ class RecordedResponses(CacheStore[Any], Component[RecordedResponsesConfig]):
         context = current_build("RecordedResponses")
         self._store = context.store
         self._run_id = context.run_id
+        self._metrics = context.metrics
         self.scope = scope
         self.hits = 0
         self.misses = 0
@@ -75,6 +76,8 @@ class RecordedResponses(CacheStore[Any], Component[RecordedResponsesConfig]):
             self.misses += 1
             return default
         self.hits += 1
+        if self._metrics is not None:
+            self._metrics.cache_hit()
         return record["value"]
 
     async def aset(self, key: str, value: Any) -> None:

@@ -34,7 +34,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from muster.core import CancellationToken
 from muster.messages import BaseChatMessage, HandoffMessage, MessageFactory, TextMessage
@@ -43,6 +43,7 @@ from muster.teams import BaseGroupChat, Swarm, TurnCheckpoint
 from muster.teams.exceptions import ParticipantError, TurnHookError
 
 from ..exceptions import ConflictError
+from ..logs import log_context, log_run_transition
 from ..models import Run, RunError, RunStatus
 from ..settings import AgentsSettings
 from ..store.base import STOP_INTERRUPT, STOP_ROLLBACK, Store, TurnWrite
@@ -50,6 +51,9 @@ from ._context import BuildContext
 from ._runstart import StartPlan, last_message, plan_start
 from .build import build_team, release_team
 from .human import HumanInput, input_stop_reason
+
+if TYPE_CHECKING:
+    from ..metrics import ServiceMetrics
 
 __all__ = ["IMMEDIATE_STOPS", "RunRunner", "StopReason"]
 
@@ -79,6 +83,7 @@ class RunRunner:
         heartbeat_seconds: How often the run is marked alive while a turn is long.
         full_state_every: A full state every this many turns (deltas in between).
         thread_id: The run's thread, when the caller knows it (executors group by it).
+        metrics: The process's ``ServiceMetrics`` (turns, replays, queue wait, run time), or ``None``.
     """
 
     def __init__(
@@ -92,6 +97,7 @@ class RunRunner:
         heartbeat_seconds: float = 5.0,
         full_state_every: int = 10,
         thread_id: str | None = None,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self.store = store
         self.run_id = run_id
@@ -99,6 +105,9 @@ class RunRunner:
         self.worker = worker
         self.agents = agents
         self._notify = notify
+        self._metrics = metrics
+        self._context: BuildContext | None = None
+        self._replays_seen = 0
         self._heartbeat_seconds = heartbeat_seconds
         self._full_state_every = full_state_every
         self._token: CancellationToken | None = None
@@ -145,14 +154,17 @@ class RunRunner:
         if run is None:
             return None
         started = time.monotonic()
-        _log_transition(run, "running", attempt=run.attempt, worker=self.worker)
-        heartbeat = asyncio.create_task(self._heartbeat_loop(), name=f"heartbeat {self.run_id}")
-        timer = asyncio.get_running_loop().call_later(self.agents.timeout, self.request_stop, "timeout")
-        try:
-            return await self._run(run, started)
-        finally:
-            timer.cancel()
-            heartbeat.cancel()
+        with log_context(run_id=run.id, thread_id=run.thread_id, spec=run.spec, worker=self.worker):
+            log_run_transition(run, RunStatus.PENDING, RunStatus.RUNNING)
+            if self._metrics is not None and run.attempt == 1 and run.started_at is not None:
+                self._metrics.observe_queue_wait((run.started_at - run.created_at).total_seconds())
+            heartbeat = asyncio.create_task(self._heartbeat_loop(), name=f"heartbeat {self.run_id}")
+            timer = asyncio.get_running_loop().call_later(self.agents.timeout, self.request_stop, "timeout")
+            try:
+                return await self._run(run, started)
+            finally:
+                timer.cancel()
+                heartbeat.cancel()
 
     async def _run(self, run: Run, started: float) -> Run | None:
         plan = await plan_start(self.store, run)
@@ -160,7 +172,9 @@ class RunRunner:
         if self.stop_reason in IMMEDIATE_STOPS:
             self._token.cancel()
         self._human = HumanInput(plan.answer, lambda agent: self.request_stop("input"))
-        context = BuildContext(store=self.store, run_id=run.id, human=self._human)
+        context = self._context = BuildContext(
+            store=self.store, run_id=run.id, human=self._human, metrics=self._metrics
+        )
         spec = await self.store.get_spec(run.spec, run.spec_version)
         try:
             team = build_team(spec.component, context, retry_attempts=self.agents.retry_attempts)
@@ -234,6 +248,10 @@ class RunRunner:
             )
         )
         self.turns_written += 1
+        if self._metrics is not None:
+            replays = self._replays()
+            self._metrics.turn(replayed=replays > self._replays_seen)
+            self._replays_seen = replays
         await self._publish()
         if finished:
             return
@@ -244,6 +262,10 @@ class RunRunner:
         if self.stop_reason == "interrupt" and self._token is not None:
             self._token.cancel()  # after the write: the boundary is where the next run starts
         self._last_beat = time.monotonic()  # record_turn heartbeats too
+
+    def _replays(self) -> int:
+        context = self._context
+        return sum(client.replayed for client in context.clients) if context is not None else 0
 
     async def _heartbeat_loop(self) -> None:
         while True:
@@ -288,7 +310,9 @@ class RunRunner:
                 # Given back, taken over, or rolled back (the store already ended it).
                 if reason == "release" and await self.store.release_run(run.id, self.worker):
                     await self._publish()
-                _log_transition(run, "released" if reason == "release" else str(reason))
+                    log_run_transition(run, RunStatus.RUNNING, RunStatus.PENDING, duration_ms=_ms(started))
+                elif reason != "release":
+                    logger.warning("run %s was %s: this worker stops", run.id, _LEFT[str(reason)])
                 return None
             if reason == "timeout":
                 status = RunStatus.FAILED
@@ -312,19 +336,12 @@ class RunRunner:
                 run.id, status, stop_reason=stop_reason, error=error, worker=self.worker
             )
         except ConflictError:
-            # Someone else ended or took the run meanwhile (a rollback, a takeover).
-            _log_transition(run, "lost")
+            logger.warning("run %s was ended or taken over meanwhile: this worker stops", run.id)
             return None
         await self._publish()
-        _log_transition(
-            ended,
-            status.value,
-            duration=time.monotonic() - started,
-            error_type=error.type if error else None,
-            turns=self.turns_written,
-            replayed_calls=self.replayed_calls,
-            model_calls=self.model_calls,
-        )
+        log_run_transition(ended, RunStatus.RUNNING, status, duration_ms=_ms(started), error=error)
+        if self._metrics is not None:
+            self._metrics.observe_run(time.monotonic() - started)
         return ended
 
 
@@ -353,10 +370,8 @@ def _handed_off_outside(messages: Sequence[Any], team: BaseGroupChat) -> bool:
     return messages[-1].target not in {p.name for p in team.participants}
 
 
-def _log_transition(run: Run, status: str, **fields: Any) -> None:
-    logger.info(
-        "run %s %s",
-        run.id,
-        status,
-        extra={"run_id": run.id, "thread_id": run.thread_id, "spec": run.spec, "status": status, **fields},
-    )
+_LEFT = {"lost": "taken over by another worker", "rollback": "rolled back by a newer run"}
+
+
+def _ms(started: float) -> float:
+    return (time.monotonic() - started) * 1000

@@ -33,11 +33,14 @@ _ERROR_RETRY_SECONDS = 5.0
 class JobHandler:
     """What a ``muster.run`` job does in a worker: execute its run with a :class:`RunRunner`."""
 
-    def __init__(self, store: Store, settings: ServiceSettings, notifier: Notifier, name: str) -> None:
+    def __init__(
+        self, store: Store, settings: ServiceSettings, notifier: Notifier, name: str, metrics: Any = None
+    ) -> None:
         self.store = store
         self.settings = settings
         self.notifier = notifier
         self.name = name
+        self.metrics = metrics
 
     async def __call__(self, context: Any, run_id: str) -> None:
         """Execute the run; turn an abort into a stop of the run, a drain into a retry.
@@ -55,6 +58,7 @@ class JobHandler:
             agents=self.settings.agents,
             notify=self.notifier.publish,
             heartbeat_seconds=self.settings.worker.heartbeat_seconds,
+            metrics=self.metrics,
         )
         execution = asyncio.create_task(runner.execute(), name=f"run {run_id}")
         try:
@@ -134,25 +138,34 @@ async def run_worker(
     await notifier.start()
     jobs = JobApp(settings)
     name = worker_name("worker")
-    jobs.set_handler(JobHandler(store, settings, notifier, name))
+    metrics, uncount = _serve_metrics(settings)
+    jobs.set_handler(JobHandler(store, settings, notifier, name, metrics))
     await jobs.open()
     maintenance: asyncio.Task[None] | None = None
     try:
         await requeue_orphans(jobs, store)
         maintenance = asyncio.create_task(_maintain(jobs, store, settings), name="muster worker maintenance")
         logger.info("worker %s started", name)
-        await jobs.app.run_worker_async(
-            queues=[settings.worker.queue],
-            name=name,
-            concurrency=settings.agents.max_concurrent,
-            fetch_job_polling_interval=settings.worker.poll_seconds,
-            abort_job_polling_interval=settings.worker.poll_seconds,
-            shutdown_graceful_timeout=settings.server.drain_seconds,
-            update_heartbeat_interval=settings.worker.heartbeat_seconds,
-            stalled_worker_timeout=settings.worker.stalled_after_seconds,
-            install_signal_handlers=install_signal_handlers,
-            delete_jobs="successful",
+        procrastinate = asyncio.create_task(
+            jobs.app.run_worker_async(
+                queues=[settings.worker.queue],
+                name=name,
+                concurrency=settings.agents.max_concurrent,
+                fetch_job_polling_interval=settings.worker.poll_seconds,
+                abort_job_polling_interval=settings.worker.poll_seconds,
+                shutdown_graceful_timeout=settings.server.drain_seconds,
+                update_heartbeat_interval=settings.worker.heartbeat_seconds,
+                stalled_worker_timeout=settings.worker.stalled_after_seconds,
+                install_signal_handlers=install_signal_handlers,
+                delete_jobs="successful",
+            ),
+            name="procrastinate worker",
         )
+        try:
+            await asyncio.shield(procrastinate)
+        except asyncio.CancelledError:
+            await _cancel_until_done(procrastinate)
+            raise
     finally:
         if maintenance is not None:
             maintenance.cancel()
@@ -160,4 +173,32 @@ async def run_worker(
                 await maintenance
         await jobs.close()
         await notifier.close()
+        if uncount is not None:
+            uncount()
         logger.info("worker %s stopped", name)
+
+
+async def _cancel_until_done(task: asyncio.Task[None]) -> None:
+    """Cancel procrastinate's worker, again if needed, until it has stopped.
+
+    Cancelling ``run_worker_async`` is how procrastinate stops a worker run in a bigger
+    program (it then drains gracefully), but a cancellation that lands while the worker is
+    still registering itself can be swallowed by the database driver, leaving the worker
+    running: so it is repeated until the task ends.
+    """
+    while not task.done():
+        task.cancel()
+        await asyncio.wait([task], timeout=1.0)
+
+
+def _serve_metrics(settings: ServiceSettings) -> tuple[Any, Any]:
+    """The worker's metrics on ``monitoring.metrics_port`` (a worker has no API to serve them on)."""
+    if not settings.monitoring.enabled or settings.monitoring.metrics_port is None:
+        return None, None
+    from prometheus_client import start_http_server
+
+    from ..metrics import ServiceMetrics, count_model_calls
+
+    metrics = ServiceMetrics()
+    start_http_server(settings.monitoring.metrics_port, registry=metrics.registry)
+    return metrics, count_model_calls(metrics)

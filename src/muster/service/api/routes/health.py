@@ -42,5 +42,8 @@ async def ready(services: ServicesDep) -> Response:
 async def metrics(services: ServicesDep) -> Response:
     if services.metrics is None:
         return problem(404, "Not found", "metrics are disabled (monitoring.enabled: false)")
-    body, content_type = await services.metrics.render(services)
+    await services.metrics.refresh_from_store(services.store)
+    online, offline, busy = await services.executor.worker_counts()
+    services.metrics.set_agents(online=online, offline=offline, busy=busy)
+    body, content_type = services.metrics.render()
     return Response(body, media_type=content_type)
