@@ -79,9 +79,17 @@ def test_db_upgrade_on_postgres_creates_the_schema(
     assert f"(schema {pg_schema}) is at revision 0001" in capsys.readouterr().out
     with psycopg.connect(pg_url) as conn:
         count = conn.execute(
-            "select count(*) from information_schema.tables where table_schema = %s", (pg_schema,)
+            "select count(*) from information_schema.tables where table_schema = %s"
+            " and table_name not like 'procrastinate%%'",
+            (pg_schema,),
+        ).fetchone()
+        jobs = conn.execute(
+            "select count(*) from information_schema.tables where table_schema = %s"
+            " and table_name = 'procrastinate_jobs'",
+            (pg_schema,),
         ).fetchone()
     assert count == (9,)  # eight tables and alembic_version
+    assert jobs == (1,)  # and procrastinate's, for the workers
     assert main(["keys", "create", "ops"]) == 0
 
 

@@ -187,6 +187,11 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     revision = asyncio.run(upgrade_database(url, settings.database.schema_name))
     where = f" (schema {settings.database.schema_name})" if settings.database.schema_name else ""
     print(f"database {mask_url(url)}{where} is at revision {revision}")
+    if settings.database.is_postgres:
+        from .execution.jobs import ensure_job_schema
+
+        asyncio.run(ensure_job_schema(settings))
+        print("procrastinate's job tables are in place")
     return 0
 
 

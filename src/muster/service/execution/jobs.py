@@ -40,7 +40,7 @@ from ..store.base import Store
 from ._procrastinate import TASK_NAME, JobApp
 from .base import Executor
 
-__all__ = ["JobExecutor"]
+__all__ = ["JobExecutor", "ensure_job_schema"]
 
 logger = logging.getLogger("muster.service.execution")
 
@@ -104,3 +104,8 @@ class JobExecutor(Executor):
     async def worker_counts(self) -> tuple[int, int, int]:
         """``muster worker`` processes: heartbeat fresh, heartbeat lapsed, running a job."""
         return await self.jobs.worker_counts()
+
+
+async def ensure_job_schema(settings: ServiceSettings) -> None:
+    """Create procrastinate's tables in the service's schema unless they exist (``muster db upgrade``)."""
+    await JobApp(settings).ensure_schema()
