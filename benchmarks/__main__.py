@@ -2,9 +2,11 @@
 
 Usage: ``python -m benchmarks [--only NAME ...] [--quick]``. Each scenario module under
 ``benchmarks/scenarios`` defines ``NAME``, ``UNIT``, ``GOAL`` (minimum AutoGen/muster ratio, or
-None) and ``main(flavor, quick) -> float`` (lower is better); the harness runs it as
-``python -m benchmarks.scenarios.<module> <flavor>`` so import caches and memory never leak
-between frameworks.
+None), optionally ``LIMIT`` (the most muster's figure may be, in ``UNIT``, for goals stated as
+an absolute figure) and ``run(flavor, quick) -> float | None`` (lower is better; ``None`` when
+the flavor has nothing to measure, such as AutoGen for muster's CLI), run through
+``scenario_main``; the harness runs it as ``python -m benchmarks.scenarios.<module> <flavor>``
+so import caches and memory never leak between frameworks.
 """
 
 from __future__ import annotations
@@ -28,7 +30,13 @@ def _run_one(module: str, flavor: str, quick: bool) -> float | str:
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["failed"])[-1]
         return f"error: {last[:60]}"
-    return float(json.loads(proc.stdout.strip().splitlines()[-1])["value"])
+    value = json.loads(proc.stdout.strip().splitlines()[-1])["value"]
+    return "n/a" if value is None else float(value)
+
+
+def _goal_text(goal: float | None, limit: float | None) -> str:
+    parts = ([f"{goal:.1f}x"] if goal is not None else []) + ([f"<={limit:g}"] if limit is not None else [])
+    return " ".join(parts) or "-"
 
 
 def main() -> int:
@@ -48,24 +56,30 @@ def main() -> int:
         theirs = _run_one(name, "autogen", args.quick)
         ratio = theirs / ours if isinstance(ours, float) and isinstance(theirs, float) and ours > 0 else None
         goal = getattr(mod, "GOAL", None)
-        verdict = ""
+        limit = getattr(mod, "LIMIT", None)
+        checks = []
         if ratio is not None and goal is not None:
-            verdict = "ok" if ratio >= goal else "MISSED"
-            if ratio < goal:
-                failed_goals.append(mod.NAME)
-        rows.append((mod.NAME, mod.UNIT, ours, theirs, ratio, goal, verdict))
+            checks.append(ratio >= goal)
+        if isinstance(ours, float) and limit is not None:
+            checks.append(ours <= limit)
+        verdict = ("ok" if all(checks) else "MISSED") if checks else ""
+        if isinstance(ours, str) and ours != "n/a":
+            verdict = "FAILED"
+        if verdict in ("MISSED", "FAILED"):
+            failed_goals.append(mod.NAME)
+        rows.append((mod.NAME, mod.UNIT, ours, theirs, ratio, _goal_text(goal, limit), verdict))
         print(f"  done: {mod.NAME}", file=sys.stderr, flush=True)
 
-    header = f"{'scenario':<44} {'unit':<12} {'muster':>12} {'autogen':>12} {'ratio':>8} {'goal':>6}"
+    header = f"{'scenario':<44} {'unit':<12} {'muster':>12} {'autogen':>12} {'ratio':>8} {'goal':>13}"
     print(header)
     print("-" * len(header))
     for name, unit, ours, theirs, ratio, goal, verdict in rows:
         fmt = lambda v: f"{v:12.2f}" if isinstance(v, float) else f"{v:>12}"  # noqa: E731
         r = f"{ratio:7.1f}x" if ratio is not None else f"{'n/a':>8}"
-        g = f"{goal:5.1f}x" if goal is not None else f"{'-':>6}"
-        print(f"{name:<44} {unit:<12} {fmt(ours)} {fmt(theirs)} {r} {g} {verdict}")
+        print(f"{name:<44} {unit:<12} {fmt(ours)} {fmt(theirs)} {r} {goal:>13} {verdict}")
     print(
         "\nratio = AutoGen / muster (higher is better for muster); lower values are better in both columns."
+        "\ngoal: the least ratio and/or (<=) the most muster's figure may be, in the row's unit."
     )
     if failed_goals:
         print("goals missed: " + ", ".join(failed_goals))

@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 __all__ = ["best_of", "report", "scenario_main"]
 
 
-def report(value: float) -> None:
-    """Print the measurement as the JSON line the harness reads."""
+def report(value: float | None) -> None:
+    """Print the measurement as the JSON line the harness reads (``None``: nothing to measure)."""
     print(json.dumps({"value": value}))
 
 
@@ -20,7 +20,7 @@ async def best_of(repeats: int, body: Callable[[], Awaitable[float]]) -> float:
     return min([await body() for _ in range(repeats)])
 
 
-def scenario_main(run: Callable[[str, bool], Awaitable[float]]) -> None:
+def scenario_main(run: Callable[[str, bool], Awaitable[float | None]]) -> None:
     """Parse ``<flavor> [--quick]``, run the scenario under asyncio and report its value."""
     import asyncio
 

@@ -11,7 +11,7 @@ from benchmarks.scenarios._common import best_of, per_op_us, scenario_main
 
 NAME = "core: publish fan-out (10 subscribers)"
 UNIT = "µs/delivery"
-GOAL = 5.0
+GOAL = 10.0
 SUBSCRIBERS = 10
 
 
