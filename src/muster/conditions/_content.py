@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.core import Component
 from muster.messages import BaseAgentEvent, BaseChatMessage, StopMessage, TextMessage
@@ -33,6 +33,9 @@ __all__ = [
 class StopMessageTerminationConfig(BaseModel):
     """Spec of :class:`StopMessageTermination` (it has no settings)."""
 
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
+
 
 class StopMessageTermination(LatchedTermination, Component[StopMessageTerminationConfig]):
     """Stops when any participant sends a :class:`~muster.messages.StopMessage`."""
@@ -57,6 +60,8 @@ class StopMessageTermination(LatchedTermination, Component[StopMessageTerminatio
 
 class TextMentionTerminationConfig(BaseModel):
     """Spec of :class:`TextMentionTermination`."""
+
+    model_config = ConfigDict(defer_build=True)
 
     text: str
     """The substring that stops the run."""
@@ -105,6 +110,8 @@ class TextMentionTermination(LatchedTermination, Component[TextMentionTerminatio
 class TextMessageTerminationConfig(BaseModel):
     """Spec of :class:`TextMessageTermination`."""
 
+    model_config = ConfigDict(defer_build=True)
+
     source: str | None = None
     """Only a TextMessage from this sender stops the run; ``None`` means any sender."""
 
@@ -145,6 +152,8 @@ class TextMessageTermination(LatchedTermination, Component[TextMessageTerminatio
 
 class SourceMatchTerminationConfig(BaseModel):
     """Spec of :class:`SourceMatchTermination`."""
+
+    model_config = ConfigDict(defer_build=True)
 
     sources: list[str]
     """Senders whose first message stops the run."""

@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.core import Component
 from muster.messages import BaseAgentEvent, BaseChatMessage, StopMessage
@@ -19,6 +19,9 @@ __all__ = ["ExternalTermination", "ExternalTerminationConfig", "FunctionalTermin
 
 class ExternalTerminationConfig(BaseModel):
     """Spec of :class:`ExternalTermination` (it has no settings)."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
 
 class ExternalTermination(LatchedTermination, Component[ExternalTerminationConfig]):

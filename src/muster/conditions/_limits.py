@@ -6,7 +6,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.base import TerminatedException, TerminationCondition
 from muster.base.internal import StatePlan, parse_state
@@ -33,6 +33,9 @@ __all__ = [
 
 class MaxMessageTerminationConfig(BaseModel):
     """Spec of :class:`MaxMessageTermination`."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     max_messages: int
     include_agent_event: bool = False
@@ -104,6 +107,8 @@ class MaxMessageTermination(TerminationCondition, Component[MaxMessageTerminatio
 
 class TokenUsageTerminationConfig(BaseModel):
     """Spec of :class:`TokenUsageTermination`; at least one limit must be set."""
+
+    model_config = ConfigDict(defer_build=True)
 
     max_total_token: int | None = None
     max_prompt_token: int | None = None
@@ -207,6 +212,8 @@ class TokenUsageTermination(TerminationCondition, Component[TokenUsageTerminatio
 
 class TimeoutTerminationConfig(BaseModel):
     """Spec of :class:`TimeoutTermination`."""
+
+    model_config = ConfigDict(defer_build=True)
 
     timeout_seconds: float
 

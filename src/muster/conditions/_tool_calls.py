@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.core import Component
 from muster.messages import (
@@ -29,6 +29,9 @@ __all__ = [
 
 class HandoffTerminationConfig(BaseModel):
     """Spec of :class:`HandoffTermination`."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     target: str
 
@@ -71,6 +74,8 @@ class HandoffTermination(LatchedTermination, Component[HandoffTerminationConfig]
 
 class FunctionCallTerminationConfig(BaseModel):
     """Spec of :class:`FunctionCallTermination`."""
+
+    model_config = ConfigDict(defer_build=True)
 
     function_name: str
 

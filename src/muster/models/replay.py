@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.core import EVENT_LOGGER_NAME, CancellationToken, Component
 from muster.core.exceptions import MusterError
@@ -56,6 +56,9 @@ class ReplayExhaustedError(MusterError, ValueError):
 
 class ReplayChatCompletionClientConfig(BaseModel):
     """Declarative config of :class:`ReplayChatCompletionClient`."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     chat_completions: list[str | CreateResult]
     """The scripted replies, in order."""

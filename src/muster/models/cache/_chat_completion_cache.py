@@ -10,7 +10,7 @@ import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from pydantic_core import to_jsonable_python
 
 from muster.core import CacheStore, CancellationToken, Component, ComponentModel, InMemoryStore
@@ -34,6 +34,9 @@ _KEY_FORMAT_VERSION = 2
 
 class ChatCompletionCacheConfig(BaseModel):
     """Spec of a :class:`ChatCompletionCache`: the wrapped client and the store, as specs."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     client: ComponentModel
     store: ComponentModel | None = None
