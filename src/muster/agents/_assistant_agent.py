@@ -6,7 +6,7 @@ import inspect
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,13 +34,16 @@ from muster.models import (
     SystemMessage,
 )
 from muster.state import AssistantAgentState
-from muster.tools import BaseTool, FunctionTool, StaticStreamWorkbench, Workbench
+from muster.tools import BaseTool, StaticStreamWorkbench, Workbench
 
 from ._base_chat_agent import BaseChatAgent
 from ._memory_state import plan_memory_states
 from ._model_turn import ModelTurn, new_message_id
 from ._tool_execution import ExecutedCall, ToolCallSummaryFormatter, ToolExecutor
 from .exceptions import StructuredOutputError
+
+if TYPE_CHECKING:
+    from muster.tools import FunctionTool
 
 __all__ = ["AssistantAgent", "AssistantAgentConfig"]
 
@@ -95,6 +98,9 @@ def _as_tool(tool: ToolLike) -> BaseTool[Any, Any]:
         return tool
     if not callable(tool):
         raise ValueError(f"Unsupported tool type: {type(tool)}")
+    # Loaded here, not with the module: agents without function tools never need it.
+    from muster.tools import FunctionTool
+
     description = getattr(tool, "__doc__", None) or ""
     if not inspect.isfunction(tool) or "<locals>" in tool.__qualname__:
         return FunctionTool(tool, description=description)
