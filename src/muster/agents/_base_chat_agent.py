@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from muster.base import ChatAgent, Response, TaskResult, normalize_task
 from muster.base.internal import parse_state
 from muster.core import CancellationToken, ComponentBase
+from muster.core.internal import construct_trusted
 from muster.messages import BaseAgentEvent, BaseChatMessage, ModelClientStreamingChunkEvent
 from muster.state import BaseState
 
@@ -103,7 +104,7 @@ class BaseChatAgent(ChatAgent, ABC, ComponentBase[BaseModel]):
         if response.inner_messages is not None:
             output.extend(response.inner_messages)
         output.append(response.chat_message)
-        return TaskResult(messages=output)
+        return construct_trusted(TaskResult, messages=output)
 
     async def run_stream(
         self,
@@ -129,7 +130,7 @@ class BaseChatAgent(ChatAgent, ABC, ComponentBase[BaseModel]):
             if isinstance(message, Response):
                 yield message.chat_message
                 output.append(message.chat_message)
-                yield TaskResult(messages=output)
+                yield construct_trusted(TaskResult, messages=output)
             else:
                 yield message
                 if not isinstance(message, ModelClientStreamingChunkEvent):
