@@ -1,18 +1,17 @@
-"""Entry point of the ``muster`` command."""
+"""Entry point of the ``muster`` command.
+
+Only ``argparse`` loads before the arguments are parsed: ``muster --help``, a typo in an
+option or ``--version`` answer without importing asyncio, pydantic or any agent (see
+``docs/performance.md``, "Start-up"). What a command needs is imported once it runs.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-from muster.core import ComponentLoader
-from muster.core.exceptions import MusterError
-
-from ._spec import load_spec_file, real_model_config_from_env, swap_replay_models
 
 __all__ = ["build_parser", "main"]
 
@@ -41,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 async def _run(spec: dict[str, Any], task: str, output_stats: bool) -> int:
     from muster.base import ChatAgent, Team
+    from muster.core import ComponentLoader
+    from muster.core.exceptions import MusterError
     from muster.ui import Console
 
     runner = ComponentLoader.load_component(spec)
@@ -90,6 +91,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command != "run":  # pragma: no cover - argparse enforces the choice
         return 2
+    import asyncio
+
+    from muster.core.exceptions import MusterError
+
+    from ._spec import load_spec_file, real_model_config_from_env, swap_replay_models
+
     try:
         spec = load_spec_file(args.spec)
         if args.model == "auto":
