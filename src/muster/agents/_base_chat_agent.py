@@ -13,7 +13,6 @@ from muster.base.internal import parse_state
 from muster.core import CancellationToken, ComponentBase
 from muster.core.internal import construct_trusted
 from muster.messages import BaseAgentEvent, BaseChatMessage, ModelClientStreamingChunkEvent
-from muster.state import BaseState
 
 __all__ = ["BaseChatAgent"]
 
@@ -148,6 +147,8 @@ class BaseChatAgent(ChatAgent, ABC, ComponentBase[BaseModel]):
 
     async def save_state(self) -> Mapping[str, Any]:
         """A stateless agent saves an empty :class:`~muster.state.BaseState`."""
+        from muster.state import BaseState  # state models load only when state is saved or loaded
+
         return BaseState().model_dump()
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
@@ -159,6 +160,8 @@ class BaseChatAgent(ChatAgent, ABC, ComponentBase[BaseModel]):
         Raises:
             StateError: ``state`` is not a ``BaseState`` of a version this muster reads.
         """
+        from muster.state import BaseState
+
         parse_state(BaseState, state)
 
     async def close(self) -> None:
