@@ -7,6 +7,11 @@ an absolute figure) and ``run(flavor, quick) -> float | None`` (lower is better;
 the flavor has nothing to measure, such as AutoGen for muster's CLI), run through
 ``scenario_main``; the harness runs it as ``python -m benchmarks.scenarios.<module> <flavor>``
 so import caches and memory never leak between frameworks.
+
+A scenario whose goal may sit below what muster's dependencies allow also defines ``FLOOR``
+(what is measured, e.g. "import of pydantic's BaseModel + asyncio") and passes a ``floor``
+function to ``scenario_main``; the harness measures it in the same run (flavor ``floor``) and
+prints, below the table, the best ratio that floor leaves muster.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ def main() -> int:
     if args.only:
         names = [n for n in names if n in args.only]
     rows = []
+    floors: list[tuple[str, str, str, float | str, float | str, float | None]] = []
     failed_goals = []
     for name in names:
         mod = importlib.import_module(f"benchmarks.scenarios.{name}")
@@ -68,6 +74,8 @@ def main() -> int:
         if verdict in ("MISSED", "FAILED"):
             failed_goals.append(mod.NAME)
         rows.append((mod.NAME, mod.UNIT, ours, theirs, ratio, _goal_text(goal, limit), verdict))
+        if getattr(mod, "FLOOR", None) is not None:
+            floors.append((mod.NAME, mod.UNIT, mod.FLOOR, _run_one(name, "floor", args.quick), theirs, goal))
         print(f"  done: {mod.NAME}", file=sys.stderr, flush=True)
 
     header = f"{'scenario':<44} {'unit':<12} {'muster':>12} {'autogen':>12} {'ratio':>8} {'goal':>13}"
@@ -83,7 +91,24 @@ def main() -> int:
     )
     if failed_goals:
         print("goals missed: " + ", ".join(failed_goals))
+    if floors:
+        print("\nfloors, measured in this run (what muster cannot go below while it keeps its dependencies):")
+        for name, unit, what, floor, theirs, goal in floors:
+            print(f"  {name}: {what} = {_floor_text(floor, unit, theirs, goal)}")
     return 0
+
+
+def _floor_text(floor: float | str, unit: str, theirs: float | str, goal: float | None) -> str:
+    if not isinstance(floor, float):
+        return floor
+    text = f"{floor:.2f} {unit}"
+    if isinstance(theirs, float) and floor > 0:
+        text += f"; AutoGen / floor = {theirs / floor:.1f}x"
+        if goal is not None:
+            needed = theirs / goal
+            verdict = "below the floor" if needed < floor else "above the floor"
+            text += f"; the {goal:.1f}x goal needs muster <= {needed:.2f} {unit}, {verdict}"
+    return text
 
 
 if __name__ == "__main__":

@@ -9,7 +9,10 @@ import sys
 import time
 from collections.abc import Sequence
 
-__all__ = ["child_env", "time_in_fresh_interpreters", "wall_of_commands"]
+__all__ = ["child_env", "import_floor", "time_in_fresh_interpreters", "wall_of_commands"]
+
+FLOOR_IMPORTS = "from pydantic import BaseModel\nimport asyncio\n"
+"""What any framework whose messages are pydantic models on an asyncio runtime must import."""
 
 
 def child_env() -> dict[str, str]:
@@ -60,3 +63,9 @@ def wall_of_commands(command: Sequence[str], runs: int, label: str) -> float:
         file=sys.stderr,
     )
     return min(samples)
+
+
+async def import_floor(quick: bool) -> float:
+    """Import of pydantic's ``BaseModel`` and asyncio in a fresh interpreter (ms, minimum)."""
+    code = f"import time\nt = time.perf_counter()\n{FLOOR_IMPORTS}print((time.perf_counter() - t) * 1000)"
+    return time_in_fresh_interpreters(code, 3 if quick else 9, "floor: pydantic BaseModel + asyncio")

@@ -10,12 +10,13 @@ is in.
 from __future__ import annotations
 
 from benchmarks.scenarios._common import scenario_main
-from benchmarks.scenarios._fresh import time_in_fresh_interpreters
+from benchmarks.scenarios._fresh import FLOOR_IMPORTS, time_in_fresh_interpreters
 
 NAME = "cold start: import, build, run once"
 UNIT = "ms"
 GOAL = 2.5
 LIMIT = 190.0
+FLOOR = "import of pydantic's BaseModel + asyncio, then asyncio.run of an empty coroutine"
 
 _IMPORTS = {
     "muster": "from muster.agents import AssistantAgent\n"
@@ -45,5 +46,15 @@ async def run(flavor: str, quick: bool) -> float:
     return time_in_fresh_interpreters(code, 3 if quick else 9, f"cold start ({flavor})")
 
 
+async def floor(quick: bool) -> float:
+    """The same process with nothing but muster's two dependencies and an event loop."""
+    code = (
+        "import time\nstart = time.perf_counter()\n"
+        + FLOOR_IMPORTS
+        + "async def main():\n    pass\nasyncio.run(main())\nprint((time.perf_counter() - start) * 1000)\n"
+    )
+    return time_in_fresh_interpreters(code, 3 if quick else 9, "floor: pydantic + asyncio + asyncio.run")
+
+
 if __name__ == "__main__":
-    scenario_main(run)
+    scenario_main(run, floor)

@@ -8,12 +8,13 @@ MagenticOne until one of them is used (``tests/test_import_footprint.py``).
 from __future__ import annotations
 
 from benchmarks.scenarios._common import scenario_main
-from benchmarks.scenarios._fresh import time_in_fresh_interpreters
+from benchmarks.scenarios._fresh import import_floor, time_in_fresh_interpreters
 
 NAME = "import agents + teams"
 UNIT = "ms"
 GOAL = 2.5
 LIMIT = 190.0
+FLOOR = "import of pydantic's BaseModel + asyncio"
 
 _MODULES = {
     "muster": "muster.agents, muster.teams",
@@ -30,4 +31,4 @@ async def run(flavor: str, quick: bool) -> float:
 
 
 if __name__ == "__main__":
-    scenario_main(run)
+    scenario_main(run, import_floor)

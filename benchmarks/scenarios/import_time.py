@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from benchmarks.scenarios._common import scenario_main
-from benchmarks.scenarios._fresh import time_in_fresh_interpreters
+from benchmarks.scenarios._fresh import import_floor, time_in_fresh_interpreters
 
 NAME = "import AssistantAgent"
 UNIT = "ms"
 GOAL = 3.0
+FLOOR = "import of pydantic's BaseModel + asyncio"
 
 _MODULE = {"muster": "muster.agents", "autogen": "autogen_agentchat.agents"}
 
@@ -18,4 +19,4 @@ async def run(flavor: str, quick: bool) -> float:
 
 
 if __name__ == "__main__":
-    scenario_main(run)
+    scenario_main(run, import_floor)

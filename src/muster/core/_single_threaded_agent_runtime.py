@@ -32,6 +32,7 @@ from ._agent import Agent
 from ._agent_id import AgentId, AgentType
 from ._agent_metadata import AgentMetadata
 from ._agent_registry import AgentRegistry
+from ._base_agent import BaseAgent
 from ._cancellation_token import CancellationToken
 from ._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME
 from ._envelopes import PublishEnvelope, SendEnvelope, new_message_id
@@ -57,8 +58,20 @@ _HANDLER_AGENT = MessageHandlerContext._CURRENT
 _STOP_WHEN_POLL_SECONDS = 0.1
 """How often ``stop_when`` re-checks its condition when no message completes meanwhile."""
 
+_BASE_ON_MESSAGE = BaseAgent.on_message
 _Task = asyncio.Task
 _current_task = asyncio.current_task
+
+
+def _entry(agent: Agent) -> Callable[[Any, MessageContext], Awaitable[Any]]:
+    """The agent's ``on_message``, or straight its ``on_message_impl`` when that is all it does.
+
+    ``BaseAgent.on_message`` only awaits ``on_message_impl``; skipping it saves a coroutine
+    per delivery. An agent overriding ``on_message`` (or not a ``BaseAgent``) gets its own.
+    """
+    if type(agent).on_message is _BASE_ON_MESSAGE:
+        return agent.on_message_impl  # type: ignore[attr-defined, no-any-return]
+    return agent.on_message
 
 
 def _new_task(coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
@@ -253,7 +266,7 @@ class SingleThreadedAgentRuntime:
         # Each delivery runs in its own task, whose context is a private copy: no reset needed.
         _HANDLER_AGENT.set(recipient)
         if self._tracer is None:
-            result = await agent.on_message(message, ctx)
+            result = await _entry(agent)(message, ctx)
         else:
             result = await self._traced(agent, message, ctx)
         if self._interventions:
@@ -269,7 +282,7 @@ class SingleThreadedAgentRuntime:
                 agent = await self._registry.get(agent_id)
             _HANDLER_AGENT.set(agent_id)
             if self._tracer is None:
-                await agent.on_message(message, ctx)
+                await _entry(agent)(message, ctx)
             else:
                 await self._traced(agent, message, ctx)
         except Exception as exc:
@@ -278,7 +291,8 @@ class SingleThreadedAgentRuntime:
             # The task's own bookkeeping (see _fan_out). A task cancelled before it started
             # never gets here; only close() cancels these, and it forgets them itself.
             self._tasks.pop(_current_task(loop), None)  # type: ignore[arg-type]
-            self._notify()
+            if self._idle_event is not None or self._stop_check is not None:
+                self._notify()
 
     async def _traced(self, agent: Agent, message: Any, ctx: MessageContext) -> Any:
         tracer = self._tracer
