@@ -7,7 +7,8 @@ that keep start-up cheap:
 - ``import muster.agents`` / ``import muster.teams`` load no provider SDK, no team type and no
   ``importlib.metadata`` (pydantic's plugin discovery runs on the first schema build);
 - a team type loads only its own modules;
-- a plain ``AssistantAgent.run`` on a replay model builds no pydantic schema at all;
+- a plain ``AssistantAgent.run`` on a replay model, and a round robin's first run, build no
+  pydantic schema at all;
 - ``muster --help`` loads neither asyncio nor pydantic.
 """
 
@@ -113,6 +114,24 @@ def test_a_plain_agent_run_builds_no_schema() -> None:
         "muster.teams._group_chat",
     ]
     assert _loaded(modules, unused) == []
+
+
+def test_a_round_robin_first_run_builds_no_schema() -> None:
+    modules, built = _load(
+        "import asyncio\n"
+        "from muster.agents import AssistantAgent\n"
+        "from muster.conditions import MaxMessageTermination\n"
+        "from muster.models.replay import ReplayChatCompletionClient\n"
+        "from muster.teams import RoundRobinGroupChat\n"
+        "async def main():\n"
+        "    agents = [AssistantAgent(n, ReplayChatCompletionClient(['hi'] * 3)) for n in ('a', 'b')]\n"
+        "    team = RoundRobinGroupChat(agents, termination_condition=MaxMessageTermination(5))\n"
+        "    result = await team.run(task='go')\n"
+        "    assert len(result.messages) == 5 and result.stop_reason\n"
+        "asyncio.run(main())\n"
+    )
+    assert built == []
+    assert _loaded(modules, METADATA_SCAN) == []
 
 
 def test_muster_help_loads_neither_asyncio_nor_pydantic() -> None:

@@ -8,6 +8,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict
 
 from muster.core import Component
+from muster.core.internal import construct_trusted
 from muster.messages import BaseAgentEvent, BaseChatMessage, StopMessage, TextMessage
 from muster.state import (
     SourceMatchTerminationState,
@@ -47,7 +48,9 @@ class StopMessageTermination(LatchedTermination, Component[StopMessageTerminatio
 
     async def _check(self, messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> StopMessage | None:
         if any(isinstance(m, StopMessage) for m in messages):
-            return StopMessage(content="Stop message received", source="StopMessageTermination")
+            return construct_trusted(
+                StopMessage, content="Stop message received", source="StopMessageTermination"
+            )
         return None
 
     def _to_config(self) -> StopMessageTerminationConfig:
@@ -96,7 +99,9 @@ class TextMentionTermination(LatchedTermination, Component[TextMentionTerminatio
             if self._sources is not None and message.source not in self._sources:
                 continue
             if self._text in message.to_text():
-                return StopMessage(content=f"Text '{self._text}' mentioned", source="TextMentionTermination")
+                return construct_trusted(
+                    StopMessage, content=f"Text '{self._text}' mentioned", source="TextMentionTermination"
+                )
         return None
 
     def _to_config(self) -> TextMentionTerminationConfig:
@@ -137,8 +142,10 @@ class TextMessageTermination(LatchedTermination, Component[TextMessageTerminatio
     async def _check(self, messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> StopMessage | None:
         for message in messages:
             if isinstance(message, TextMessage) and self._source in (None, message.source):
-                return StopMessage(
-                    content=f"Text message received from '{message.source}'", source="TextMessageTermination"
+                return construct_trusted(
+                    StopMessage,
+                    content=f"Text message received from '{message.source}'",
+                    source="TextMessageTermination",
                 )
         return None
 
@@ -178,7 +185,9 @@ class SourceMatchTermination(LatchedTermination, Component[SourceMatchTerminatio
     async def _check(self, messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> StopMessage | None:
         for message in messages:
             if message.source in self._sources:
-                return StopMessage(content=f"'{message.source}' answered", source="SourceMatchTermination")
+                return construct_trusted(
+                    StopMessage, content=f"'{message.source}' answered", source="SourceMatchTermination"
+                )
         return None
 
     def _to_config(self) -> SourceMatchTerminationConfig:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from muster.base import TerminatedException, TerminationCondition
 from muster.base.internal import StatePlan, parse_state
 from muster.core import Component
+from muster.core.internal import construct_trusted
 from muster.messages import BaseAgentEvent, BaseChatMessage, StopMessage
 from muster.state import (
     FiredConditionState,
@@ -73,7 +74,8 @@ class MaxMessageTermination(TerminationCondition, Component[MaxMessageTerminatio
         self._count += sum(1 for m in messages if self._include_agent_event or isinstance(m, BaseChatMessage))
         if not self.terminated:
             return None
-        return StopMessage(
+        return construct_trusted(
+            StopMessage,
             content=f"Maximum number of messages {self._max_messages} reached, current message count: {self._count}",
             source="MaxMessageTermination",
         )
@@ -165,7 +167,8 @@ class TokenUsageTermination(TerminationCondition, Component[TokenUsageTerminatio
                 self._completion += message.models_usage.completion_tokens
         if not self.terminated:
             return None
-        return StopMessage(
+        return construct_trusted(
+            StopMessage,
             content=(
                 f"Token usage limit reached, total token count: {self._prompt + self._completion}, "
                 f"prompt token count: {self._prompt}, completion token count: {self._completion}."
@@ -243,8 +246,10 @@ class TimeoutTermination(LatchedTermination, Component[TimeoutTerminationConfig]
 
     async def _check(self, messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> StopMessage | None:
         if time.monotonic() - self._started >= self._timeout_seconds:
-            return StopMessage(
-                content=f"Timeout of {self._timeout_seconds} seconds reached", source="TimeoutTermination"
+            return construct_trusted(
+                StopMessage,
+                content=f"Timeout of {self._timeout_seconds} seconds reached",
+                source="TimeoutTermination",
             )
         return None
 

@@ -8,6 +8,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict
 
 from muster.core import Component
+from muster.core.internal import construct_trusted
 from muster.messages import (
     BaseAgentEvent,
     BaseChatMessage,
@@ -58,7 +59,8 @@ class HandoffTermination(LatchedTermination, Component[HandoffTerminationConfig]
     async def _check(self, messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> StopMessage | None:
         for message in messages:
             if isinstance(message, HandoffMessage) and message.target == self._target:
-                return StopMessage(
+                return construct_trusted(
+                    StopMessage,
                     content=f"Handoff to {self._target} from {message.source} detected.",
                     source="HandoffTermination",
                 )
@@ -104,7 +106,8 @@ class FunctionCallTermination(LatchedTermination, Component[FunctionCallTerminat
             if isinstance(message, ToolCallExecutionEvent) and any(
                 result.name == self._function_name for result in message.content
             ):
-                return StopMessage(
+                return construct_trusted(
+                    StopMessage,
                     content=f"Function '{self._function_name}' was executed.",
                     source="FunctionCallTermination",
                 )
