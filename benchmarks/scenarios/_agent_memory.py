@@ -21,9 +21,9 @@ def bytes_per_plain_agent(flavor: str, quick: bool, *, shared_client: bool) -> f
     """Traced bytes per ``AssistantAgent(name, model_client=...)`` kept alive, 1,000 of them.
 
     Each agent gets its own replay client unless ``shared_client``; the figure then includes
-    the client. The process's RSS growth per agent is printed to stderr beside it (it adds
-    the allocator's own overhead and moves with page reuse, so the traced figure is the one
-    compared).
+    the client. The process's RSS growth per agent, from a first untraced pass, is printed to
+    stderr beside it (it adds the allocator's own overhead and moves with page reuse, so the
+    traced figure is the one compared).
     """
     replay = load(flavor, "replay")
     agents = load(flavor, "agents")
@@ -36,14 +36,19 @@ def bytes_per_plain_agent(flavor: str, quick: bool, *, shared_client: bool) -> f
     # Warm up class-level caches (schemas, pydantic validators) outside the measurement.
     agents.AssistantAgent("warm", model_client=client())
     gc.collect()
+    # First pass, untraced, for the RSS figure (tracing adds its own bookkeeping to RSS).
     rss_before = _rss()
+    keep = [agents.AssistantAgent(f"agent_{i}", model_client=client()) for i in range(count)]
+    gc.collect()
+    rss_growth = (_rss() - rss_before) / count
+    del keep
+    gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     keep = [agents.AssistantAgent(f"agent_{i}", model_client=client()) for i in range(count)]
     gc.collect()
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    rss_after = _rss()
     assert len(keep) == count and len({agent.name for agent in keep}) == count
-    print(f"RSS growth: {(rss_after - rss_before) / count:.0f} B/agent (tracemalloc on)", file=sys.stderr)
+    print(f"RSS growth: {rss_growth:.0f} B/agent", file=sys.stderr)
     return (after - before) / count
