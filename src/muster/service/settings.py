@@ -30,6 +30,7 @@ __all__ = [
     "SecuritySettings",
     "ServerSettings",
     "ServiceSettings",
+    "WorkerSettings",
     "load_settings",
 ]
 
@@ -90,6 +91,24 @@ class AgentsSettings(_Section):
     """Pending runs beyond which new runs are refused with 429 and Retry-After."""
 
 
+class WorkerSettings(_Section):
+    """Liveness of the processes executing runs, and takeover of a dead one's runs.
+
+    On PostgreSQL these are procrastinate's worker heartbeat and stall threshold: a worker
+    whose heartbeat is older than ``stalled_after_seconds`` is dead, and the live workers
+    take its runs over from their last checkpoints. Runs heartbeat in the store as well
+    (``heartbeat_seconds``), so a worker that lost its run stops writing to it.
+    """
+
+    heartbeat_seconds: float = Field(default=10.0, gt=0)
+    stalled_after_seconds: float = Field(default=30.0, gt=0)
+    """Keep it a few heartbeats long: a busy worker must not look dead."""
+    poll_seconds: float = Field(default=5.0, gt=0)
+    """How often a worker looks for jobs, aborts and stalled workers without being notified."""
+    queue: str = Field(default="muster", min_length=1, max_length=100)
+    """The procrastinate queue runs go through."""
+
+
 class DatabaseSettings(_Section):
     """The one source of truth: SQLite (embedded default) or PostgreSQL."""
 
@@ -139,6 +158,7 @@ class ServiceSettings(BaseSettings):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     agents: AgentsSettings = Field(default_factory=AgentsSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)

@@ -13,11 +13,18 @@ Both hand the actual work to the ``RunRunner``.
 
 from __future__ import annotations
 
+import os
+import socket
 from abc import ABC, abstractmethod
 
 from ..models import Run
 
-__all__ = ["Executor"]
+__all__ = ["Executor", "worker_name"]
+
+
+def worker_name(role: str) -> str:
+    """This process's name as a run's ``worker``: ``role@host:pid`` (operators find it by it)."""
+    return f"{role}@{socket.gethostname()}:{os.getpid()}"
 
 
 class Executor(ABC):

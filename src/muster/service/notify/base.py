@@ -1,0 +1,134 @@
+"""Notifier: wakes a run's event streams when the run writes; the store stays the truth.
+
+A stream (``GET /v1/runs/{id}/events``) reads the run's events from the store, then waits
+for more. What it waits on is a notifier: after every write, the runner publishes the
+run's id; every process's notifier wakes its local subscribers to that run, who read the
+store again from the last event they sent. A notification carries nothing but the id, so
+a lost or duplicated one costs a delay or a read, never a missing or repeated event;
+streams also re-read the store every few seconds for the notifications a reconnecting
+listener may miss. Implementations (one file each):
+
+- :class:`~.local.LocalNotifier`: in-process (SQLite, runs execute in the serving process);
+- :class:`~.redis.RedisNotifier`: Redis pub/sub between replicas and workers;
+- :class:`~.postgres.PostgresNotifier`: PostgreSQL ``LISTEN``/``NOTIFY`` when there is no Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+
+__all__ = ["Notifier", "Subscription", "listen_forever"]
+
+logger = logging.getLogger("muster.service.notify")
+
+
+class Subscription:
+    """One stream's wake-up flag for one run (a context manager: leaving unsubscribes)."""
+
+    def __init__(self, notifier: Notifier, run_id: str) -> None:
+        self._notifier = notifier
+        self.run_id = run_id
+        self._event = asyncio.Event()
+
+    def clear(self) -> None:
+        """Forget earlier wake-ups: call it before reading the store."""
+        self._event.clear()
+
+    def wake(self) -> None:
+        """Mark that the run wrote something."""
+        self._event.set()
+
+    async def wait(self, seconds: float) -> bool:
+        """Wait for a wake-up since :meth:`clear`; ``False`` when ``seconds`` passed first."""
+        try:
+            await asyncio.wait_for(self._event.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._notifier._unsubscribe(self)
+
+
+class Notifier(ABC):
+    """Publishes "run X wrote" and wakes the local subscribers to X (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[Subscription]] = {}
+
+    async def start(self) -> None:  # noqa: B027 - optional: the in-process notifier has nothing to start
+        """Connect and start listening (nothing to do for the in-process notifier)."""
+
+    async def close(self) -> None:  # noqa: B027 - optional, as start
+        """Stop listening and release connections."""
+
+    async def ping(self) -> None:  # noqa: B027 - optional: only a remote notifier can be down
+        """Raise unless the notifier's server answers (``/ready``)."""
+
+    @abstractmethod
+    async def publish(self, run_id: str) -> None:
+        """Tell every process's subscribers to ``run_id`` that it wrote."""
+
+    def subscribe(self, run_id: str) -> Subscription:
+        """A subscription to ``run_id``'s writes (use it as a context manager)."""
+        subscription = Subscription(self, run_id)
+        self._subscribers.setdefault(run_id, set()).add(subscription)
+        return subscription
+
+    def wake_local(self, run_id: str) -> None:
+        """Wake this process's subscribers to ``run_id``."""
+        for subscription in self._subscribers.get(run_id, ()):
+            subscription.wake()
+
+    def wake_all(self) -> None:
+        """Wake every local subscriber (after a listener reconnected: it may have missed some)."""
+        for subscriptions in self._subscribers.values():
+            for subscription in subscriptions:
+                subscription.wake()
+
+    def _unsubscribe(self, subscription: Subscription) -> None:
+        subscriptions = self._subscribers.get(subscription.run_id)
+        if subscriptions is not None:
+            subscriptions.discard(subscription)
+            if not subscriptions:
+                del self._subscribers[subscription.run_id]
+
+
+async def listen_forever(
+    name: str,
+    listen_once: Callable[[Callable[[], None]], Awaitable[None]],
+    on_connected: Callable[[], None],
+    *,
+    max_backoff: float = 5.0,
+) -> None:
+    """Run ``listen_once`` again whenever it fails, with a capped backoff, until cancelled.
+
+    ``listen_once`` calls the function it is given once it listens; ``on_connected`` then
+    runs (the notifiers wake every stream: notifications sent while the listener was
+    down are lost, and the streams must read the store to catch up).
+    """
+    backoff = 0.1
+    while True:
+
+        def connected() -> None:
+            nonlocal backoff
+            backoff = 0.1
+            on_connected()
+
+        try:
+            await listen_once(connected)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            logger.warning("%s listener lost its connection (%s); reconnecting", name, exc)
+        await asyncio.sleep(backoff)
+        backoff = min(backoff * 2, max_backoff)

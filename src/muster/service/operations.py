@@ -1,0 +1,163 @@
+"""What the HTTP routes ask of the service: the rules between a request and the store/executor.
+
+Routes validate and authorise, then call one function here; nothing here knows HTTP. The
+:class:`Services` object is what the app's lifespan builds: the settings, the store, the
+executor, the notifier and the limits, per app (no module-level state).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from muster.messages import BaseChatMessage, MessageFactory
+
+from .exceptions import InvalidRequestError, NotFoundError, OverloadedError, StoreUnavailableError
+from .execution import Executor
+from .execution._runstart import text_task
+from .models import EventRecord, Run, RunCreate, RunStatus, SpecRecord
+from .notify import Notifier
+from .settings import ServiceSettings
+from .store.base import STOP_CANCEL, Store
+from .streaming import StreamLimiter, run_events
+
+__all__ = [
+    "Services",
+    "cancel_run",
+    "parse_spec_ref",
+    "run_messages",
+    "start_run",
+    "task_messages",
+    "wait_for_end",
+]
+
+_FACTORY = MessageFactory()
+
+
+@dataclass
+class Services:
+    """Everything one app serves with (built by the lifespan, kept on ``app.state``)."""
+
+    settings: ServiceSettings
+    store: Store
+    executor: Executor
+    notifier: Notifier
+    streams: StreamLimiter
+    memory: Any = None
+    """A ``muster.ops.MemoryMonitor`` whose backpressure refuses new runs, or ``None``."""
+    metrics: Any = None
+    """The Prometheus metrics (``metrics.ServiceMetrics``), or ``None`` when disabled."""
+
+
+def parse_spec_ref(ref: str) -> tuple[str, int | None]:
+    """``name`` or ``name@version`` -> (name, version).
+
+    Raises:
+        InvalidRequestError: the version is not a positive integer.
+    """
+    name, sep, version = ref.partition("@")
+    if not sep:
+        return name, None
+    if not version.isdigit() or int(version) < 1:
+        raise InvalidRequestError("the version after '@' must be a positive integer", field="spec")
+    return name, int(version)
+
+
+def task_messages(task: str | Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """The task as message JSON: text becomes a ``TextMessage`` from ``user``.
+
+    Raises:
+        InvalidRequestError: an item is not a chat message (naming it: ``task.1``).
+    """
+    if task is None:
+        return None
+    if isinstance(task, str):
+        return text_task(task)
+    messages: list[dict[str, Any]] = []
+    for index, item in enumerate(task):
+        try:
+            message = _FACTORY.create(dict(item))
+        except (ValidationError, ValueError, TypeError, KeyError) as exc:
+            raise InvalidRequestError(
+                f"not a chat message: {_first_line(exc)}", field=f"task.{index}"
+            ) from None
+        if not isinstance(message, BaseChatMessage):
+            raise InvalidRequestError(
+                f"a {type(message).__name__} is an event, not a chat message", field=f"task.{index}"
+            )
+        messages.append(dict(message.dump()))
+    return messages
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+async def start_run(services: Services, thread_id: str, body: RunCreate) -> Run:
+    """Store a new run on the thread (applying its strategy) and hand it to the executor.
+
+    The run is stored before anything else may fail, and the executor never drops a
+    stored run, so an accepted run always runs.
+
+    Raises:
+        StoreUnavailableError: the service is draining (503: retry on another replica).
+        OverloadedError: the queue is full or memory is critical (429 with Retry-After).
+        NotFoundError: the thread or the spec does not exist.
+        ConflictError: the thread is busy and the strategy is ``reject``.
+    """
+    if services.executor.draining:
+        raise StoreUnavailableError("the server is shutting down; retry on another replica")
+    if services.memory is not None and services.memory.backpressure:
+        raise OverloadedError("memory is critical; new runs are refused for now", retry_after=5)
+    name, version = parse_spec_ref(body.spec)
+    await services.store.get_thread(thread_id)
+    try:
+        spec: SpecRecord = await services.store.get_spec(name, version)
+    except NotFoundError as exc:
+        raise InvalidRequestError(str(exc), field="spec") from None
+    run = await services.store.create_run(
+        thread_id,
+        spec,
+        task_messages(body.task),
+        body.strategy,
+        max_queue=services.settings.agents.max_queue,
+        metadata=body.metadata,
+    )
+    await services.executor.submit(run)
+    return run
+
+
+async def cancel_run(services: Services, run_id: str) -> Run:
+    """Ask the run to stop (a pending run stops at once, a running one at its turn).
+
+    Raises:
+        NotFoundError: no such run.
+        ConflictError: the run already stopped.
+    """
+    run = await services.store.request_stop(run_id, STOP_CANCEL)
+    if run.status is RunStatus.RUNNING:
+        await services.executor.cancel(run_id)
+    return run
+
+
+async def wait_for_end(services: Services, run_id: str) -> Run:
+    """Wait until the run stops (its ``end`` event), then return it."""
+    async for _ in run_events(services.store, services.notifier, run_id):
+        pass
+    return await services.store.get_run(run_id)
+
+
+async def run_messages(store: Store, run_id: str) -> list[dict[str, Any]]:
+    """The messages the run wrote, in order (its ``message`` events)."""
+    messages: list[dict[str, Any]] = []
+    after = 0
+    while True:
+        events: list[EventRecord] = await store.read_events(run_id, after=after)
+        if not events:
+            return messages
+        messages.extend(dict(e.data) for e in events if e.event == "message")
+        after = events[-1].seq

@@ -1,0 +1,126 @@
+"""Server-sent events of a run: its stored events, from the start or after ``Last-Event-ID``, then live.
+
+Every event a run emits is written to the store at a turn boundary, in the same
+transaction as the turn's checkpoint, and numbered (``seq``, the SSE ``id``). A stream is
+therefore nothing but a reader of the store: it sends what is stored after the last id
+the client saw, then waits for the run's notifier (in-process, Redis pub/sub or
+PostgreSQL LISTEN/NOTIFY, see ``notify/``) and reads again, until the ``end`` event. A
+client that reconnects, to this replica or to another, with ``Last-Event-ID`` gets every
+event exactly once: ids are the store's, not the connection's. A run redone after a crash
+never re-emits an event, because a turn in progress was never written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.background import BackgroundTask
+
+from .exceptions import InvalidRequestError, OverloadedError
+from .models import EventRecord
+from .notify import Notifier
+from .store.base import Store
+
+__all__ = ["StreamLimiter", "event_stream", "parse_last_event_id", "run_events", "to_sse"]
+
+POLL_SECONDS = 2.0
+"""How often a waiting stream re-reads the store anyway (a lost notification's cost)."""
+
+
+async def run_events(
+    store: Store, notifier: Notifier, run_id: str, *, after: int = 0, poll_seconds: float = POLL_SECONDS
+) -> AsyncIterator[EventRecord]:
+    """The run's events with ``seq > after``, then each new one as it is stored, up to ``end``."""
+    with notifier.subscribe(run_id) as subscription:
+        while True:
+            # Cleared before reading: a write landing between the read and the wait
+            # sets the flag again, so the wait returns at once and nothing is missed.
+            subscription.clear()
+            events = await store.read_events(run_id, after=after)
+            for event in events:
+                yield event
+                after = event.seq
+                if event.event == "end":
+                    return
+            if not events:
+                await subscription.wait(poll_seconds)
+
+
+def to_sse(event: EventRecord) -> ServerSentEvent:
+    """An event as SSE: ``id`` = seq, ``event`` = the kind, ``data`` = its JSON."""
+    return ServerSentEvent(id=str(event.seq), event=event.event, data=json.dumps(event.data))
+
+
+def event_stream(
+    store: Store,
+    notifier: Notifier,
+    run_id: str,
+    *,
+    after: int,
+    limiter: StreamLimiter,
+    poll_seconds: float = POLL_SECONDS,
+    first: ServerSentEvent | None = None,
+    acquired: bool = False,
+) -> EventSourceResponse:
+    """The SSE response of :func:`run_events`, holding one of ``limiter``'s slots while open.
+
+    The slot is taken now (429 when none is free) and given back by the response's
+    background task, which runs however the stream ends, even if it never started.
+    ``first`` is sent before the stored events (without an id, so that a reconnecting
+    client's ``Last-Event-ID`` is always a stored event's). ``acquired``: the caller took
+    the slot already (before creating the run, so a refused stream creates nothing).
+
+    Raises:
+        OverloadedError: every stream slot is taken.
+    """
+    if not acquired:
+        limiter.acquire()
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        if first is not None:
+            yield first
+        async for event in run_events(store, notifier, run_id, after=after, poll_seconds=poll_seconds):
+            yield to_sse(event)
+
+    return EventSourceResponse(events(), ping=15, background=BackgroundTask(limiter.release))
+
+
+def parse_last_event_id(value: str | None) -> int:
+    """The ``seq`` a ``Last-Event-ID`` header names (0 when absent).
+
+    Raises:
+        InvalidRequestError: the header is not a non-negative integer.
+    """
+    if value is None or value.strip() == "":
+        return 0
+    try:
+        seq = int(value)
+    except ValueError:
+        raise InvalidRequestError("must be an event id (an integer)", field="Last-Event-ID") from None
+    if seq < 0:
+        raise InvalidRequestError("must not be negative", field="Last-Event-ID")
+    return seq
+
+
+class StreamLimiter:
+    """At most ``limit`` SSE streams open at once (``security.max_sse_connections``)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.open = 0
+
+    def acquire(self) -> None:
+        """Take a slot.
+
+        Raises:
+            OverloadedError: every slot is taken (429).
+        """
+        if self.open >= self.limit:
+            raise OverloadedError(f"too many open event streams (limit {self.limit})", retry_after=5)
+        self.open += 1
+
+    def release(self) -> None:
+        """Give a slot back."""
+        self.open = max(0, self.open - 1)

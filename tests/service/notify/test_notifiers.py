@@ -1,0 +1,54 @@
+"""Notifiers wake the subscribers of a run, in-process and across processes (Redis, PostgreSQL)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from muster.service.notify import LocalNotifier, Notifier
+from muster.service.notify.postgres import PostgresNotifier
+from muster.service.notify.redis import RedisNotifier
+
+PG = "postgresql://127.0.0.1:5432/test"
+REDIS = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(params=["redis", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def pair(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Notifier, Notifier]]:
+    """Two notifiers on one channel, as two processes would have."""
+    channel = f"muster_test_{uuid.uuid4().hex[:8]}"
+    notifiers: list[Notifier]
+    if request.param == "redis":
+        notifiers = [RedisNotifier(REDIS, channel), RedisNotifier(REDIS, channel)]
+    else:
+        notifiers = [PostgresNotifier(PG, channel), PostgresNotifier(PG, channel)]
+    for notifier in notifiers:
+        await notifier.start()
+    yield notifiers[0], notifiers[1]
+    for notifier in notifiers:
+        await notifier.close()
+
+
+async def test_a_publish_wakes_subscribers_of_that_run_in_another_process(
+    pair: tuple[Notifier, Notifier],
+) -> None:
+    publisher, listener = pair
+    with listener.subscribe("run-1") as woken, listener.subscribe("run-2") as other:
+        woken.clear()
+        other.clear()
+        await publisher.publish("run-1")
+        assert await woken.wait(10)
+        assert not await other.wait(0.2)
+
+
+async def test_in_process_notifier_wakes_only_that_run() -> None:
+    notifier = LocalNotifier()
+    with notifier.subscribe("a") as a, notifier.subscribe("b") as b:
+        a.clear()
+        b.clear()
+        await notifier.publish("a")
+        assert await a.wait(1)
+        assert not await b.wait(0.05)
+    assert notifier._subscribers == {}  # leaving unsubscribes

@@ -1,0 +1,123 @@
+"""Helpers shared by the service tests: serve an app on loopback, read SSE, build specs, poll.
+
+Test folders are not packages (``--import-mode=importlib``); the conftests of
+``tests/service/*`` put this folder on ``sys.path``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import uvicorn
+
+__all__ = [
+    "SseEvent",
+    "free_port",
+    "read_sse",
+    "replay_agent",
+    "serve_app",
+    "wait_until",
+]
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def serve_app(app: Any) -> AsyncIterator[str]:
+    """Run ``app`` on a real uvicorn server on loopback (lifespan included); yields its URL."""
+    # A bounded graceful shutdown: a connection a test left open must not hold the teardown.
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_config=None, lifespan="on", timeout_graceful_shutdown=5
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # the startup failed: raise its error
+            raise RuntimeError("the server stopped before it started")
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@dataclass
+class SseEvent:
+    """One server-sent event."""
+
+    id: str | None
+    event: str
+    data: Any
+
+
+async def read_sse(response: httpx.Response) -> AsyncIterator[SseEvent]:
+    """The events of an SSE response, as they arrive (comments and pings skipped)."""
+    event_id: str | None = None
+    name = "message"
+    data: list[str] = []
+    async for line in response.aiter_lines():
+        if line == "":
+            if data:
+                text = "\n".join(data)
+                try:
+                    value: Any = json.loads(text)
+                except ValueError:
+                    value = text
+                yield SseEvent(event_id, name, value)
+            event_id, name, data = None, "message", []
+            continue
+        if line.startswith(":"):
+            continue
+        field, _, value_text = line.partition(":")
+        value_text = value_text.removeprefix(" ")
+        if field == "id":
+            event_id = value_text
+        elif field == "event":
+            name = value_text
+        elif field == "data":
+            data.append(value_text)
+
+
+async def wait_until(
+    check: Callable[[], Awaitable[Any]],
+    *,
+    timeout: float = 30.0,
+    interval: float = 0.05,
+    what: str = "condition",
+) -> Any:
+    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+def replay_agent(name: str, replies: list[Any], **kwargs: Any) -> dict[str, Any]:
+    """An AssistantAgent spec answering with ``replies`` in order (a replay model)."""
+    from muster.agents import AssistantAgent
+    from muster.models.replay import ReplayChatCompletionClient
+
+    client = ReplayChatCompletionClient(chat_completions=replies)
+    return AssistantAgent(name, model_client=client, **kwargs).dump_component().model_dump()
