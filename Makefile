@@ -32,6 +32,7 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
+	$(BIN)/python examples/serve_demo.py
 
 # AutoGen is a benchmark-only dependency: it lives in its own venv, never in muster's.
 BENCH_VENV := .venv-bench

@@ -2,9 +2,16 @@
 
 Usage: ``python -m benchmarks [--only NAME ...] [--quick]``. Each scenario module under
 ``benchmarks/scenarios`` defines ``NAME``, ``UNIT``, ``GOAL`` (minimum AutoGen/muster ratio, or
-None) and ``main(flavor, quick) -> float`` (lower is better); the harness runs it as
-``python -m benchmarks.scenarios.<module> <flavor>`` so import caches and memory never leak
-between frameworks.
+None), optionally ``LIMIT`` (the most muster's figure may be, in ``UNIT``, for goals stated as
+an absolute figure) and ``run(flavor, quick) -> float | None`` (lower is better; ``None`` when
+the flavor has nothing to measure, such as AutoGen for muster's CLI), run through
+``scenario_main``; the harness runs it as ``python -m benchmarks.scenarios.<module> <flavor>``
+so import caches and memory never leak between frameworks.
+
+A scenario whose goal may sit below what muster's dependencies allow also defines ``FLOOR``
+(what is measured, e.g. "import of pydantic's BaseModel + asyncio") and passes a ``floor``
+function to ``scenario_main``; the harness measures it in the same run (flavor ``floor``) and
+prints, below the table, the best ratio that floor leaves muster.
 """
 
 from __future__ import annotations
@@ -28,7 +35,13 @@ def _run_one(module: str, flavor: str, quick: bool) -> float | str:
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["failed"])[-1]
         return f"error: {last[:60]}"
-    return float(json.loads(proc.stdout.strip().splitlines()[-1])["value"])
+    value = json.loads(proc.stdout.strip().splitlines()[-1])["value"]
+    return "n/a" if value is None else float(value)
+
+
+def _goal_text(goal: float | None, limit: float | None) -> str:
+    parts = ([f"{goal:.1f}x"] if goal is not None else []) + ([f"<={limit:g}"] if limit is not None else [])
+    return " ".join(parts) or "-"
 
 
 def main() -> int:
@@ -41,6 +54,7 @@ def main() -> int:
     if args.only:
         names = [n for n in names if n in args.only]
     rows = []
+    floors: list[tuple[str, str, str, float | str, float | str, float | None]] = []
     failed_goals = []
     for name in names:
         mod = importlib.import_module(f"benchmarks.scenarios.{name}")
@@ -48,28 +62,53 @@ def main() -> int:
         theirs = _run_one(name, "autogen", args.quick)
         ratio = theirs / ours if isinstance(ours, float) and isinstance(theirs, float) and ours > 0 else None
         goal = getattr(mod, "GOAL", None)
-        verdict = ""
+        limit = getattr(mod, "LIMIT", None)
+        checks = []
         if ratio is not None and goal is not None:
-            verdict = "ok" if ratio >= goal else "MISSED"
-            if ratio < goal:
-                failed_goals.append(mod.NAME)
-        rows.append((mod.NAME, mod.UNIT, ours, theirs, ratio, goal, verdict))
+            checks.append(ratio >= goal)
+        if isinstance(ours, float) and limit is not None:
+            checks.append(ours <= limit)
+        verdict = ("ok" if all(checks) else "MISSED") if checks else ""
+        if isinstance(ours, str) and ours != "n/a":
+            verdict = "FAILED"
+        if verdict in ("MISSED", "FAILED"):
+            failed_goals.append(mod.NAME)
+        rows.append((mod.NAME, mod.UNIT, ours, theirs, ratio, _goal_text(goal, limit), verdict))
+        if getattr(mod, "FLOOR", None) is not None:
+            floors.append((mod.NAME, mod.UNIT, mod.FLOOR, _run_one(name, "floor", args.quick), theirs, goal))
         print(f"  done: {mod.NAME}", file=sys.stderr, flush=True)
 
-    header = f"{'scenario':<44} {'unit':<12} {'muster':>12} {'autogen':>12} {'ratio':>8} {'goal':>6}"
+    header = f"{'scenario':<44} {'unit':<12} {'muster':>12} {'autogen':>12} {'ratio':>8} {'goal':>13}"
     print(header)
     print("-" * len(header))
     for name, unit, ours, theirs, ratio, goal, verdict in rows:
         fmt = lambda v: f"{v:12.2f}" if isinstance(v, float) else f"{v:>12}"  # noqa: E731
         r = f"{ratio:7.1f}x" if ratio is not None else f"{'n/a':>8}"
-        g = f"{goal:5.1f}x" if goal is not None else f"{'-':>6}"
-        print(f"{name:<44} {unit:<12} {fmt(ours)} {fmt(theirs)} {r} {g} {verdict}")
+        print(f"{name:<44} {unit:<12} {fmt(ours)} {fmt(theirs)} {r} {goal:>13} {verdict}")
     print(
         "\nratio = AutoGen / muster (higher is better for muster); lower values are better in both columns."
+        "\ngoal: the least ratio and/or (<=) the most muster's figure may be, in the row's unit."
     )
     if failed_goals:
         print("goals missed: " + ", ".join(failed_goals))
+    if floors:
+        print("\nfloors, measured in this run (what muster cannot go below while it keeps its dependencies):")
+        for name, unit, what, floor, theirs, goal in floors:
+            print(f"  {name}: {what} = {_floor_text(floor, unit, theirs, goal)}")
     return 0
+
+
+def _floor_text(floor: float | str, unit: str, theirs: float | str, goal: float | None) -> str:
+    if not isinstance(floor, float):
+        return floor
+    text = f"{floor:.2f} {unit}"
+    if isinstance(theirs, float) and floor > 0:
+        text += f"; AutoGen / floor = {theirs / floor:.1f}x"
+        if goal is not None:
+            needed = theirs / goal
+            verdict = "below the floor" if needed < floor else "above the floor"
+            text += f"; the {goal:.1f}x goal needs muster <= {needed:.2f} {unit}, {verdict}"
+    return text
 
 
 if __name__ == "__main__":

@@ -18,6 +18,11 @@ LAZY_PACKAGES = [
     "muster.base",
     "muster.memory",
     "muster.model_context",
+    "muster.teams",
+    "muster.state",
+    "muster.tools",
+    "muster.code_executor",
+    "muster.models.usage",
     # the internal modules other packages import from (docs/architecture.md)
     "muster.core.internal",
     "muster.base.internal",

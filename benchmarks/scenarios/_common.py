@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 __all__ = ["best_of", "report", "scenario_main"]
 
 
-def report(value: float) -> None:
-    """Print the measurement as the JSON line the harness reads."""
+def report(value: float | None) -> None:
+    """Print the measurement as the JSON line the harness reads (``None``: nothing to measure)."""
     print(json.dumps({"value": value}))
 
 
@@ -20,14 +20,26 @@ async def best_of(repeats: int, body: Callable[[], Awaitable[float]]) -> float:
     return min([await body() for _ in range(repeats)])
 
 
-def scenario_main(run: Callable[[str, bool], Awaitable[float]]) -> None:
-    """Parse ``<flavor> [--quick]``, run the scenario under asyncio and report its value."""
+def scenario_main(
+    run: Callable[[str, bool], Awaitable[float | None]],
+    floor: Callable[[bool], Awaitable[float]] | None = None,
+) -> None:
+    """Parse ``<flavor> [--quick]``, run the scenario under asyncio and report its value.
+
+    ``floor`` (flavor ``floor``) measures what no framework with muster's dependencies and
+    AutoGen's semantics can go below (see ``FLOOR`` in the scenario module).
+    """
     import asyncio
 
     parser = argparse.ArgumentParser()
-    parser.add_argument("flavor", choices=["muster", "autogen"])
+    parser.add_argument("flavor", choices=["muster", "autogen", "floor"])
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    if args.flavor == "floor":
+        if floor is None:
+            parser.error("this scenario measures no floor")
+        report(asyncio.run(floor(args.quick)))
+        return
     report(asyncio.run(run(args.flavor, args.quick)))
 
 

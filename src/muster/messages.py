@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, create_model
 
 from muster.code_executor import CodeBlock, CodeResult
 from muster.core import Component, FunctionCall, Image
+from muster.core.internal import construct_trusted
 from muster.memory import MemoryContent
 from muster.models import FunctionExecutionResult, LLMMessage, RequestUsage, UserMessage
 
@@ -112,7 +113,7 @@ class BaseTextChatMessage(BaseChatMessage, ABC):
         return self.content
 
     def to_model_message(self) -> UserMessage:
-        return UserMessage(content=self.content, source=self.source)
+        return construct_trusted(UserMessage, content=self.content, source=self.source)
 
 
 class BaseAgentEvent(BaseMessage, ABC):

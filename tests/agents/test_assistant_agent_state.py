@@ -14,6 +14,7 @@ from muster.core import CancellationToken
 from muster.memory import ListMemory, MemoryContent, MemoryMimeType
 from muster.models import CreateResult
 from muster.models.replay import ReplayChatCompletionClient
+from muster.state import AssistantAgentState
 
 Replay = Callable[[Sequence[str | CreateResult]], ReplayChatCompletionClient]
 
@@ -57,6 +58,9 @@ async def test_without_memories_the_state_is_exactly_autogens(replay: Replay) ->
     await agent.run(task="hello")
     state = await agent.save_state()
     assert set(state) == {"type", "version", "llm_context"}
+    assert dict(state) == AssistantAgentState(llm_context=state["llm_context"]).model_dump(
+        exclude={"memory_states"}
+    )
 
 
 async def test_an_autogen_state_loads_and_leaves_the_memories_alone(replay: Replay) -> None:

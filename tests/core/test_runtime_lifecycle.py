@@ -209,6 +209,44 @@ async def test_close_cancels_and_awaits_running_handlers_and_is_idempotent() -> 
     assert Counter.closed == [AgentId("counter", "a")]  # agents are not closed twice
 
 
+async def test_a_delivery_cancelled_before_it_started_does_not_hold_up_close() -> None:
+    runtime = await _runtime()
+    runtime.start()
+    await runtime.send_message(0, AgentId("counter", "k"))
+    for _ in range(5):
+        await runtime.publish_message(1, TopicId("numbers", "k"))  # tasks created, none run yet
+    pending = list(runtime._tasks)
+    assert len(pending) == 5
+    for task in pending:  # cancelled before their first step: their own cleanup never runs
+        task.cancel()
+    await asyncio.wait(pending)
+    await asyncio.wait_for(runtime.close(), 10)
+    assert len(runtime._tasks) == 0
+    agent = await runtime.try_get_underlying_agent_instance(AgentId("counter", "k"), Counter)
+    assert agent.count == 0
+
+
+async def test_deliveries_go_through_the_loops_task_factory() -> None:
+    loop = asyncio.get_running_loop()
+    made: list[str] = []
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+        made.append(coro.__qualname__)
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    loop.set_task_factory(factory)
+    try:
+        runtime = await _runtime()
+        runtime.start()
+        await runtime.publish_message(2, TopicId("numbers", "k"))
+        assert await runtime.send_message(3, AgentId("counter", "k")) == 5
+        await runtime.stop_when_idle()
+    finally:
+        loop.set_task_factory(None)
+    assert "SingleThreadedAgentRuntime._deliver_event" in made
+    assert "SingleThreadedAgentRuntime._deliver_send" in made
+
+
 class SendsWhenCancelled(RoutedAgent):
     """On cancellation, tries to tell another agent before giving up."""
 

@@ -26,3 +26,17 @@ def test_demo_runs_offline_and_says_a_replay_model_answered() -> None:
     assert "---------- TextMessage (assistant) ----------" in out
     assert "name='get_weather'" in out and "Beijing today: sunny" in out
     assert "Total prompt tokens:" in out
+
+
+def test_serve_demo_survives_a_sigkill_mid_run_with_an_intact_transcript() -> None:
+    # The second half of `make demo`: muster serve on SQLite, a run streamed, the server
+    # SIGKILLed mid-run and restarted, the run finished from its checkpoint.
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "serve_demo.py")], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "SIGKILL: the server died mid-run" in out
+    assert "run status: succeeded (attempt 2)" in out
+    assert "stored transcript: 7 messages, 7 distinct: user > researcher > writer > reviewer" in out
+    assert "transcript intact: nothing lost, nothing repeated" in out

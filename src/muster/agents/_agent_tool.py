@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncGenerator
 from typing import Any, Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.base import TaskResult
 from muster.core import CancellationToken, Component, ComponentModel
@@ -19,6 +19,9 @@ __all__ = ["AgentTool", "AgentToolConfig"]
 
 class AgentToolConfig(BaseModel):
     """Spec of an AgentTool: the wrapped agent's own spec."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     agent: ComponentModel
     return_value_as_last_message: bool = False

@@ -6,14 +6,15 @@ import inspect
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
-from typing import Any, Self
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from muster.base import Handoff, Response
 from muster.base.internal import StatePlan, parse_state
 from muster.core import CancellationToken, Component, ComponentModel
-from muster.memory import Memory
+from muster.core.internal import construct_trusted
 from muster.messages import (
     BaseAgentEvent,
     BaseChatMessage,
@@ -33,14 +34,16 @@ from muster.models import (
     FunctionExecutionResultMessage,
     SystemMessage,
 )
-from muster.state import AssistantAgentState
-from muster.tools import BaseTool, FunctionTool, StaticStreamWorkbench, Workbench
+from muster.tools import BaseTool, StaticStreamWorkbench, Workbench
 
 from ._base_chat_agent import BaseChatAgent
-from ._memory_state import plan_memory_states
 from ._model_turn import ModelTurn, new_message_id
 from ._tool_execution import ExecutedCall, ToolCallSummaryFormatter, ToolExecutor
 from .exceptions import StructuredOutputError
+
+if TYPE_CHECKING:
+    from muster.memory import Memory
+    from muster.tools import FunctionTool
 
 __all__ = ["AssistantAgent", "AssistantAgentConfig"]
 
@@ -49,6 +52,12 @@ _DEFAULT_SYSTEM_MESSAGE = (
     "You are a helpful AI assistant. Solve tasks using your tools. "
     "Reply with TERMINATE when the task has been completed."
 )
+
+_STATE_VERSION = "1.0.0"
+"""``AssistantAgentState.version``: the format :meth:`AssistantAgent.save_state` writes."""
+
+_NO_HANDOFFS: Mapping[str, Handoff] = MappingProxyType({})
+"""The handoffs of every agent that has none (shared: agents never change their handoffs)."""
 
 ToolLike = BaseTool[Any, Any] | Callable[..., Any] | Callable[..., Awaitable[Any]]
 """What ``tools=`` accepts: tools, or plain (async) functions wrapped in FunctionTool."""
@@ -95,6 +104,9 @@ def _as_tool(tool: ToolLike) -> BaseTool[Any, Any]:
         return tool
     if not callable(tool):
         raise ValueError(f"Unsupported tool type: {type(tool)}")
+    # Loaded here, not with the module: agents without function tools never need it.
+    from muster.tools import FunctionTool
+
     description = getattr(tool, "__doc__", None) or ""
     if not inspect.isfunction(tool) or "<locals>" in tool.__qualname__:
         return FunctionTool(tool, description=description)
@@ -174,7 +186,11 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
         metadata: dict[str, str] | None = None,
     ) -> None:
         super().__init__(name=name, description=description)
-        self._metadata = metadata or {}
+        # What an agent keeps is small and, where empty, shared: a service may hold thousands
+        # of agents (docs/performance.md, "Memory per agent"). Nothing per agent is built
+        # before the agent needs it: the tool executor waits for the first turn, and the
+        # system message is kept as its text.
+        self._metadata = metadata
         self._model_client = model_client
         self._model_client_stream = model_client_stream
         self._output_content_type = output_content_type
@@ -187,10 +203,10 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
         if memory is not None and not isinstance(memory, list | tuple):
             raise TypeError(f"Expected Memory, List[Memory], or None, got {type(memory)}")
         self._memory: list[Memory] | None = list(memory) if memory is not None else None
-        self._system_messages = [] if system_message is None else [SystemMessage(content=system_message)]
+        self._system_message = system_message
 
         function_calling = model_client.model_info["function_calling"]
-        self._tools: list[BaseTool[Any, Any]] = []
+        self._tools: Sequence[BaseTool[Any, Any]] = ()
         if tools is not None:
             if function_calling is False:
                 raise ValueError("The model does not support function calling.")
@@ -199,12 +215,11 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
         if len(tool_names) != len(set(tool_names)):
             raise ValueError(f"Tool names must be unique: {tool_names}")
 
-        self._handoffs: dict[str, Handoff] = {}
+        self._handoffs: Mapping[str, Handoff] = _NO_HANDOFFS
         if handoffs is not None:
             if function_calling is False:
                 raise ValueError("The model does not support function calling, which is needed for handoffs.")
             self._handoffs = self._index_handoffs(handoffs, set(tool_names))
-        self._handoff_tools: list[BaseTool[Any, Any]] = [h.handoff_tool for h in self._handoffs.values()]
 
         if workbench is not None:
             if self._tools:
@@ -228,7 +243,7 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
         self._max_tool_iterations = max_tool_iterations
         self._tool_call_summary_format = tool_call_summary_format
         self._tool_call_summary_formatter = tool_call_summary_formatter
-        self._executor = ToolExecutor(name, self._workbench, self._handoffs)
+        self._tool_executor: ToolExecutor | None = None
 
     @staticmethod
     def _index_handoffs(handoffs: Sequence[Handoff | str], tool_names: set[str]) -> dict[str, Handoff]:
@@ -246,6 +261,35 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
                 raise ValueError("Handoff names must be unique from tool names")
             indexed[handoff.name] = handoff
         return indexed
+
+    @property
+    def _executor(self) -> ToolExecutor:
+        """Routes the model's tool calls; built on the agent's first turn."""
+        executor = self._tool_executor
+        if executor is None:
+            executor = self._tool_executor = ToolExecutor(self.name, self._workbench, self._handoffs)
+        return executor
+
+    @property
+    def _handoff_tools(self) -> list[BaseTool[Any, Any]]:
+        """The tools the model calls to hand off (AutoGen's attribute, computed here)."""
+        return [h.handoff_tool for h in self._handoffs.values()]
+
+    @property
+    def _system_messages(self) -> list[SystemMessage]:
+        """The system messages each prompt starts with: none, or one (AutoGen's attribute).
+
+        Built afresh on each access from the text the agent keeps; assign a list of at most
+        one ``SystemMessage`` to change the system message.
+        """
+        text = self._system_message
+        return [] if text is None else [construct_trusted(SystemMessage, content=text)]
+
+    @_system_messages.setter
+    def _system_messages(self, messages: Sequence[SystemMessage]) -> None:
+        if len(messages) > 1:
+            raise ValueError("An AssistantAgent has at most one system message")
+        self._system_message = messages[0].content if messages else None
 
     @property
     def produced_message_types(self) -> Sequence[type[BaseChatMessage]]:
@@ -433,7 +477,7 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
         # copy) the whole context again, and durable runs save state at every turn.
         state: dict[str, Any] = {
             "type": "AssistantAgentState",
-            "version": AssistantAgentState.model_fields["version"].default,
+            "version": _STATE_VERSION,
             "llm_context": await self._model_context.save_state(),
         }
         if self._memory:
@@ -451,6 +495,11 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
                 a malformed field, not one memory state per memory); the message names
                 the field and the agent is unchanged.
         """
+        # Loaded here: saving and loading state is not every agent's business.
+        from muster.state import AssistantAgentState
+
+        from ._memory_state import plan_memory_states
+
         saved = parse_state(AssistantAgentState, state)
         plan = StatePlan()
         plan.load("llm_context", self._model_context, saved.llm_context)
@@ -462,7 +511,7 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
         """Nothing to release here: the model client is shared and closed by its owner."""
 
     def _to_config(self) -> AssistantAgentConfig:
-        system_message = self._system_messages[0].content if self._system_messages else None
+        system_message = self._system_message
         factory = self._structured_message_factory
         return AssistantAgentConfig(
             name=self.name,
@@ -479,7 +528,7 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
             max_tool_iterations=self._max_tool_iterations,
             tool_call_summary_format=self._tool_call_summary_format,
             structured_message_factory=factory.dump_component() if factory is not None else None,
-            metadata=self._metadata,
+            metadata=self._metadata or {},
         )
 
     @classmethod
@@ -489,6 +538,8 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
 
     @classmethod
     def _from_config(cls, config: AssistantAgentConfig) -> Self:
+        from muster.memory import Memory
+
         output_content_type: type[BaseModel] | None = None
         format_string: str | None = None
         if config.structured_message_factory is not None:

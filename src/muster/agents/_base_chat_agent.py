@@ -12,8 +12,8 @@ from muster.base import ChatAgent, Response, TaskResult, normalize_task
 from muster.base.internal import add_message_event, describe_participant, parse_state
 from muster.core import CancellationToken, ComponentBase
 from muster.core.instrumentation import SpanKind, open_span
+from muster.core.internal import construct_trusted
 from muster.messages import BaseAgentEvent, BaseChatMessage, ModelClientStreamingChunkEvent
-from muster.state import BaseState
 
 __all__ = ["BaseChatAgent"]
 
@@ -112,7 +112,7 @@ class BaseChatAgent(ChatAgent, ABC, ComponentBase[BaseModel]):
         if response.inner_messages is not None:
             output.extend(response.inner_messages)
         output.append(response.chat_message)
-        return TaskResult(messages=output)
+        return construct_trusted(TaskResult, messages=output)
 
     async def run_stream(
         self,
@@ -145,7 +145,7 @@ class BaseChatAgent(ChatAgent, ABC, ComponentBase[BaseModel]):
                         span.close()
                     yield message.chat_message
                     output.append(message.chat_message)
-                    yield TaskResult(messages=output)
+                    yield construct_trusted(TaskResult, messages=output)
                 else:
                     if span is not None:
                         add_message_event(span, message)
@@ -169,6 +169,8 @@ class BaseChatAgent(ChatAgent, ABC, ComponentBase[BaseModel]):
 
     async def save_state(self) -> Mapping[str, Any]:
         """A stateless agent saves an empty :class:`~muster.state.BaseState`."""
+        from muster.state import BaseState  # state models load only when state is saved or loaded
+
         return BaseState().model_dump()
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
@@ -180,6 +182,8 @@ class BaseChatAgent(ChatAgent, ABC, ComponentBase[BaseModel]):
         Raises:
             StateError: ``state`` is not a ``BaseState`` of a version this muster reads.
         """
+        from muster.state import BaseState
+
         parse_state(BaseState, state)
 
     async def close(self) -> None:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from muster.base import Response
 from muster.core import CancellationToken
 from muster.core.instrumentation import Span, SpanKind, open_span
+from muster.core.internal import construct_trusted
 from muster.messages import (
     BaseAgentEvent,
     BaseChatMessage,
@@ -144,9 +145,14 @@ class ModelTurn:
 
     async def record(self, result: CreateResult) -> None:
         """Add the model's reply to the context so the next call sees it."""
-        await self.model_context.add_message(
-            AssistantMessage(content=result.content, source=self.agent_name, thought=result.thought)
-        )
+        content = result.content
+        if isinstance(content, str):
+            message = construct_trusted(
+                AssistantMessage, content=content, source=self.agent_name, thought=result.thought
+            )
+        else:  # validated: it copies the list of calls, which the result keeps too
+            message = AssistantMessage(content=content, source=self.agent_name, thought=result.thought)
+        await self.model_context.add_message(message)
 
     def thought_event(self, result: CreateResult, message_id: str) -> ThoughtEvent | None:
         """The model's reasoning as an event, if it gave any."""
@@ -162,8 +168,12 @@ class ModelTurn:
         """
         assert isinstance(result.content, str)
         if self.output_content_type is None or self.structured_factory is None:
-            return TextMessage(
-                content=result.content, source=self.agent_name, models_usage=result.usage, id=message_id
+            return construct_trusted(
+                TextMessage,
+                content=result.content,
+                source=self.agent_name,
+                models_usage=result.usage,
+                id=message_id,
             )
         try:
             content = self.output_content_type.model_validate_json(result.content)

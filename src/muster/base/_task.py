@@ -8,6 +8,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, SerializeAsAny
 
 from muster.core import CancellationToken
+from muster.core.internal import construct_trusted
 from muster.messages import BaseAgentEvent, BaseChatMessage, TextMessage
 
 from .exceptions import InvalidTaskError
@@ -29,6 +30,8 @@ def normalize_task(
     """
     if task is None:
         return []
+    if type(task) is str:  # exactly str: a subclass goes through validation, which converts it
+        return [construct_trusted(TextMessage, content=task, source="user")]
     if isinstance(task, str):
         return [TextMessage(content=task, source="user")]
     if isinstance(task, BaseChatMessage):

@@ -10,6 +10,7 @@ from typing import Any, Self, cast
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from muster.core import Component, ComponentBase, ComponentModel
+from muster.core.internal import construct_trusted
 from muster.messages import BaseAgentEvent, BaseChatMessage, StopMessage
 from muster.state import AndTerminationConditionState, BaseState, OrTerminationConditionState
 
@@ -145,7 +146,8 @@ def _plan_children(
 
 
 def _combine(stops: Sequence[StopMessage]) -> StopMessage:
-    return StopMessage(
+    return construct_trusted(
+        StopMessage,
         content=", ".join(s.content for s in stops),
         source=", ".join(s.source for s in stops),
     )

@@ -14,7 +14,7 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.core import CacheStore, Component
 
@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 class DiskCacheStoreConfig(BaseModel):
     """Spec of a :class:`DiskCacheStore`."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     directory: str
     """Directory holding the cache (created if missing)."""

@@ -11,7 +11,7 @@ import threading
 from collections import OrderedDict
 from typing import Self, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from muster.core import CacheStore, Component, InMemoryStore
 
@@ -22,6 +22,9 @@ T = TypeVar("T")
 
 class LRUStoreConfig(BaseModel):
     """Spec of an :class:`LRUStore`; the entries themselves are not part of it."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     max_size: int = Field(default=1000, ge=1)
     """Most entries kept; the least recently used one is evicted beyond it."""

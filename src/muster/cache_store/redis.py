@@ -11,7 +11,7 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from muster.core import CacheStore, Component
 
@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 class RedisStoreConfig(BaseModel):
     """Spec of a :class:`RedisStore`: how to connect, and how entries are kept."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     host: str = "localhost"
     port: int = 6379

@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any, Self, TypeVar, cast
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.core import CacheStore, Component
 
@@ -30,6 +30,9 @@ _TABLE = "muster_cache"
 
 class SQLiteStoreConfig(BaseModel):
     """Spec of a :class:`SQLiteStore`."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     path: str
     """Database file (created if missing), or ``":memory:"``."""

@@ -1,19 +1,19 @@
-"""Entry point of the ``muster`` command."""
+"""Entry point of the ``muster`` command.
+
+Only ``argparse`` loads before the arguments are parsed: ``muster --help``, a typo in an
+option or ``--version`` answer without importing asyncio, pydantic or any agent (see
+``docs/performance.md``, "Start-up"). What a command needs is imported once it runs.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from muster.core import ComponentLoader
-from muster.core.exceptions import MusterError
-
-from ._ops_commands import OPS_COMMANDS, add_ops_commands, run_ops_command
-from ._support import close_model_clients, spec_with_models
+from ._ops_parser import OPS_COMMANDS, add_ops_commands
 
 __all__ = ["build_parser", "main"]
 
@@ -52,7 +52,11 @@ def _add_service_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
 
 async def _run(spec: dict[str, Any], task: str, output_stats: bool) -> int:
     from muster.base import ChatAgent, Team
+    from muster.core import ComponentLoader
+    from muster.core.exceptions import MusterError
     from muster.ui import Console
+
+    from ._support import close_model_clients
 
     runner = ComponentLoader.load_component(spec)
     try:
@@ -71,8 +75,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if service_handler is not None:
         code: int = service_handler(args)
         return code
+    import asyncio
+
+    from muster.core.exceptions import MusterError
+
+    from ._support import spec_with_models
+
     try:
         if args.command in OPS_COMMANDS:
+            from ._ops_commands import run_ops_command
+
             return run_ops_command(args)
         if args.command != "run":  # pragma: no cover - argparse enforces the choice
             return 2

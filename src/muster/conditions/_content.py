@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.core import Component
+from muster.core.internal import construct_trusted
 from muster.messages import BaseAgentEvent, BaseChatMessage, StopMessage, TextMessage
 from muster.state import (
     SourceMatchTerminationState,
@@ -33,6 +34,9 @@ __all__ = [
 class StopMessageTerminationConfig(BaseModel):
     """Spec of :class:`StopMessageTermination` (it has no settings)."""
 
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
+
 
 class StopMessageTermination(LatchedTermination, Component[StopMessageTerminationConfig]):
     """Stops when any participant sends a :class:`~muster.messages.StopMessage`."""
@@ -44,7 +48,9 @@ class StopMessageTermination(LatchedTermination, Component[StopMessageTerminatio
 
     async def _check(self, messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> StopMessage | None:
         if any(isinstance(m, StopMessage) for m in messages):
-            return StopMessage(content="Stop message received", source="StopMessageTermination")
+            return construct_trusted(
+                StopMessage, content="Stop message received", source="StopMessageTermination"
+            )
         return None
 
     def _to_config(self) -> StopMessageTerminationConfig:
@@ -57,6 +63,8 @@ class StopMessageTermination(LatchedTermination, Component[StopMessageTerminatio
 
 class TextMentionTerminationConfig(BaseModel):
     """Spec of :class:`TextMentionTermination`."""
+
+    model_config = ConfigDict(defer_build=True)
 
     text: str
     """The substring that stops the run."""
@@ -91,7 +99,9 @@ class TextMentionTermination(LatchedTermination, Component[TextMentionTerminatio
             if self._sources is not None and message.source not in self._sources:
                 continue
             if self._text in message.to_text():
-                return StopMessage(content=f"Text '{self._text}' mentioned", source="TextMentionTermination")
+                return construct_trusted(
+                    StopMessage, content=f"Text '{self._text}' mentioned", source="TextMentionTermination"
+                )
         return None
 
     def _to_config(self) -> TextMentionTerminationConfig:
@@ -104,6 +114,8 @@ class TextMentionTermination(LatchedTermination, Component[TextMentionTerminatio
 
 class TextMessageTerminationConfig(BaseModel):
     """Spec of :class:`TextMessageTermination`."""
+
+    model_config = ConfigDict(defer_build=True)
 
     source: str | None = None
     """Only a TextMessage from this sender stops the run; ``None`` means any sender."""
@@ -130,8 +142,10 @@ class TextMessageTermination(LatchedTermination, Component[TextMessageTerminatio
     async def _check(self, messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> StopMessage | None:
         for message in messages:
             if isinstance(message, TextMessage) and self._source in (None, message.source):
-                return StopMessage(
-                    content=f"Text message received from '{message.source}'", source="TextMessageTermination"
+                return construct_trusted(
+                    StopMessage,
+                    content=f"Text message received from '{message.source}'",
+                    source="TextMessageTermination",
                 )
         return None
 
@@ -145,6 +159,8 @@ class TextMessageTermination(LatchedTermination, Component[TextMessageTerminatio
 
 class SourceMatchTerminationConfig(BaseModel):
     """Spec of :class:`SourceMatchTermination`."""
+
+    model_config = ConfigDict(defer_build=True)
 
     sources: list[str]
     """Senders whose first message stops the run."""
@@ -169,7 +185,9 @@ class SourceMatchTermination(LatchedTermination, Component[SourceMatchTerminatio
     async def _check(self, messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> StopMessage | None:
         for message in messages:
             if message.source in self._sources:
-                return StopMessage(content=f"'{message.source}' answered", source="SourceMatchTermination")
+                return construct_trusted(
+                    StopMessage, content=f"'{message.source}' answered", source="SourceMatchTermination"
+                )
         return None
 
     def _to_config(self) -> SourceMatchTerminationConfig:

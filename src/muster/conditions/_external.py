@@ -6,9 +6,10 @@ import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.core import Component
+from muster.core.internal import construct_trusted
 from muster.messages import BaseAgentEvent, BaseChatMessage, StopMessage
 from muster.state import ExternalTerminationState, FiredConditionState, FunctionalTerminationState
 
@@ -19,6 +20,9 @@ __all__ = ["ExternalTermination", "ExternalTerminationConfig", "FunctionalTermin
 
 class ExternalTerminationConfig(BaseModel):
     """Spec of :class:`ExternalTermination` (it has no settings)."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
 
 class ExternalTermination(LatchedTermination, Component[ExternalTerminationConfig]):
@@ -43,7 +47,9 @@ class ExternalTermination(LatchedTermination, Component[ExternalTerminationConfi
 
     async def _check(self, messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> StopMessage | None:
         if self._requested:
-            return StopMessage(content="External termination requested", source="ExternalTermination")
+            return construct_trusted(
+                StopMessage, content="External termination requested", source="ExternalTermination"
+            )
         return None
 
     async def reset(self) -> None:
@@ -96,5 +102,7 @@ class FunctionalTermination(LatchedTermination):
         if inspect.isawaitable(result):
             result = await result
         if result is True:
-            return StopMessage(content="Functional termination condition met", source="FunctionalTermination")
+            return construct_trusted(
+                StopMessage, content="Functional termination condition met", source="FunctionalTermination"
+            )
         return None

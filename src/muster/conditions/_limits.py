@@ -6,11 +6,12 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.base import TerminatedException, TerminationCondition
 from muster.base.internal import StatePlan, parse_state
 from muster.core import Component
+from muster.core.internal import construct_trusted
 from muster.messages import BaseAgentEvent, BaseChatMessage, StopMessage
 from muster.state import (
     FiredConditionState,
@@ -33,6 +34,9 @@ __all__ = [
 
 class MaxMessageTerminationConfig(BaseModel):
     """Spec of :class:`MaxMessageTermination`."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     max_messages: int
     include_agent_event: bool = False
@@ -70,7 +74,8 @@ class MaxMessageTermination(TerminationCondition, Component[MaxMessageTerminatio
         self._count += sum(1 for m in messages if self._include_agent_event or isinstance(m, BaseChatMessage))
         if not self.terminated:
             return None
-        return StopMessage(
+        return construct_trusted(
+            StopMessage,
             content=f"Maximum number of messages {self._max_messages} reached, current message count: {self._count}",
             source="MaxMessageTermination",
         )
@@ -104,6 +109,8 @@ class MaxMessageTermination(TerminationCondition, Component[MaxMessageTerminatio
 
 class TokenUsageTerminationConfig(BaseModel):
     """Spec of :class:`TokenUsageTermination`; at least one limit must be set."""
+
+    model_config = ConfigDict(defer_build=True)
 
     max_total_token: int | None = None
     max_prompt_token: int | None = None
@@ -160,7 +167,8 @@ class TokenUsageTermination(TerminationCondition, Component[TokenUsageTerminatio
                 self._completion += message.models_usage.completion_tokens
         if not self.terminated:
             return None
-        return StopMessage(
+        return construct_trusted(
+            StopMessage,
             content=(
                 f"Token usage limit reached, total token count: {self._prompt + self._completion}, "
                 f"prompt token count: {self._prompt}, completion token count: {self._completion}."
@@ -208,6 +216,8 @@ class TokenUsageTermination(TerminationCondition, Component[TokenUsageTerminatio
 class TimeoutTerminationConfig(BaseModel):
     """Spec of :class:`TimeoutTermination`."""
 
+    model_config = ConfigDict(defer_build=True)
+
     timeout_seconds: float
 
 
@@ -236,8 +246,10 @@ class TimeoutTermination(LatchedTermination, Component[TimeoutTerminationConfig]
 
     async def _check(self, messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> StopMessage | None:
         if time.monotonic() - self._started >= self._timeout_seconds:
-            return StopMessage(
-                content=f"Timeout of {self._timeout_seconds} seconds reached", source="TimeoutTermination"
+            return construct_trusted(
+                StopMessage,
+                content=f"Timeout of {self._timeout_seconds} seconds reached",
+                source="TimeoutTermination",
             )
         return None
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.core import Component
+from muster.core.internal import construct_trusted
 from muster.messages import (
     BaseAgentEvent,
     BaseChatMessage,
@@ -29,6 +30,9 @@ __all__ = [
 
 class HandoffTerminationConfig(BaseModel):
     """Spec of :class:`HandoffTermination`."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     target: str
 
@@ -55,7 +59,8 @@ class HandoffTermination(LatchedTermination, Component[HandoffTerminationConfig]
     async def _check(self, messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> StopMessage | None:
         for message in messages:
             if isinstance(message, HandoffMessage) and message.target == self._target:
-                return StopMessage(
+                return construct_trusted(
+                    StopMessage,
                     content=f"Handoff to {self._target} from {message.source} detected.",
                     source="HandoffTermination",
                 )
@@ -71,6 +76,8 @@ class HandoffTermination(LatchedTermination, Component[HandoffTerminationConfig]
 
 class FunctionCallTerminationConfig(BaseModel):
     """Spec of :class:`FunctionCallTermination`."""
+
+    model_config = ConfigDict(defer_build=True)
 
     function_name: str
 
@@ -99,7 +106,8 @@ class FunctionCallTermination(LatchedTermination, Component[FunctionCallTerminat
             if isinstance(message, ToolCallExecutionEvent) and any(
                 result.name == self._function_name for result in message.content
             ):
-                return StopMessage(
+                return construct_trusted(
+                    StopMessage,
                     content=f"Function '{self._function_name}' was executed.",
                     source="FunctionCallTermination",
                 )

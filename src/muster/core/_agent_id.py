@@ -27,7 +27,8 @@ class AgentType:
 class AgentId:
     """Identifies one agent instance: ``type`` selects the factory, ``key`` the instance."""
 
-    __slots__ = ("_key", "_type")
+    # The hash is computed once: every delivery looks its recipient up by id.
+    __slots__ = ("_hash", "_key", "_type")
 
     def __init__(self, type: str | AgentType, key: str) -> None:
         if isinstance(type, AgentType):
@@ -40,6 +41,11 @@ class AgentId:
             raise InvalidAgentIdError(f"Invalid agent key {key!r}: use printable ASCII characters only")
         self._type = type
         self._key = key
+        self._hash = hash((type, key))
+
+    def __reduce__(self) -> tuple[type[AgentId], tuple[str, str]]:
+        # Rebuilt from its fields, so the hash is recomputed (str hashes differ between processes).
+        return (AgentId, (self._type, self._key))
 
     @classmethod
     def from_str(cls, agent_id: str) -> AgentId:
@@ -60,7 +66,7 @@ class AgentId:
         return self._key
 
     def __hash__(self) -> int:
-        return hash((self._type, self._key))
+        return self._hash
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, AgentId):

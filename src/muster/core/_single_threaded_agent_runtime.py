@@ -8,6 +8,10 @@ Delivery design (why it is fast without changing AutoGen's semantics):
   send creates the handler task directly and awaits it: no envelope, no queue hop, no
   future, and no second task carrying the reply back. Publishes likewise create one task
   per recipient straight away. Task creation order is delivery order, so FIFO holds.
+* Handler tasks are built with ``asyncio.Task`` itself when the loop has no task factory
+  (``loop.create_task`` adds a Python-level call per task), and a published message's task
+  does its own bookkeeping when it ends instead of scheduling a done callback: a fan-out
+  costs one task per recipient and nothing else the loop must run.
 * Otherwise messages wait in an ``asyncio.Queue`` that one loop task drains in order
   (before ``start()``, while draining a backlog, or to run intervention hooks one message
   at a time).
@@ -21,13 +25,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, TypeVar
 
 from ._agent import Agent
 from ._agent_id import AgentId, AgentType
 from ._agent_metadata import AgentMetadata
 from ._agent_registry import AgentRegistry
+from ._base_agent import BaseAgent
 from ._cancellation_token import CancellationToken
 from ._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME
 from ._envelopes import PublishEnvelope, SendEnvelope, new_message_id
@@ -52,6 +57,30 @@ _event_logger = logging.getLogger(EVENT_LOGGER_NAME)
 _HANDLER_AGENT = MessageHandlerContext._CURRENT
 _STOP_WHEN_POLL_SECONDS = 0.1
 """How often ``stop_when`` re-checks its condition when no message completes meanwhile."""
+
+_BASE_ON_MESSAGE = BaseAgent.on_message
+_Task = asyncio.Task
+_current_task = asyncio.current_task
+
+
+def _entry(agent: Agent) -> Callable[[Any, MessageContext], Awaitable[Any]]:
+    """The agent's ``on_message``, or straight its ``on_message_impl`` when that is all it does.
+
+    ``BaseAgent.on_message`` only awaits ``on_message_impl``; skipping it saves a coroutine
+    per delivery. An agent overriding ``on_message`` (or not a ``BaseAgent``) gets its own.
+    """
+    if type(agent).on_message is _BASE_ON_MESSAGE:
+        return agent.on_message_impl  # type: ignore[attr-defined, no-any-return]
+    return agent.on_message
+
+
+def _new_task(coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+    """``asyncio.create_task``, without its Python-level layers when the loop has no task factory."""
+    loop = asyncio.get_running_loop()
+    if loop.get_task_factory() is None:
+        return _Task(coro, loop=loop)
+    return loop.create_task(coro)
+
 
 T = TypeVar("T", bound=Agent)
 Envelope = SendEnvelope | PublishEnvelope
@@ -144,9 +173,7 @@ class SingleThreadedAgentRuntime:
             _event_logger.debug("send %s -> %s (%s)", type(message).__name__, recipient, message_id)
         queue = self._queue
         if self._direct and (queue is None or queue.empty()):
-            task = asyncio.create_task(
-                self._deliver_send(message, recipient, sender, cancellation_token, message_id)
-            )
+            task = _new_task(self._deliver_send(message, recipient, sender, cancellation_token, message_id))
             self._track(task, recipient.type)
             if linked:
                 cancellation_token.link_future(task)
@@ -239,25 +266,33 @@ class SingleThreadedAgentRuntime:
         # Each delivery runs in its own task, whose context is a private copy: no reset needed.
         _HANDLER_AGENT.set(recipient)
         if self._tracer is None:
-            result = await agent.on_message(message, ctx)
+            result = await _entry(agent)(message, ctx)
         else:
             result = await self._traced(agent, message, ctx)
         if self._interventions:
             result = await self._intercept_response(result, recipient, sender)
         return result
 
-    async def _deliver_event(self, agent_id: AgentId, message: Any, ctx: MessageContext) -> None:
+    async def _deliver_event(
+        self, agent_id: AgentId, message: Any, ctx: MessageContext, loop: asyncio.AbstractEventLoop
+    ) -> None:
         try:
             agent = self._instances.get(agent_id)
             if agent is None:
                 agent = await self._registry.get(agent_id)
             _HANDLER_AGENT.set(agent_id)
             if self._tracer is None:
-                await agent.on_message(message, ctx)
+                await _entry(agent)(message, ctx)
             else:
                 await self._traced(agent, message, ctx)
         except Exception as exc:
             self._report_background_error(f"handling {type(message).__name__} published to {agent_id}", exc)
+        finally:
+            # The task's own bookkeeping (see _fan_out). A task cancelled before it started
+            # never gets here; only close() cancels these, and it forgets them itself.
+            self._tasks.pop(_current_task(loop), None)  # type: ignore[arg-type]
+            if self._idle_event is not None or self._stop_check is not None:
+                self._notify()
 
     async def _traced(self, agent: Agent, message: Any, ctx: MessageContext) -> Any:
         tracer = self._tracer
@@ -287,15 +322,24 @@ class SingleThreadedAgentRuntime:
         cancellation_token: CancellationToken,
         message_id: str,
     ) -> None:
-        for agent_id in self._subscriptions.recipients(topic_id):
-            if agent_id == sender:
+        recipients = self._subscriptions.recipients(topic_id)
+        if not recipients:
+            return
+        loop = asyncio.get_running_loop()
+        direct = loop.get_task_factory() is None
+        tasks = self._tasks
+        deliver = self._deliver_event
+        for agent_id in recipients:
+            if sender is not None and agent_id == sender:
                 continue
             ctx = MessageContext(sender, topic_id, False, cancellation_token, message_id)
-            self._track(asyncio.create_task(self._deliver_event(agent_id, message, ctx)), agent_id.type)
+            coro = deliver(agent_id, message, ctx, loop)
+            # No done callback: _deliver_event removes its task from ``tasks`` as it ends.
+            tasks[_Task(coro, loop=loop) if direct else loop.create_task(coro)] = agent_id.type
 
     def _start_send(self, envelope: SendEnvelope, message: Any) -> None:
         future = envelope.future
-        task = asyncio.create_task(
+        task = _new_task(
             self._deliver_send(
                 message, envelope.recipient, envelope.sender, envelope.cancellation_token, envelope.message_id
             )
@@ -523,6 +567,8 @@ class SingleThreadedAgentRuntime:
             for task in pending:
                 task.cancel()
             await asyncio.wait(pending)
+            for task in pending:  # a published message's task cancelled before it started
+                self._tasks.pop(task, None)
 
     async def _halt(self) -> None:
         self._direct = False

@@ -2,7 +2,8 @@
 
 Each package's ``internal`` module is its contract with the rest of muster (see
 docs/architecture.md, "Imports between packages"): machinery with no AutoGen counterpart,
-so it stays out of ``muster.core.__all__`` and may change without notice. The tool protocol
+so it stays out of ``muster.core.__all__`` and may change without notice.
+:func:`construct_trusted` builds muster's own messages from values it already typed. The tool protocol
 is here because ``muster.models`` sits above ``muster.tools`` in the layer order; users
 import those names from ``muster.tools``.
 
@@ -18,11 +19,13 @@ if TYPE_CHECKING:
     from ._cancellation_token import scoped_link
     from ._component_config import register_provider_alias
     from ._tool_protocol import ParametersSchema, Tool, ToolSchema
+    from ._trusted import construct_trusted
 
 __all__ = [
     "ParametersSchema",
     "Tool",
     "ToolSchema",
+    "construct_trusted",
     "lazy_exports",
     "register_provider_alias",
     "scoped_link",
@@ -34,6 +37,7 @@ _EXPORTS = {
     "ParametersSchema": "muster.core._tool_protocol",
     "Tool": "muster.core._tool_protocol",
     "ToolSchema": "muster.core._tool_protocol",
+    "construct_trusted": "muster.core._trusted",
 }
 """Name -> sub-module that defines it; imported on first access (see ``lazy_exports``)."""
 

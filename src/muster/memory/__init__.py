@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from muster.core.internal import lazy_exports
 
 if TYPE_CHECKING:
-    from ._base_memory import Memory, MemoryContent, MemoryMimeType, MemoryQueryResult, UpdateContextResult
+    from ._base_memory import Memory, MemoryQueryResult, UpdateContextResult
+    from ._content import MemoryContent, MemoryMimeType
     from ._list_memory import ListMemory, ListMemoryConfig, ListMemoryState
     from .exceptions import MemoryStateError
 
@@ -27,8 +28,8 @@ __all__ = [
 
 _EXPORTS = {
     "Memory": "._base_memory",
-    "MemoryContent": "._base_memory",
-    "MemoryMimeType": "._base_memory",
+    "MemoryContent": "._content",
+    "MemoryMimeType": "._content",
     "MemoryQueryResult": "._base_memory",
     "UpdateContextResult": "._base_memory",
     "ListMemory": "._list_memory",

@@ -44,8 +44,9 @@ class ChatCompletionContext(ABC, ComponentBase[BaseModel]):
             list(initial_messages) if initial_messages is not None else None
         )
         # (message, its JSON dump) for the stored messages, so that saving state at every
-        # turn of a long run dumps each message once, not once per save.
-        self._dump_cache: list[tuple[LLMMessage, dict[str, Any]]] = []
+        # turn of a long run dumps each message once, not once per save. Created by the
+        # first save: most contexts are never saved, and an agent keeps one each.
+        self._dump_cache: list[tuple[LLMMessage, dict[str, Any]]] | None = None
 
     @property
     def initial_messages(self) -> list[LLMMessage] | None:
@@ -75,6 +76,8 @@ class ChatCompletionContext(ABC, ComponentBase[BaseModel]):
         turn pays for the new messages only. Treat the result as read-only.
         """
         messages, cache = self._messages, self._dump_cache
+        if cache is None:
+            cache = self._dump_cache = []
         if len(cache) > len(messages) or (cache and messages[len(cache) - 1] is not cache[-1][0]):
             cache.clear()
         for message in messages[len(cache) :]:

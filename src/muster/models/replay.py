@@ -14,12 +14,12 @@ import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.core import EVENT_LOGGER_NAME, CancellationToken, Component
 from muster.core.exceptions import MusterError
 from muster.core.instrumentation import Span, SpanKind, open_span
-from muster.core.internal import Tool, ToolSchema
+from muster.core.internal import Tool, ToolSchema, construct_trusted
 
 from ._model_client import ChatCompletionClient
 from ._model_info import ModelFamily, ModelInfo, validate_model_info
@@ -57,6 +57,9 @@ class ReplayExhaustedError(MusterError, ValueError):
 
 class ReplayChatCompletionClientConfig(BaseModel):
     """Declarative config of :class:`ReplayChatCompletionClient`."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     chat_completions: list[str | CreateResult]
     """The scripted replies, in order."""
@@ -137,6 +140,15 @@ class _WordCounter:
         return total
 
 
+class _UsageCounters:
+    """Token totals since construction or the last reset: all calls, and non-cached calls."""
+
+    __slots__ = ("actual_completion", "actual_prompt", "total_completion", "total_prompt")
+
+    def __init__(self) -> None:
+        self.total_prompt = self.total_completion = self.actual_prompt = self.actual_completion = 0
+
+
 class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompletionClientConfig]):
     """A model client that returns scripted replies, one per call, in order.
 
@@ -185,11 +197,11 @@ class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompl
         self._total_available_tokens = _DEFAULT_CONTEXT_WINDOW
         self._current_index = 0
         self._cached = False
-        self._cur_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
-        self._total_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
-        self._actual_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
-        self._create_calls: list[dict[str, Any]] = []
-        self._words = _WordCounter()
+        # Usage as plain counters, and the call log and word counter made by the first call:
+        # tests and services build many clients that answer few calls, or none.
+        self._usage = _UsageCounters()
+        self._calls: list[dict[str, Any]] | None = None
+        self._word_counter: _WordCounter | None = None
 
     @property
     def create_calls(self) -> list[dict[str, Any]]:
@@ -199,7 +211,17 @@ class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompl
         ``extra_create_args`` and ``cancellation_token``; tests assert on them to check
         what an agent actually sent to the model.
         """
-        return self._create_calls
+        calls = self._calls
+        if calls is None:
+            calls = self._calls = []
+        return calls
+
+    @property
+    def _words(self) -> _WordCounter:
+        counter = self._word_counter
+        if counter is None:
+            counter = self._word_counter = _WordCounter()
+        return counter
 
     def set_cached_bool_value(self, value: bool) -> None:
         """Set the ``cached`` flag of the results built from string replies.
@@ -211,9 +233,7 @@ class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompl
     def reset(self) -> None:
         """Rewind to the first reply and zero the usage counters (``create_calls`` is kept)."""
         self._current_index = 0
-        self._cur_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
-        self._total_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
-        self._actual_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
+        self._usage = _UsageCounters()
 
     async def create(
         self,
@@ -237,20 +257,21 @@ class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompl
             reply = self._next_reply(
                 messages, tools, tool_choice, json_output, extra_create_args, cancellation_token
             )
+            words = self._words
+            prompt_tokens = words.messages(messages)
             if isinstance(reply, str):
-                result = self._result_from_text(
-                    reply, self._words.messages(messages), self._words.text(reply)
-                )
+                completion_tokens = words.text(reply)
+                result = self._result_from_text(reply, prompt_tokens, completion_tokens)
             else:
                 result = reply
-                self._cur_usage = RequestUsage(self._words.messages(messages), reply.usage.completion_tokens)
-            self._finish_call(messages, result)
+                completion_tokens = reply.usage.completion_tokens
+            self._finish_call(messages, result, prompt_tokens, completion_tokens)
         except BaseException as exc:
             if span is not None:
                 span.close(exc)
             raise
         if span is not None:
-            _describe(span, result, self._cur_usage, streamed=False)
+            _describe(span, result, prompt_tokens, completion_tokens, streamed=False)
             span.close()
         return result
 
@@ -283,17 +304,20 @@ class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompl
                     if cancellation_token is not None and cancellation_token.is_cancelled():
                         raise asyncio.CancelledError("replay stream cancelled")
                     yield word + " " if i < last else word
-                result = self._result_from_text(reply, self._words.messages(messages), len(words))
+                prompt_tokens = self._words.messages(messages)
+                completion_tokens = len(words)
+                result = self._result_from_text(reply, prompt_tokens, completion_tokens)
             else:
                 result = reply
-                self._cur_usage = RequestUsage(self._words.messages(messages), reply.usage.completion_tokens)
-            self._finish_call(messages, result)
+                prompt_tokens = self._words.messages(messages)
+                completion_tokens = reply.usage.completion_tokens
+            self._finish_call(messages, result, prompt_tokens, completion_tokens)
         except BaseException as exc:
             if span is not None:
                 span.close(exc)
             raise
         if span is not None:
-            _describe(span, result, self._cur_usage, streamed=True)
+            _describe(span, result, prompt_tokens, completion_tokens, streamed=True)
             span.close()
         yield result
 
@@ -315,7 +339,7 @@ class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompl
             raise ReplayExhaustedError(self.provided_message_count)
         reply = self.chat_completions[self._current_index]
         self._current_index += 1
-        self._create_calls.append(
+        self.create_calls.append(
             {
                 "messages": messages,
                 "tools": tools,
@@ -328,35 +352,37 @@ class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompl
         return reply
 
     def _result_from_text(self, text: str, prompt_tokens: int, completion_tokens: int) -> CreateResult:
-        self._cur_usage = RequestUsage(prompt_tokens, completion_tokens)
         # The result gets its own usage object so that callers mutating it cannot skew ours.
-        return CreateResult(
+        return construct_trusted(
+            CreateResult,
             finish_reason="stop",
-            content=text,
+            content=str(text),  # a str subclass would have been converted by validation
             usage=RequestUsage(prompt_tokens, completion_tokens),
-            cached=self._cached,
+            cached=bool(self._cached),
         )
 
-    def _finish_call(self, messages: Sequence[LLMMessage], result: CreateResult) -> None:
-        usage = self._cur_usage
-        self._total_usage.prompt_tokens += usage.prompt_tokens
-        self._total_usage.completion_tokens += usage.completion_tokens
+    def _finish_call(
+        self, messages: Sequence[LLMMessage], result: CreateResult, prompt_tokens: int, completion_tokens: int
+    ) -> None:
+        usage = self._usage
+        usage.total_prompt += prompt_tokens
+        usage.total_completion += completion_tokens
         if not result.cached:
-            self._actual_usage.prompt_tokens += usage.prompt_tokens
-            self._actual_usage.completion_tokens += usage.completion_tokens
+            usage.actual_prompt += prompt_tokens
+            usage.actual_completion += completion_tokens
         if logger.isEnabledFor(logging.INFO):
-            logger.info(_LLMCallRecord(messages, result, usage.prompt_tokens, usage.completion_tokens))
+            logger.info(_LLMCallRecord(messages, result, prompt_tokens, completion_tokens))
 
     async def close(self) -> None:
         """Nothing to release: the client holds no connections."""
 
     def actual_usage(self) -> RequestUsage:
         """Tokens of every call whose result was not marked ``cached``, since the last reset."""
-        return RequestUsage(self._actual_usage.prompt_tokens, self._actual_usage.completion_tokens)
+        return RequestUsage(self._usage.actual_prompt, self._usage.actual_completion)
 
     def total_usage(self) -> RequestUsage:
         """Tokens of every call since construction or the last :meth:`reset`."""
-        return RequestUsage(self._total_usage.prompt_tokens, self._total_usage.completion_tokens)
+        return RequestUsage(self._usage.total_prompt, self._usage.total_completion)
 
     def count_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = []) -> int:
         """Whitespace-separated words in the messages' text (tool schemas are not counted)."""
@@ -369,7 +395,7 @@ class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompl
 
         Like AutoGen's replay client it ignores ``messages``: the budget shrinks with use.
         """
-        used = self._total_usage.prompt_tokens + self._total_usage.completion_tokens
+        used = self._usage.total_prompt + self._usage.total_completion
         return max(0, self._total_available_tokens - used)
 
     @property
@@ -387,10 +413,12 @@ class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompl
         return cls(chat_completions=config.chat_completions, model_info=config.model_info)
 
 
-def _describe(span: Span, result: CreateResult, usage: RequestUsage, *, streamed: bool) -> None:
+def _describe(
+    span: Span, result: CreateResult, prompt_tokens: int, completion_tokens: int, *, streamed: bool
+) -> None:
     """Put a replayed call's usage and answer on its span (only when a recorder is active)."""
     content = result.content
     answer = content if isinstance(content, str) else ", ".join(call.name for call in content)
     span.set(provider="replay", model="replay", streamed=streamed, attempts=1, cached=result.cached)
-    span.set(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens)
+    span.set(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
     span.set(finish_reason=result.finish_reason, response=answer)

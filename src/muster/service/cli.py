@@ -10,7 +10,6 @@ configuration field, an unknown key id).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -27,6 +26,14 @@ __all__ = ["add_commands", "mask_url", "masked_config"]
 
 _T = TypeVar("_T")
 Handler = Callable[[argparse.Namespace], int]
+
+
+def _run_async(coroutine: Coroutine[Any, Any, _T]) -> _T:
+    # asyncio is imported here, not at the top: building the parser (`muster --help`) must
+    # load nothing but argparse.
+    import asyncio
+
+    return asyncio.run(coroutine)
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -184,7 +191,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
     settings = _settings(args.config)
     url = settings.database.url.get_secret_value()
-    revision = asyncio.run(upgrade_database(url, settings.database.schema_name))
+    revision = _run_async(upgrade_database(url, settings.database.schema_name))
     where = f" (schema {settings.database.schema_name})" if settings.database.schema_name else ""
     print(f"database {mask_url(url)}{where} is at revision {revision}")
     if settings.database.is_postgres:
@@ -200,7 +207,7 @@ def _keys_create(args: argparse.Namespace) -> int:
     async def create(store: SqlStore) -> tuple[Any, str]:
         return await store.create_api_key(args.name)
 
-    key, secret = asyncio.run(_with_store(_settings(args.config), create))
+    key, secret = _run_async(_with_store(_settings(args.config), create))
     # The secret alone on stdout (``SECRET=$(muster keys create ci)``); the rest on stderr.
     print(secret)
     print(
@@ -215,7 +222,7 @@ def _keys_list(args: argparse.Namespace) -> int:
     async def listing(store: SqlStore) -> list[Any]:
         return await store.list_api_keys()
 
-    keys = asyncio.run(_with_store(_settings(args.config), listing))
+    keys = _run_async(_with_store(_settings(args.config), listing))
     if args.json:
         for key in keys:
             print(key.model_dump_json())
@@ -234,7 +241,7 @@ def _keys_revoke(args: argparse.Namespace) -> int:
     async def revoke(store: SqlStore) -> Any:
         return await store.revoke_api_key(args.id)
 
-    key = asyncio.run(_with_store(_settings(args.config), revoke))
+    key = _run_async(_with_store(_settings(args.config), revoke))
     print(f"revoked key {key.id} ({key.name}, prefix {key.prefix}) at {key.revoked_at:%Y-%m-%d %H:%M:%S} UTC")
     return 0
 

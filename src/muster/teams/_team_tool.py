@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.base import TaskResult, Team
 from muster.core import Component, ComponentModel
@@ -15,6 +15,9 @@ __all__ = ["TeamTool", "TeamToolConfig"]
 
 class TeamToolConfig(BaseModel):
     """Declarative spec of a :class:`TeamTool`: the tool's identity and the team's own spec."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     name: str
     description: str

@@ -34,7 +34,7 @@ _SCALARS: dict[str, Any] = {
 
 class _Args(BaseModel):
     # Extra keys pass through: the schema may allow them, and the tool's owner decides.
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
 def _model_name(title: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -40,6 +41,10 @@ class StaticWorkbenchState(BaseModel):
 
     type: Literal["StaticWorkbenchState"] = "StaticWorkbenchState"
     tools: dict[str, Mapping[str, Any]] = {}
+
+
+_EMPTY_OVERRIDES: Mapping[str, ToolOverride] = MappingProxyType({})
+_EMPTY_TOOLS: Mapping[str, Tool] = MappingProxyType({})
 
 
 def _format_error(error: BaseException, called_as: str | None = None) -> str:
@@ -86,17 +91,25 @@ class StaticWorkbench(Workbench, Component[StaticWorkbenchConfig]):
         timeout: float | None = None,
     ) -> None:
         self._tools: list[Tool] = list(tools)
-        self._tool_overrides: dict[str, ToolOverride] = dict(tool_overrides or {})
+        # Empty tables are shared: every tool-less AssistantAgent has one of these workbenches.
+        self._tool_overrides: Mapping[str, ToolOverride] = (
+            dict(tool_overrides) if tool_overrides else _EMPTY_OVERRIDES
+        )
         self._timeout = timeout
-        self._by_exposed_name: dict[str, Tool] = {}
-        self._by_original_name: dict[str, Tool] = {}
+        self._by_exposed_name: Mapping[str, Tool] = _EMPTY_TOOLS
+        self._by_original_name: Mapping[str, Tool] = _EMPTY_TOOLS
+        if not self._tools:
+            return
+        by_exposed_name: dict[str, Tool] = {}
+        by_original_name: dict[str, Tool] = {}
+        self._by_exposed_name, self._by_original_name = by_exposed_name, by_original_name
         for tool in self._tools:
             override = self._tool_overrides.get(tool.name)
             exposed = override.name if override is not None and override.name else tool.name
-            if exposed in self._by_exposed_name:
-                raise ToolOverrideConflictError(exposed, [self._by_exposed_name[exposed].name, tool.name])
-            self._by_exposed_name[exposed] = tool
-            self._by_original_name.setdefault(tool.name, tool)
+            if exposed in by_exposed_name:
+                raise ToolOverrideConflictError(exposed, [by_exposed_name[exposed].name, tool.name])
+            by_exposed_name[exposed] = tool
+            by_original_name.setdefault(tool.name, tool)
 
     def _resolve(self, name: str) -> Tool | None:
         return self._by_exposed_name.get(name) or self._by_original_name.get(name)
@@ -200,7 +213,9 @@ class StaticWorkbench(Workbench, Component[StaticWorkbenchConfig]):
             if not is_component_instance(tool):
                 raise TypeError(f"Tool {tool.name!r} ({type(tool).__name__}) is not a component")
             specs.append(tool.dump_component())
-        return StaticWorkbenchConfig(tools=specs, tool_overrides=self._tool_overrides, timeout=self._timeout)
+        return StaticWorkbenchConfig(
+            tools=specs, tool_overrides=dict(self._tool_overrides), timeout=self._timeout
+        )
 
     @classmethod
     def _from_config(cls, config: StaticWorkbenchConfig) -> Self:

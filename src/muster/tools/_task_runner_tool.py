@@ -13,7 +13,7 @@ from abc import ABC
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Annotated, Any, Protocol, runtime_checkable
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..core import CancellationToken
 from ._base import BaseStreamTool
@@ -23,6 +23,9 @@ __all__ = ["TaskRunner", "TaskRunnerTool", "TaskRunnerToolArgs"]
 
 class TaskRunnerToolArgs(BaseModel):
     """Arguments of a task runner tool: the task, in words."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     # A Field, not a bare Annotated string: pydantic models ignore those, and the calling
     # model benefits from the description (AutoGen's schema has none).

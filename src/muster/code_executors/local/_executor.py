@@ -16,7 +16,7 @@ from string import Template
 from types import SimpleNamespace
 from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster import TRACE_LOGGER_NAME
 from muster.code_executor import CodeBlock, CodeExecutor
@@ -58,6 +58,9 @@ class LocalCommandLineCodeExecutorConfig(BaseModel):
 
     Functions and a virtual environment are live Python objects and are not part of it.
     """
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     timeout: int = 60
     work_dir: str | None = None

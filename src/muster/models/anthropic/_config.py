@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal, NotRequired
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr
 from typing_extensions import TypedDict
 
 from muster.models._model_info import ModelCapabilities, ModelInfo
@@ -37,6 +37,9 @@ class ThinkingConfig(TypedDict):
 
 class CreateArgumentsConfigModel(BaseModel):
     """Request parameters sent with every call."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     model: str
     max_tokens: int | None = 4096

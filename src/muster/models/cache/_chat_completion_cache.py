@@ -9,7 +9,7 @@ import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from muster.core import CacheStore, CancellationToken, Component, ComponentModel, InMemoryStore
 from muster.core.instrumentation import Span, SpanKind, open_span
@@ -27,6 +27,9 @@ logger = logging.getLogger(__name__)
 
 class ChatCompletionCacheConfig(BaseModel):
     """Spec of a :class:`ChatCompletionCache`: the wrapped client and the store, as specs."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     client: ComponentModel
     store: ComponentModel | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.models import ModelCapabilities, ModelInfo
 
@@ -14,6 +14,9 @@ __all__ = ["BaseOllamaClientConfigurationConfigModel", "CreateArgumentsConfigMod
 
 class CreateArgumentsConfigModel(BaseModel):
     """What every request carries."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     model: str
     """The model name as Ollama knows it (``"llama3.2"``, ``"qwen2.5:14b"``)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr
 from typing_extensions import TypedDict
 
 from muster.core import ComponentModel
@@ -50,6 +50,9 @@ class StreamOptions(TypedDict):
 
 class CreateArgumentsConfigModel(BaseModel):
     """Sampling and output parameters sent with every request."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     frequency_penalty: float | None = None
     logit_bias: dict[str, int] | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from pydantic import BaseModel, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from muster.messages import BaseChatMessage
@@ -26,6 +26,9 @@ class DiGraphEdge(BaseModel):
     :attr:`condition_function` and ``condition`` becomes ``None`` in dumps, so a dumped
     graph with callable edges loads back with those edges unconditional.
     """
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     target: str
     """The node this edge leads to."""
@@ -67,6 +70,8 @@ class DiGraphEdge(BaseModel):
 class DiGraphNode(BaseModel):
     """A node: the agent (by name) and its outgoing edges."""
 
+    model_config = ConfigDict(defer_build=True)
+
     name: str
     edges: list[DiGraphEdge] = []
     activation: Literal["all", "any"] = "all"
@@ -76,6 +81,8 @@ class DiGraphNode(BaseModel):
 
 class DiGraph(BaseModel):
     """The whole graph: nodes by name and, optionally, the node to start from."""
+
+    model_config = ConfigDict(defer_build=True)
 
     nodes: dict[str, DiGraphNode]
     default_start_node: str | None = None

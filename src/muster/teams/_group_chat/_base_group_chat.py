@@ -51,6 +51,7 @@ from muster.core import (
     SingleThreadedAgentRuntime,
     TypeSubscription,
 )
+from muster.core.internal import construct_trusted
 from muster.messages import (
     BaseAgentEvent,
     BaseChatMessage,
@@ -434,7 +435,9 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
                 if not isinstance(item, ModelClientStreamingChunkEvent):
                     output.append(item)
             completed = True
-            yield TaskResult(messages=output, stop_reason=stop_reason, run_id=control.run_id)
+            yield construct_trusted(
+                TaskResult, messages=output, stop_reason=stop_reason, run_id=control.run_id
+            )
         finally:
             if unlink is not None:
                 unlink()
@@ -464,8 +467,10 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
                 self._run_settled.set()
             queue.put_nowait(
                 GroupChatTermination.model_construct(
-                    message=StopMessage(
-                        content="An exception occurred in the runtime.", source=self._group_chat_manager_name
+                    message=construct_trusted(
+                        StopMessage,
+                        content="An exception occurred in the runtime.",
+                        source=self._group_chat_manager_name,
                     ),
                     error=SerializableException.from_exception(exc),
                 )
@@ -473,8 +478,8 @@ class BaseGroupChat(Team, ABC, ComponentBase[BaseModel]):
             return
         queue.put_nowait(
             GroupChatTermination.model_construct(
-                message=StopMessage(
-                    content="The group chat is stopped.", source=self._group_chat_manager_name
+                message=construct_trusted(
+                    StopMessage, content="The group chat is stopped.", source=self._group_chat_manager_name
                 ),
                 error=None,
             )

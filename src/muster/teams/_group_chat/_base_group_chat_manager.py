@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from muster.base import TerminationCondition
 from muster.base.exceptions import StateError
 from muster.core import AgentId, CancellationToken, MessageContext, event, rpc
+from muster.core.internal import construct_trusted
 from muster.messages import BaseAgentEvent, BaseChatMessage, SelectSpeakerEvent, StopMessage
 from muster.state import BaseGroupChatManagerState
 
@@ -106,7 +107,7 @@ class BaseGroupChatManager(SequentialRoutedAgent, ABC):
         self._active_speakers: list[str] = []
         self._turn_delta: list[BaseAgentEvent | BaseChatMessage] = []
         self._current_cancellation_token: CancellationToken = CancellationToken()
-        self._request = GroupChatRequestPublish()
+        self._request = construct_trusted(GroupChatRequestPublish)
 
     @property
     def status(self) -> ChatStatus:
@@ -119,7 +120,7 @@ class BaseGroupChatManager(SequentialRoutedAgent, ABC):
     async def handle_start(self, message: GroupChatStart, ctx: MessageContext) -> None:
         """Start a run, or resume an unfinished one when no task is given."""
         token = self._current_cancellation_token = ctx.cancellation_token
-        self._request = GroupChatRequestPublish(run_id=self._control.run_id)
+        self._request = construct_trusted(GroupChatRequestPublish, run_id=self._control.run_id)
         resuming = not message.messages and self._status == "active"
         if not resuming:
             # Raised to the caller as is (through the start RPC): the task was refused.

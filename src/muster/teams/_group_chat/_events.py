@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import traceback as _traceback
 
-from pydantic import BaseModel, SerializeAsAny
+from pydantic import BaseModel, ConfigDict, SerializeAsAny
 
 from muster.base import Response, TaskResult
 from muster.messages import BaseAgentEvent, BaseChatMessage, StopMessage
@@ -36,6 +36,9 @@ __all__ = [
 
 class SerializableException(BaseModel):
     """An exception flattened to data so it can cross the runtime and be stored."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     error_type: str
     """The exception's class name."""
@@ -64,6 +67,8 @@ class SerializableException(BaseModel):
 class GroupChatStart(BaseModel):
     """Starts (or continues, with no messages) a run; sent to the manager, relayed to participants."""
 
+    model_config = ConfigDict(defer_build=True)
+
     messages: list[SerializeAsAny[BaseChatMessage]] | None = None
     """The task messages, or ``None`` to continue from the current state."""
     output_task_messages: bool = True
@@ -72,6 +77,8 @@ class GroupChatStart(BaseModel):
 
 class GroupChatAgentResponse(BaseModel):
     """An agent finished its turn; published to the group topic."""
+
+    model_config = ConfigDict(defer_build=True)
 
     response: SerializeAsAny[Response]
     """The agent's response (final message and inner events)."""
@@ -82,6 +89,8 @@ class GroupChatAgentResponse(BaseModel):
 class GroupChatTeamResponse(BaseModel):
     """A nested team finished its turn; published to the group topic."""
 
+    model_config = ConfigDict(defer_build=True)
+
     result: SerializeAsAny[TaskResult]
     """The nested team's result for this turn."""
     name: str
@@ -90,6 +99,8 @@ class GroupChatTeamResponse(BaseModel):
 
 class GroupChatRequestPublish(BaseModel):
     """Asks one participant to take its turn; published to that participant's topic."""
+
+    model_config = ConfigDict(defer_build=True)
 
     run_id: str | None = None
     """The run the turn belongs to: model calls made during the turn are billed to it."""
@@ -102,9 +113,13 @@ class GroupChatSnapshot(BaseModel):
     message of the finished turn the container has not buffered yet.
     """
 
+    model_config = ConfigDict(defer_build=True)
+
 
 class GroupChatMessage(BaseModel):
     """A message for the run's output stream (published to the output topic)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     message: SerializeAsAny[BaseAgentEvent | BaseChatMessage]
     """The message or event to show the caller."""
@@ -112,6 +127,8 @@ class GroupChatMessage(BaseModel):
 
 class GroupChatTermination(BaseModel):
     """The run ended: why, and the error when it ended by failing."""
+
+    model_config = ConfigDict(defer_build=True)
 
     message: StopMessage
     """The stop message; its content becomes ``TaskResult.stop_reason``."""
@@ -122,17 +139,25 @@ class GroupChatTermination(BaseModel):
 class GroupChatReset(BaseModel):
     """Asks the manager or a participant to forget the conversation."""
 
+    model_config = ConfigDict(defer_build=True)
+
 
 class GroupChatPause(BaseModel):
     """Asks the manager or a participant to pause."""
+
+    model_config = ConfigDict(defer_build=True)
 
 
 class GroupChatResume(BaseModel):
     """Asks the manager or a participant to resume after a pause."""
 
+    model_config = ConfigDict(defer_build=True)
+
 
 class GroupChatError(BaseModel):
     """A participant failed; published to the group topic so the manager ends the run."""
+
+    model_config = ConfigDict(defer_build=True)
 
     error: SerializableException
     """What was raised, and by whom (``error.source``)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.base import ChatAgent, Team, TerminationCondition
 from muster.base.exceptions import StateError
@@ -59,6 +59,9 @@ class RoundRobinGroupChatManager(BaseGroupChatManager):
 
 class RoundRobinGroupChatConfig(BaseModel):
     """Declarative spec of a :class:`RoundRobinGroupChat`."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     name: str | None = None
     description: str | None = None

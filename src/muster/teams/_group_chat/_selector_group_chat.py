@@ -8,7 +8,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Self, cast
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.base import ChatAgent, Team, TerminationCondition
 from muster.base.exceptions import StateError
@@ -308,6 +308,9 @@ class SelectorGroupChatManager(BaseGroupChatManager):
 
 class SelectorGroupChatConfig(BaseModel):
     """Declarative spec of a :class:`SelectorGroupChat` (functions are not serialisable)."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     name: str | None = None
     description: str | None = None

@@ -7,13 +7,16 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 __all__ = ["LedgerEntry", "LedgerEntryBooleanAnswer", "LedgerEntryStringAnswer", "parse_progress_ledger"]
 
 
 class LedgerEntryBooleanAnswer(BaseModel):
     """A yes/no judgement and why."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     reason: str
     answer: bool
@@ -22,12 +25,16 @@ class LedgerEntryBooleanAnswer(BaseModel):
 class LedgerEntryStringAnswer(BaseModel):
     """A free-text answer and why."""
 
+    model_config = ConfigDict(defer_build=True)
+
     reason: str
     answer: str
 
 
 class LedgerEntry(BaseModel):
     """The five answers of a progress ledger; also the structured-output schema sent to models that support it."""
+
+    model_config = ConfigDict(defer_build=True)
 
     is_request_satisfied: LedgerEntryBooleanAnswer
     is_in_loop: LedgerEntryBooleanAnswer

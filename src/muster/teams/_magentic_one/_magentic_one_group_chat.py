@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.base import ChatAgent, Team, TerminationCondition
 from muster.core import AgentRuntime, Component, ComponentModel
@@ -23,6 +23,9 @@ __all__ = ["MagenticOneGroupChat", "MagenticOneGroupChatConfig"]
 
 class MagenticOneGroupChatConfig(BaseModel):
     """Spec of a :class:`MagenticOneGroupChat`."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     name: str | None = None
     description: str | None = None

@@ -9,7 +9,7 @@ from typing import Any, Literal, Self
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from muster.core import CancellationToken, Component
 
@@ -31,6 +31,9 @@ _QUERY_METHODS = frozenset({"GET", "DELETE"})
 
 class HttpToolConfig(BaseModel):
     """Spec of an :class:`HttpTool` (AutoGen's field names and defaults)."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     name: str
     """The tool name."""

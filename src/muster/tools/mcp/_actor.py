@@ -9,7 +9,7 @@ from typing import Any, Self, TypedDict
 import mcp.types as mcp_types
 from mcp import ClientSession
 from mcp.client.session import ClientRequestContext
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.core import Component, ComponentBase
 from muster.models import AssistantMessage, ChatCompletionClient, LLMMessage, SystemMessage, UserMessage
@@ -44,6 +44,9 @@ class McpActorArgs(TypedDict, total=False):
 
 class McpSessionActorConfig(BaseModel):
     """Spec of an :class:`McpSessionActor`."""
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     server_params: McpServerParams
 

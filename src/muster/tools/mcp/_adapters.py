@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Self
 
 import mcp.types as mcp_types
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from muster.core import Component
 
@@ -23,6 +23,9 @@ __all__ = [
 
 
 class _AdapterConfig(BaseModel):
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
+
     tool: dict[str, Any]
     """The tool as the server listed it (name, description, input schema)."""
 

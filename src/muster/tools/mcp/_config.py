@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["McpServerParams", "SseServerParams", "StdioServerParams", "StreamableHttpServerParams"]
 
@@ -15,6 +15,9 @@ class StdioServerParams(BaseModel):
 
     Only start servers you trust: the command runs with your permissions.
     """
+
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
 
     type: Literal["StdioServerParams"] = "StdioServerParams"
     command: str
@@ -36,6 +39,8 @@ class StdioServerParams(BaseModel):
 class SseServerParams(BaseModel):
     """Reach a server over the (older) HTTP+SSE transport."""
 
+    model_config = ConfigDict(defer_build=True)
+
     type: Literal["SseServerParams"] = "SseServerParams"
     url: str
     """The SSE endpoint."""
@@ -49,6 +54,8 @@ class SseServerParams(BaseModel):
 
 class StreamableHttpServerParams(BaseModel):
     """Reach a server over the streamable HTTP transport."""
+
+    model_config = ConfigDict(defer_build=True)
 
     type: Literal["StreamableHttpServerParams"] = "StreamableHttpServerParams"
     url: str

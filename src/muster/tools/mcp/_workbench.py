@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Self
 
 import mcp.types as mcp_types
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from muster.core import CancellationToken, Component, trace_tool_span
 from muster.core.internal import ParametersSchema, ToolSchema
@@ -26,12 +26,17 @@ __all__ = ["McpWorkbench", "McpWorkbenchConfig", "McpWorkbenchState"]
 class McpWorkbenchConfig(BaseModel):
     """Spec of an :class:`McpWorkbench`."""
 
+    # Schema built on first use, not at import: see docs/performance.md, "Import time".
+    model_config = ConfigDict(defer_build=True)
+
     server_params: McpServerParams
     tool_overrides: dict[str, ToolOverride] = Field(default_factory=dict)
 
 
 class McpWorkbenchState(BaseModel):
     """Saved state of an :class:`McpWorkbench` (the server keeps its own)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     type: str = "McpWorkBenchState"
 

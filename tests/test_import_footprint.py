@@ -1,0 +1,147 @@
+"""What importing muster loads, and what a first run builds (start-up cost; docs/performance.md).
+
+Each check runs in a fresh interpreter and looks at ``sys.modules`` and at which pydantic models
+have built their schema: no timing, so the checks hold on any machine. They pin the decisions
+that keep start-up cheap:
+
+- ``import muster.agents`` / ``import muster.teams`` load no provider SDK, no team type and no
+  ``importlib.metadata`` (pydantic's plugin discovery runs on the first schema build);
+- a team type loads only its own modules;
+- a plain ``AssistantAgent.run`` on a replay model, and a round robin's first run, build no
+  pydantic schema at all;
+- ``muster --help`` loads neither asyncio nor pydantic.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+SDKS = (
+    "openai",
+    "anthropic",
+    "ollama",
+    "mcp",
+    "httpx",
+    "rich",
+    "redis",
+    "psutil",
+    "yaml",
+    "diskcache",
+    "tiktoken",
+    "sqlalchemy",
+    "fastapi",
+)
+METADATA_SCAN = ("importlib.metadata", "pydantic.plugin._loader")
+TEAM_TYPES = {
+    "RoundRobinGroupChat": "muster.teams._group_chat._round_robin_group_chat",
+    "SelectorGroupChat": "muster.teams._group_chat._selector_group_chat",
+    "Swarm": "muster.teams._group_chat._swarm_group_chat",
+    "GraphFlow": "muster.teams._graph",
+    "MagenticOneGroupChat": "muster.teams._magentic_one",
+}
+
+_REPORT = """
+import json, sys
+from pydantic import BaseModel
+
+def walk(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from walk(sub)
+
+built = sorted({c.__qualname__ for c in walk(BaseModel) if c.__dict__.get("__pydantic_complete__")})
+print(json.dumps({"modules": sorted(sys.modules), "built": built}))
+"""
+
+
+def _load(code: str) -> tuple[set[str], list[str]]:
+    """Run ``code`` in a fresh interpreter; the modules it left loaded and the models it built."""
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\n" + _REPORT], capture_output=True, text=True, check=True
+    ).stdout
+    report = json.loads(out.strip().splitlines()[-1])
+    return set(report["modules"]), report["built"]
+
+
+def _loaded(modules: set[str], prefixes: tuple[str, ...] | list[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in prefixes))
+
+
+def test_importing_agents_and_teams_loads_no_sdk_no_team_type_and_no_metadata_scan() -> None:
+    modules, built = _load("import muster.agents, muster.teams")
+    assert _loaded(modules, SDKS) == []
+    assert _loaded(modules, list(TEAM_TYPES.values())) == []
+    assert _loaded(modules, ["muster.teams._group_chat"]) == []
+    assert _loaded(modules, METADATA_SCAN) == []
+    assert built == []
+
+
+@pytest.mark.parametrize("team", sorted(TEAM_TYPES))
+def test_a_team_type_loads_only_itself(team: str) -> None:
+    modules, built = _load(f"from muster.teams import {team}")
+    others = [module for name, module in TEAM_TYPES.items() if name != team]
+    assert _loaded(modules, [TEAM_TYPES[team]]) != []
+    assert _loaded(modules, others) == []
+    assert _loaded(modules, SDKS) == []
+    assert _loaded(modules, METADATA_SCAN) == []
+    assert built == []
+
+
+def test_a_plain_agent_run_builds_no_schema() -> None:
+    modules, built = _load(
+        "import asyncio\n"
+        "from muster.agents import AssistantAgent\n"
+        "from muster.models.replay import ReplayChatCompletionClient\n"
+        "async def main():\n"
+        "    agent = AssistantAgent('assistant', model_client=ReplayChatCompletionClient(['Hello.']))\n"
+        "    result = await agent.run(task='Say hello.')\n"
+        "    assert result.messages[-1].content == 'Hello.'\n"
+        "asyncio.run(main())\n"
+    )
+    assert built == []
+    assert _loaded(modules, METADATA_SCAN) == []
+    assert _loaded(modules, SDKS) == []
+    # Only what the run used: no tools machinery, memory contract, saved states or teams.
+    unused = [
+        "muster.tools._function_tool",
+        "muster.memory._base_memory",
+        "muster.models._usage_tracker",
+        "muster.state",
+        "muster.teams._group_chat",
+    ]
+    assert _loaded(modules, unused) == []
+
+
+def test_a_round_robin_first_run_builds_no_schema() -> None:
+    modules, built = _load(
+        "import asyncio\n"
+        "from muster.agents import AssistantAgent\n"
+        "from muster.conditions import MaxMessageTermination\n"
+        "from muster.models.replay import ReplayChatCompletionClient\n"
+        "from muster.teams import RoundRobinGroupChat\n"
+        "async def main():\n"
+        "    agents = [AssistantAgent(n, ReplayChatCompletionClient(['hi'] * 3)) for n in ('a', 'b')]\n"
+        "    team = RoundRobinGroupChat(agents, termination_condition=MaxMessageTermination(5))\n"
+        "    result = await team.run(task='go')\n"
+        "    assert len(result.messages) == 5 and result.stop_reason\n"
+        "asyncio.run(main())\n"
+    )
+    assert built == []
+    assert _loaded(modules, METADATA_SCAN) == []
+
+
+def test_muster_help_loads_neither_asyncio_nor_pydantic() -> None:
+    modules, _ = _load(
+        "import contextlib, io\n"
+        "from muster.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main(['--help'])\n"
+        "import sys\n"
+        "assert 'asyncio' not in sys.modules and 'pydantic' not in sys.modules, 'loaded'\n"
+    )
+    # The report itself imports pydantic; the assertion above ran before it.
+    assert "muster.cli._main" in modules
