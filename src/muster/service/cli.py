@@ -197,7 +197,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     if settings.database.is_postgres:
         from .execution.jobs import ensure_job_schema
 
-        asyncio.run(ensure_job_schema(settings))
+        _run_async(ensure_job_schema(settings))
         print("procrastinate's job tables are in place")
     return 0
 
