@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 
-__all__ = ["best_of", "report", "scenario_main"]
+__all__ = ["best_of", "report", "round_robin_team", "scenario_main"]
 
 
 def report(value: float | None) -> None:
@@ -46,3 +46,32 @@ def scenario_main(
 def per_op_us(start: float, count: int) -> float:
     """Microseconds per operation since ``start`` (a perf_counter reading)."""
     return (time.perf_counter() - start) / count * 1e6
+
+
+SPEAKERS = ("alice", "bob", "carol")
+"""The round-robin scenarios' three agents."""
+
+
+def round_robin_team(flavor: str, count: int) -> object:
+    """A RoundRobinGroupChat of three replay AssistantAgents that stops after ``count`` answers.
+
+    Each agent answers ``"<name> says <k>"``; the task counts as a message, hence the
+    condition's ``count + 1``. The team scenarios share it so they measure the same team.
+    """
+    from benchmarks._flavor import load
+
+    replay = load(flavor, "replay")
+    agents = load(flavor, "agents")
+    teams = load(flavor, "teams")
+    conditions = load(flavor, "conditions")
+    turns = count // len(SPEAKERS)
+    participants = [
+        agents.AssistantAgent(
+            name,
+            model_client=replay.ReplayChatCompletionClient([f"{name} says {k}" for k in range(turns)]),
+        )
+        for name in SPEAKERS
+    ]
+    return teams.RoundRobinGroupChat(
+        participants, termination_condition=conditions.MaxMessageTermination(count + 1)
+    )

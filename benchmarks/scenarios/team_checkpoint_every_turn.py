@@ -16,37 +16,18 @@ import json
 import sys
 import time
 
-from benchmarks._flavor import load
-from benchmarks.scenarios._common import best_of, per_op_us, scenario_main
+from benchmarks.scenarios._common import best_of, per_op_us, round_robin_team, scenario_main
 
 NAME = "team: checkpoint every turn (3 agents)"
 UNIT = "µs/turn"
 GOAL = 3.0
-SPEAKERS = ("alice", "bob", "carol")
 
 
 async def run(flavor: str, quick: bool) -> float:
-    replay = load(flavor, "replay")
-    agents = load(flavor, "agents")
-    teams = load(flavor, "teams")
-    conditions = load(flavor, "conditions")
     count = 30 if quick else 60
-    turns = count // len(SPEAKERS)
-
-    def build() -> object:
-        participants = [
-            agents.AssistantAgent(
-                name,
-                model_client=replay.ReplayChatCompletionClient([f"{name} says {k}" for k in range(turns)]),
-            )
-            for name in SPEAKERS
-        ]
-        return teams.RoundRobinGroupChat(
-            participants, termination_condition=conditions.MaxMessageTermination(count + 1)
-        )
 
     async def body() -> float:
-        team = build()
+        team = round_robin_team(flavor, count)
         written: list[int] = []
         start = time.perf_counter()
         if flavor == "muster":
@@ -73,30 +54,15 @@ async def run(flavor: str, quick: bool) -> float:
 
     value = await best_of(1 if quick else 3, body)
     if flavor == "muster" and not quick:
-        await _muster_breakdown(agents, replay, teams, conditions)
+        await _muster_breakdown()
     return value
 
 
-async def _muster_breakdown(agents: object, replay: object, teams: object, conditions: object) -> None:
+async def _muster_breakdown() -> None:
     """Extra figures on stderr: µs per turn with no hook, with the hook, and the delta size, by run length."""
 
-    def build(count: int) -> object:
-        turns = count // len(SPEAKERS)
-        return teams.RoundRobinGroupChat(  # type: ignore[attr-defined]
-            [
-                agents.AssistantAgent(  # type: ignore[attr-defined]
-                    name,
-                    model_client=replay.ReplayChatCompletionClient(  # type: ignore[attr-defined]
-                        [f"{name} says {k}" for k in range(turns)]
-                    ),
-                )
-                for name in SPEAKERS
-            ],
-            termination_condition=conditions.MaxMessageTermination(count + 1),  # type: ignore[attr-defined]
-        )
-
     async def timed(count: int, hook: bool) -> tuple[float, float]:
-        team = build(count)
+        team = round_robin_team("muster", count)
         sizes: list[int] = []
         if hook:
 

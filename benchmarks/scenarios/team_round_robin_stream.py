@@ -10,37 +10,20 @@ from __future__ import annotations
 import time
 
 from benchmarks._flavor import load
-from benchmarks.scenarios._common import best_of, per_op_us, scenario_main
+from benchmarks.scenarios._common import SPEAKERS, best_of, per_op_us, round_robin_team, scenario_main
 
 NAME = "team: round robin run_stream (3 agents)"
 UNIT = "µs/message"
 GOAL = 5.0
-SPEAKERS = ("alice", "bob", "carol")
 
 
 async def run(flavor: str, quick: bool) -> float:
-    replay = load(flavor, "replay")
-    agents = load(flavor, "agents")
-    teams = load(flavor, "teams")
-    conditions = load(flavor, "conditions")
     messages_mod = load(flavor, "messages")
     count = 90 if quick else 300
     turns = count // len(SPEAKERS)
 
-    def build() -> object:
-        participants = [
-            agents.AssistantAgent(
-                name,
-                model_client=replay.ReplayChatCompletionClient([f"{name} says {k}" for k in range(turns)]),
-            )
-            for name in SPEAKERS
-        ]
-        return teams.RoundRobinGroupChat(
-            participants, termination_condition=conditions.MaxMessageTermination(count + 1)
-        )
-
     async def body() -> float:
-        team = build()
+        team = round_robin_team(flavor, count)
         streamed = []
         final = None
         start = time.perf_counter()
