@@ -20,6 +20,7 @@ from ..settings import ServiceSettings
 from ..store.base import Store
 from ._procrastinate import TASK_NAME, JobApp, RunReleased
 from .base import worker_name
+from .recording import close_response_cache, make_response_cache
 from .runner import RunRunner
 
 __all__ = ["JobHandler", "run_worker"]
@@ -34,8 +35,15 @@ class JobHandler:
     """What a ``muster.run`` job does in a worker: execute its run with a :class:`RunRunner`."""
 
     def __init__(
-        self, store: Store, settings: ServiceSettings, notifier: Notifier, name: str, metrics: Any = None
+        self,
+        store: Store,
+        settings: ServiceSettings,
+        notifier: Notifier,
+        name: str,
+        metrics: Any = None,
+        response_cache: Any = None,
     ) -> None:
+        self.response_cache = response_cache
         self.store = store
         self.settings = settings
         self.notifier = notifier
@@ -59,6 +67,7 @@ class JobHandler:
             notify=self.notifier.publish,
             heartbeat_seconds=self.settings.worker.heartbeat_seconds,
             metrics=self.metrics,
+            response_cache=self.response_cache,
         )
         execution = asyncio.create_task(runner.execute(), name=f"run {run_id}")
         try:
@@ -139,7 +148,8 @@ async def run_worker(
     jobs = JobApp(settings)
     name = worker_name("worker")
     metrics, uncount = _serve_metrics(settings)
-    jobs.set_handler(JobHandler(store, settings, notifier, name, metrics))
+    cache = make_response_cache(settings)
+    jobs.set_handler(JobHandler(store, settings, notifier, name, metrics, cache))
     await jobs.open()
     maintenance: asyncio.Task[None] | None = None
     try:
@@ -173,6 +183,7 @@ async def run_worker(
                 await maintenance
         await jobs.close()
         await notifier.close()
+        await close_response_cache(cache)
         if uncount is not None:
             uncount()
         logger.info("worker %s stopped", name)
