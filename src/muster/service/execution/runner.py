@@ -42,7 +42,7 @@ from muster.models.usage import usage_scope
 from muster.teams import BaseGroupChat, Swarm, TurnCheckpoint
 from muster.teams.exceptions import ParticipantError, TurnHookError
 
-from ..exceptions import ConflictError
+from ..exceptions import ConflictError, StoreUnavailableError
 from ..logs import log_context, log_run_transition
 from ..models import Run, RunError, RunStatus
 from ..settings import AgentsSettings
@@ -220,6 +220,9 @@ class RunRunner:
                 raise  # cancelled from outside the runner: not a stop of ours
             return await self._end(run, None, None, started)
         except TurnHookError as exc:
+            if isinstance(exc.error, StoreUnavailableError):
+                # Not the run's failure: the executor gives it back and it resumes later.
+                raise exc.error from exc
             if isinstance(exc.error, ConflictError):
                 # The store refused the write: taken over, rolled back or cancelled meanwhile.
                 self.stop_reason = "lost"
