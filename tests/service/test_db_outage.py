@@ -108,14 +108,6 @@ def throwaway_pg() -> Iterator[ThrowawayPostgres]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known gap (issue 8, in progress): /ready flips and new requests get a typed 503, but runs "
-        "accepted before the outage stay unfinished after the database returns: a turn write that "
-        "meets the outage fails the run's turn hook, and the worker does not pick the run up again"
-    ),
-)
 async def test_a_database_outage_flips_ready_refuses_new_runs_and_loses_no_accepted_run(
     throwaway_pg: ThrowawayPostgres,
 ) -> None:

@@ -104,6 +104,7 @@ async def running_api(settings: ServiceSettings, database: Any, **app_kwargs: An
     from muster.service.store import SqlStore, upgrade_database
 
     worker: asyncio.Task[None] | None = None
+    stop: asyncio.Event | None = None
     worker_store: SqlStore | None = None
     if database.backend == "postgresql":
         await upgrade_database(database.url, database.schema)
@@ -114,22 +115,20 @@ async def running_api(settings: ServiceSettings, database: Any, **app_kwargs: An
 
             worker_store = SqlStore.from_settings(settings)
             await worker_store.open()
-            worker = asyncio.create_task(run_worker(settings, worker_store, install_signal_handlers=False))
+            stop = asyncio.Event()
+            worker = asyncio.create_task(
+                run_worker(settings, worker_store, install_signal_handlers=False, stop=stop)
+            )
         try:
             async with httpx.AsyncClient(
                 base_url=url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=60
             ) as client:
                 yield Api(url, client, settings, app)
         finally:
-            if worker is not None:
-                # Cancelling is how procrastinate stops an embedded worker; a cancellation
-                # that lands during its start-up can be lost, so it is repeated.
-                for _ in range(30):
-                    worker.cancel()
-                    done, _ = await asyncio.wait([worker], timeout=1)
-                    if done:
-                        break
-                else:
+            if worker is not None and stop is not None:
+                stop.set()  # what SIGTERM does: a graceful stop
+                done, _ = await asyncio.wait([worker], timeout=30)
+                if not done:
                     worker.print_stack()
                     raise AssertionError("the in-process worker did not stop within 30 s")
             if worker_store is not None:

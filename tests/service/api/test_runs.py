@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
-from api_kit import Api
+from api_kit import Api, make_settings, running_api
 from model_server import ModelServer, openai_agent
 from service_kit import read_sse, replay_agent
 
@@ -124,3 +125,23 @@ async def test_list_a_threads_runs_and_page_its_messages(api: Api) -> None:
         )
     ).json()
     assert [i["seq"] for i in rest["items"]] == [5, 6] and rest["next_cursor"] is None
+
+
+async def test_the_shared_response_cache_answers_a_repeated_request_across_runs(
+    database: Any, model_server: ModelServer
+) -> None:
+    kinds = [("memory", 1), ("none", 2)]
+    if database.schema is not None:  # Redis keys carry the schema: a fresh one per test
+        kinds.append(("redis", 1))
+    for kind, asked in kinds:
+        settings = make_settings(database, cache={"type": kind}, redis={"url": "redis://127.0.0.1:6379/0"})
+        async with running_api(settings, database) as api:
+            await api.put_spec("alice", openai_agent("alice", model_server.url))
+            for _ in range(2):
+                thread = await api.thread()
+                done = await api.client.post(
+                    f"/v1/threads/{thread}/runs/wait", json={"spec": "alice", "task": "hi"}
+                )
+                assert done.json()["messages"][-1]["content"] == "alice #2"
+        assert model_server.asked("alice") == asked, kind
+        model_server.requests.clear()

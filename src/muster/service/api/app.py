@@ -33,6 +33,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from ..exceptions import InvalidSpecError
 from ..execution import Executor, JobExecutor, LocalExecutor
 from ..execution.build import check_spec
+from ..execution.recording import close_response_cache, make_response_cache
 from ..metrics import ServiceMetrics, count_model_calls
 from ..notify import Notifier, make_notifier
 from ..operations import Services
@@ -91,11 +92,11 @@ def _default_store(settings: ServiceSettings) -> Store:
 
 
 def _default_executor(
-    settings: ServiceSettings, store: Store, notifier: Notifier, metrics: ServiceMetrics | None
+    settings: ServiceSettings, store: Store, notifier: Notifier, metrics: ServiceMetrics | None, cache: Any
 ) -> Executor:
     if settings.database.is_postgres:
-        return JobExecutor(store, settings)
-    return LocalExecutor(store, settings, notifier.publish, metrics=metrics)
+        return JobExecutor(store, settings)  # runs execute in workers, with their own cache
+    return LocalExecutor(store, settings, notifier.publish, metrics=metrics, response_cache=cache)
 
 
 def _metrics(settings: ServiceSettings) -> ServiceMetrics | None:
@@ -120,6 +121,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         uncount = count_model_calls(metrics) if metrics is not None else None
+        response_cache = None if settings.database.is_postgres else make_response_cache(settings)
         the_store = store if store is not None else _default_store(settings)
         await the_store.open()
         the_notifier = notifier if notifier is not None else make_notifier(settings)
@@ -131,7 +133,7 @@ def create_app(
             the_executor = (
                 executor
                 if executor is not None
-                else _default_executor(settings, the_store, the_notifier, metrics)
+                else _default_executor(settings, the_store, the_notifier, metrics, response_cache)
             )
             app.state.muster = Services(
                 settings=settings,
@@ -150,6 +152,7 @@ def create_app(
         finally:
             await the_notifier.close()
             await the_store.close()
+            await close_response_cache(response_cache)
             if uncount is not None:
                 uncount()
 

@@ -35,6 +35,8 @@ class BuildContext:
     human: HumanInput
     metrics: Any = None
     """The process's ``ServiceMetrics`` (replays count as cache hits), or ``None``."""
+    response_cache: Any = None
+    """The process's shared response cache (``cache.type``), or ``None``."""
     clients: list[Any] = field(default_factory=list)
     """Every recording model client built for the run (the runner closes them at the end)."""
 

@@ -4,7 +4,8 @@ The spec is rewritten before it is loaded, as plain data, so the framework build
 everything through its public ``load_component`` and nothing is patched afterwards:
 
 - every ``model_client`` is wrapped in a :class:`~.recording.RecordingClient` (the run's
-  responses are recorded and replayed on resume), and, when the spec does not say,
+  responses are recorded and replayed on resume), inside it, when ``cache.type`` is not
+  ``none``, in the process's shared response cache, and, when the spec does not say,
   given ``max_retries = agents.retry_attempts`` for transient errors;
 - every ``UserProxyAgent`` becomes a :class:`~.human.ServiceUserProxyAgent` (its input
   comes from the run, see ``human.py``).
@@ -47,29 +48,34 @@ def _takes_retries(provider: Any) -> bool:
     return any(name in lowered for name in _RETRYING_PROVIDERS) and "cache" not in lowered
 
 
-def _rewrite(node: Any, path: str, retry_attempts: int | None) -> Any:
+def _rewrite(node: Any, path: str, retry_attempts: int | None, shared: bool) -> Any:
     if isinstance(node, list):
-        return [_rewrite(item, f"{path}.{i}", retry_attempts) for i, item in enumerate(node)]
+        return [_rewrite(item, f"{path}.{i}", retry_attempts, shared) for i, item in enumerate(node)]
     if not isinstance(node, dict):
         return node
     out: dict[str, Any] = {}
     for key, value in node.items():
-        child = _rewrite(value, f"{path}.{key}" if path else key, retry_attempts)
+        child = _rewrite(value, f"{path}.{key}" if path else key, retry_attempts, shared)
         if key == "model_client" and isinstance(child, dict) and "provider" in child:
             if retry_attempts is not None and _takes_retries(child["provider"]):
                 config = child.setdefault("config", {})
                 if isinstance(config, dict):
                     config.setdefault("max_retries", retry_attempts)
-            child = wrap_client(child, f"{path}.{key}" if path else key)
+            child = wrap_client(child, f"{path}.{key}" if path else key, shared=shared)
         out[key] = child
     if _is_user_proxy(out.get("provider")):
         out["provider"] = ServiceUserProxyAgent.component_provider_override
     return out
 
 
-def prepare_spec(spec: Mapping[str, Any], *, retry_attempts: int | None = None) -> dict[str, Any]:
-    """A copy of ``spec`` ready to build for a run (see the module docstring)."""
-    prepared = _rewrite(copy.deepcopy(dict(spec)), "", retry_attempts)
+def prepare_spec(
+    spec: Mapping[str, Any], *, retry_attempts: int | None = None, shared_cache: bool = False
+) -> dict[str, Any]:
+    """A copy of ``spec`` ready to build for a run (see the module docstring).
+
+    ``shared_cache``: each client also goes through the process's response cache.
+    """
+    prepared = _rewrite(copy.deepcopy(dict(spec)), "", retry_attempts, shared_cache)
     assert isinstance(prepared, dict)
     return prepared
 
@@ -94,8 +100,9 @@ def build_team(
     Raises:
         InvalidSpecError: the spec does not build a group chat or an agent.
     """
+    shared = context.response_cache is not None
     with building(context):
-        component = _load(prepare_spec(spec, retry_attempts=retry_attempts))
+        component = _load(prepare_spec(spec, retry_attempts=retry_attempts, shared_cache=shared))
     if isinstance(component, BaseGroupChat):
         return component
     if isinstance(component, Team):

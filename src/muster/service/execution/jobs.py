@@ -3,7 +3,8 @@
 API replicas only enqueue: one job per run, task ``muster.run``, ``lock`` = the thread id
 (procrastinate never runs two jobs holding one lock at once, so a thread's runs are
 serial, in order) and ``queueing_lock`` = the run id (a run is never queued twice).
-``muster worker`` processes run procrastinate's worker (``App.run_worker_async``): LISTEN/
+``muster worker`` processes run procrastinate's worker (its ``Worker``, what
+``App.run_worker_async`` runs, held directly to stop it gracefully and restart it): LISTEN/
 NOTIFY wake-ups, ``agents.max_concurrent`` jobs at a time, a heartbeat every
 ``worker.heartbeat_seconds``; each job executes its run with the :class:`RunRunner`.
 
@@ -20,7 +21,12 @@ What procrastinate gives and what this module adds:
 - **Cancellation** is the job's abort (``cancel_job_by_id_async(abort=True)``): the worker
   cancels the job's asyncio task, and the job turns that into a stop of the run at its
   turn (the store says why: cancel or rollback).
-- **Drain.** SIGTERM stops the worker (procrastinate's own signal handling): no new jobs;
+- **Outages.** When the database goes away, procrastinate's worker stops (its heartbeat
+  and listener fail) and ``run_worker`` starts a new one once the database answers; a run
+  whose turn write met the outage is not failed, it is given back. A job whose end could
+  not be recorded stays ``doing`` under a live worker, so runs whose own heartbeat in the
+  store is ``worker.stalled_after_seconds`` old are queued again as well.
+- **Drain.** SIGTERM stops the worker (``Worker.stop()``): no new jobs;
   running ones get ``server.drain_seconds`` (``shutdown_graceful_timeout``), then are
   aborted, and the job gives its run back (``pending``) and asks procrastinate to retry it
   (its retry strategy retries exactly that), so another worker resumes it.

@@ -21,7 +21,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..models import Run, Strategy
 from ..settings import ServiceSettings
@@ -48,6 +48,7 @@ class LocalExecutor(Executor):
         settings: ``agents`` limits and ``worker.heartbeat_seconds``.
         notify: Awaited with a run id after each of its writes (wakes its streams).
         metrics: The app's ``ServiceMetrics`` (the runners count turns, replays, run times).
+        response_cache: The shared response cache the runs' model clients go through.
     """
 
     def __init__(
@@ -57,9 +58,11 @@ class LocalExecutor(Executor):
         notify: Callable[[str], Awaitable[None]] | None = None,
         *,
         metrics: ServiceMetrics | None = None,
+        response_cache: Any = None,
     ) -> None:
         self.store = store
         self.metrics = metrics
+        self.response_cache = response_cache
         self.settings = settings
         self.worker = worker_name("serve")
         self._notify = notify
@@ -136,6 +139,7 @@ class LocalExecutor(Executor):
                 heartbeat_seconds=self.settings.worker.heartbeat_seconds,
                 thread_id=run.thread_id,
                 metrics=self.metrics,
+                response_cache=self.response_cache,
             )
             self._runners[run.id] = runner
             try:

@@ -17,6 +17,8 @@ word for word is answered from the recording too, as any cache would.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any, Self
 
 from pydantic import BaseModel, TypeAdapter
@@ -24,9 +26,19 @@ from pydantic import BaseModel, TypeAdapter
 from muster.core import CacheStore, Component
 from muster.models.cache import CHAT_CACHE_VALUE_TYPE, ChatCompletionCache, ChatCompletionCacheConfig
 
+from ..exceptions import InvalidRequestError
+from ..settings import ServiceSettings
 from ._context import current_build
 
-__all__ = ["RecordedResponses", "RecordedResponsesConfig", "RecordingClient", "wrap_client"]
+__all__ = [
+    "RecordedResponses",
+    "RecordedResponsesConfig",
+    "RecordingClient",
+    "SharedResponses",
+    "close_response_cache",
+    "make_response_cache",
+    "wrap_client",
+]
 
 _VALUE: TypeAdapter[Any] = TypeAdapter(CHAT_CACHE_VALUE_TYPE)
 
@@ -122,8 +134,122 @@ class RecordingClient(ChatCompletionCache):
         return self.store.misses if isinstance(self.store, RecordedResponses) else 0
 
 
-def wrap_client(client_spec: Any, scope: str) -> dict[str, Any]:
-    """The spec of ``client_spec`` wrapped in a :class:`RecordingClient` recording under ``scope``."""
+class SharedResponses(CacheStore[Any], Component[RecordedResponsesConfig]):
+    """The service's response cache (``cache.type``), shared by every run of the process.
+
+    The runner's recorder sits outside it: a run records what it got, cached or not, so a
+    resumed run replays its own answers even after the shared entry expired. ``scope`` is
+    a hash of the model client's spec: the cache key does not name the model, and two
+    specs (or two versions of one) must never answer for each other. With ``cache.type:
+    none`` every lookup misses and nothing is kept.
+    """
+
+    component_type = "cache_store"
+    component_provider_override = "muster.service.execution.recording.SharedResponses"
+    component_config_schema = RecordedResponsesConfig
+
+    def __init__(self, scope: str) -> None:
+        context = current_build("SharedResponses")
+        self._cache: CacheStore[Any] | None = context.response_cache
+        self._metrics = context.metrics
+        self.scope = scope
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Not available: use :meth:`aget`."""
+        raise TypeError("SharedResponses is async only: call aget")
+
+    def set(self, key: str, value: Any) -> None:
+        """Not available: use :meth:`aset`."""
+        raise TypeError("SharedResponses is async only: call aset")
+
+    async def aget(self, key: str, default: Any = None) -> Any:
+        """The shared answer to this request, or ``default``."""
+        if self._cache is None:
+            return default
+        found = await self._cache.aget(f"{self.scope}:{key}")
+        if found is None:
+            return default
+        if self._metrics is not None:
+            self._metrics.cache_hit()
+        return found
+
+    async def aset(self, key: str, value: Any) -> None:
+        """Share an answer (as JSON, so any store can hold it)."""
+        if self._cache is not None:
+            await self._cache.aset(f"{self.scope}:{key}", _VALUE.dump_python(value, mode="json"))
+
+    def _to_config(self) -> RecordedResponsesConfig:
+        return RecordedResponsesConfig(scope=self.scope)
+
+    @classmethod
+    def _from_config(cls, config: RecordedResponsesConfig) -> Self:
+        return cls(config.scope)
+
+
+def make_response_cache(settings: ServiceSettings) -> CacheStore[Any] | None:
+    """The process's shared response cache for ``cache.type`` (``None`` for ``none``).
+
+    ``memory``: a least-recently-used store of 10,000 answers in this process (``cache.ttl``
+    does not apply: entries leave by recency). ``redis``: entries in ``redis.url`` under
+    ``muster:<schema>:responses:``, living ``cache.ttl`` seconds (0: until Redis evicts them).
+
+    Raises:
+        InvalidRequestError: ``cache.type`` is ``redis`` and ``redis.url`` is not set.
+    """
+    kind = settings.cache.type
+    if kind == "none":
+        return None
+    if kind == "memory":
+        from muster.cache_store.memory import LRUStore
+
+        return LRUStore(max_size=10_000)
+    if settings.redis.url is None:
+        raise InvalidRequestError("cache.type redis needs redis.url", field="cache.type")
+    import redis
+    import redis.asyncio
+
+    from muster.cache_store.redis import RedisStore
+
+    url = settings.redis.url.get_secret_value()
+    return RedisStore(
+        redis.Redis.from_url(url),
+        ttl=settings.cache.ttl or None,
+        key_prefix=f"muster:{settings.database.schema_name or 'public'}:responses:",
+        async_redis_instance=redis.asyncio.Redis.from_url(url),
+    )
+
+
+async def close_response_cache(cache: CacheStore[Any] | None) -> None:
+    """Release the connections of a cache :func:`make_response_cache` built (Redis's clients)."""
+    async_client = getattr(cache, "async_cache", None)
+    if async_client is not None:
+        await async_client.aclose()
+    sync_client = getattr(cache, "cache", None)
+    close = getattr(sync_client, "close", None)
+    if close is not None:
+        close()
+
+
+def wrap_client(client_spec: Any, scope: str, *, shared: bool = False) -> dict[str, Any]:
+    """The spec of ``client_spec`` wrapped in a :class:`RecordingClient` recording under ``scope``.
+
+    With ``shared``, the client first goes through the process's response cache
+    (:class:`SharedResponses`, scoped by a hash of ``client_spec``).
+    """
+    if shared:
+        digest = hashlib.sha256(json.dumps(client_spec, sort_keys=True, default=str).encode()).hexdigest()
+        client_spec = {
+            "provider": "muster.models.cache.ChatCompletionCache",
+            "component_type": "model",
+            "config": {
+                "client": client_spec,
+                "store": {
+                    "provider": SharedResponses.component_provider_override,
+                    "component_type": "cache_store",
+                    "config": {"scope": digest[:32]},
+                },
+            },
+        }
     return {
         "provider": RecordingClient.component_provider_override,
         "component_type": "model",

@@ -42,7 +42,7 @@ from muster.models.usage import usage_scope
 from muster.teams import BaseGroupChat, Swarm, TurnCheckpoint
 from muster.teams.exceptions import ParticipantError, TurnHookError
 
-from ..exceptions import ConflictError
+from ..exceptions import ConflictError, StoreUnavailableError
 from ..logs import log_context, log_run_transition
 from ..models import Run, RunError, RunStatus
 from ..settings import AgentsSettings
@@ -84,6 +84,7 @@ class RunRunner:
         full_state_every: A full state every this many turns (deltas in between).
         thread_id: The run's thread, when the caller knows it (executors group by it).
         metrics: The process's ``ServiceMetrics`` (turns, replays, queue wait, run time), or ``None``.
+        response_cache: The process's shared response cache (``cache.type``), or ``None``.
     """
 
     def __init__(
@@ -98,6 +99,7 @@ class RunRunner:
         full_state_every: int = 10,
         thread_id: str | None = None,
         metrics: ServiceMetrics | None = None,
+        response_cache: Any = None,
     ) -> None:
         self.store = store
         self.run_id = run_id
@@ -106,6 +108,7 @@ class RunRunner:
         self.agents = agents
         self._notify = notify
         self._metrics = metrics
+        self._response_cache = response_cache
         self._context: BuildContext | None = None
         self._replays_seen = 0
         self._heartbeat_seconds = heartbeat_seconds
@@ -173,7 +176,11 @@ class RunRunner:
             self._token.cancel()
         self._human = HumanInput(plan.answer, lambda agent: self.request_stop("input"))
         context = self._context = BuildContext(
-            store=self.store, run_id=run.id, human=self._human, metrics=self._metrics
+            store=self.store,
+            run_id=run.id,
+            human=self._human,
+            metrics=self._metrics,
+            response_cache=self._response_cache,
         )
         spec = await self.store.get_spec(run.spec, run.spec_version)
         try:
@@ -213,6 +220,9 @@ class RunRunner:
                 raise  # cancelled from outside the runner: not a stop of ours
             return await self._end(run, None, None, started)
         except TurnHookError as exc:
+            if isinstance(exc.error, StoreUnavailableError):
+                # Not the run's failure: the executor gives it back and it resumes later.
+                raise exc.error from exc
             if isinstance(exc.error, ConflictError):
                 # The store refused the write: taken over, rolled back or cancelled meanwhile.
                 self.stop_reason = "lost"

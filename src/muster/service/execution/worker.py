@@ -1,9 +1,10 @@
 """``muster worker``: procrastinate's worker executing runs, and the takeover of dead workers' runs.
 
 See ``jobs.py`` for the design. This module is the worker process: :func:`run_worker`
-opens the store, the notifier and the procrastinate app, then runs procrastinate's worker
-(``App.run_worker_async``, which handles SIGTERM/SIGINT itself) beside the loop that takes
-stalled jobs over and re-defers runs that lost their job.
+opens the notifier and the procrastinate app, then runs procrastinate's ``Worker`` (the
+machinery of ``App.run_worker_async``, held directly so it can be stopped gracefully and
+started again after a database outage) beside the loop that takes stalled jobs over and
+re-defers runs that lost their job.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..models import RunStatus
@@ -20,6 +24,7 @@ from ..settings import ServiceSettings
 from ..store.base import Store
 from ._procrastinate import TASK_NAME, JobApp, RunReleased
 from .base import worker_name
+from .recording import close_response_cache, make_response_cache
 from .runner import RunRunner
 
 __all__ = ["JobHandler", "run_worker"]
@@ -34,8 +39,15 @@ class JobHandler:
     """What a ``muster.run`` job does in a worker: execute its run with a :class:`RunRunner`."""
 
     def __init__(
-        self, store: Store, settings: ServiceSettings, notifier: Notifier, name: str, metrics: Any = None
+        self,
+        store: Store,
+        settings: ServiceSettings,
+        notifier: Notifier,
+        name: str,
+        metrics: Any = None,
+        response_cache: Any = None,
     ) -> None:
+        self.response_cache = response_cache
         self.store = store
         self.settings = settings
         self.notifier = notifier
@@ -59,6 +71,7 @@ class JobHandler:
             notify=self.notifier.publish,
             heartbeat_seconds=self.settings.worker.heartbeat_seconds,
             metrics=self.metrics,
+            response_cache=self.response_cache,
         )
         execution = asyncio.create_task(runner.execute(), name=f"run {run_id}")
         try:
@@ -105,6 +118,38 @@ async def take_over_stalled(jobs: JobApp, store: Store, settings: ServiceSetting
     return taken
 
 
+async def take_over_stale_runs(jobs: JobApp, store: Store, settings: ServiceSettings) -> int:
+    """Give back runs nobody heartbeats any more, and queue them again; returns how many.
+
+    The complement of :func:`take_over_stalled` for a live worker: a job whose run met a
+    database outage cannot record its end or its retry while the database is down, and
+    stays ``doing`` under a worker whose own heartbeat comes back. Its run's heartbeat in
+    the store does not: once it is ``worker.stalled_after_seconds`` old, the run goes back to
+    ``pending`` and its job to ``todo`` (or a new job is deferred), and a worker resumes it.
+    """
+    older_than = datetime.now(UTC) - timedelta(seconds=settings.worker.stalled_after_seconds)
+    manager = jobs.app.job_manager
+    count = 0
+    for run in await store.stale_runs(older_than):
+        if run.worker is None or not await store.release_run(run.id, run.worker):
+            continue
+        queued = False
+        for job in await manager.list_jobs_async(task=TASK_NAME, queueing_lock=run.id):
+            if job.status == "doing":
+                with contextlib.suppress(Exception):  # a worker may have finished it meanwhile
+                    await manager.retry_job(job)
+                    queued = True
+            elif job.status == "todo":
+                queued = True
+        if not queued:
+            await jobs.defer(run)
+        count += 1
+        logger.info(
+            "run %s had no heartbeat for %g s: queued again", run.id, settings.worker.stalled_after_seconds
+        )
+    return count
+
+
 async def requeue_orphans(jobs: JobApp, store: Store) -> int:
     """Defer a job for every pending run that has none (its defer failed); returns how many."""
     count = 0
@@ -118,11 +163,12 @@ async def requeue_orphans(jobs: JobApp, store: Store) -> int:
 
 
 async def _maintain(jobs: JobApp, store: Store, settings: ServiceSettings) -> None:
-    last_reconcile = time.monotonic()
+    last_reconcile = time.monotonic() - _RECONCILE_SECONDS  # the first pass re-defers at once
     while True:
         await asyncio.sleep(settings.worker.poll_seconds)
         try:
             await take_over_stalled(jobs, store, settings)
+            await take_over_stale_runs(jobs, store, settings)
             if time.monotonic() - last_reconcile >= _RECONCILE_SECONDS:
                 last_reconcile = time.monotonic()
                 await requeue_orphans(jobs, store)
@@ -131,64 +177,114 @@ async def _maintain(jobs: JobApp, store: Store, settings: ServiceSettings) -> No
 
 
 async def run_worker(
-    settings: ServiceSettings, store: Store, *, install_signal_handlers: bool = True
+    settings: ServiceSettings,
+    store: Store,
+    *,
+    install_signal_handlers: bool = True,
+    stop: asyncio.Event | None = None,
 ) -> None:
-    """Execute runs until SIGTERM/SIGINT (the store is opened and closed by the caller)."""
+    """Execute runs until SIGTERM/SIGINT or ``stop`` is set (the store is the caller's to open and close).
+
+    Procrastinate's :class:`~procrastinate.worker.Worker` runs inside a loop: when it stops
+    without being asked to (one of its side tasks failed: the database went away), the
+    loop waits for the database and starts a new one, and the runs the old one held are
+    taken over once its heartbeat lapses, like a dead worker's. SIGTERM (or ``stop``) asks
+    the worker to stop: it drains within ``server.drain_seconds`` (see ``JobHandler``).
+    """
+    stopping = stop if stop is not None else asyncio.Event()
     notifier = make_notifier(settings)
     await notifier.start()
     jobs = JobApp(settings)
     name = worker_name("worker")
     metrics, uncount = _serve_metrics(settings)
-    jobs.set_handler(JobHandler(store, settings, notifier, name, metrics))
-    await jobs.open()
-    maintenance: asyncio.Task[None] | None = None
+    cache = make_response_cache(settings)
+    jobs.set_handler(JobHandler(store, settings, notifier, name, metrics, cache))
+    loop = asyncio.get_running_loop()
+    if install_signal_handlers:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stopping.set)
+    tasks: list[asyncio.Task[None]] = []
     try:
-        await requeue_orphans(jobs, store)
-        maintenance = asyncio.create_task(_maintain(jobs, store, settings), name="muster worker maintenance")
+        await _until_database(jobs.open, stopping)
+        tasks.append(asyncio.create_task(_maintain(jobs, store, settings), name="muster worker maintenance"))
+        current: list[Any] = []
+        tasks.append(asyncio.create_task(_stop_when(stopping, current), name="muster worker stop"))
         logger.info("worker %s started", name)
-        procrastinate = asyncio.create_task(
-            jobs.app.run_worker_async(
-                queues=[settings.worker.queue],
-                name=name,
-                concurrency=settings.agents.max_concurrent,
-                fetch_job_polling_interval=settings.worker.poll_seconds,
-                abort_job_polling_interval=settings.worker.poll_seconds,
-                shutdown_graceful_timeout=settings.server.drain_seconds,
-                update_heartbeat_interval=settings.worker.heartbeat_seconds,
-                stalled_worker_timeout=settings.worker.stalled_after_seconds,
-                install_signal_handlers=install_signal_handlers,
-                delete_jobs="successful",
-            ),
-            name="procrastinate worker",
-        )
-        try:
-            await asyncio.shield(procrastinate)
-        except asyncio.CancelledError:
-            await _cancel_until_done(procrastinate)
-            raise
+        while not stopping.is_set():
+            worker = _procrastinate_worker(jobs, settings, name)
+            current[:] = [worker]
+            try:
+                await worker.run()
+            except Exception:
+                logger.warning("the job worker stopped on an error", exc_info=True)
+            if not stopping.is_set():
+                logger.warning("the job worker stopped unasked (database lost?); starting a new one")
+                await _until_database(lambda: _ping(jobs), stopping)
     finally:
-        if maintenance is not None:
-            maintenance.cancel()
+        if install_signal_handlers:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await maintenance
+                await task
         await jobs.close()
         await notifier.close()
+        await close_response_cache(cache)
         if uncount is not None:
             uncount()
         logger.info("worker %s stopped", name)
 
 
-async def _cancel_until_done(task: asyncio.Task[None]) -> None:
-    """Cancel procrastinate's worker, again if needed, until it has stopped.
+def _procrastinate_worker(jobs: JobApp, settings: ServiceSettings, name: str) -> Any:
+    from procrastinate.worker import Worker
 
-    Cancelling ``run_worker_async`` is how procrastinate stops a worker run in a bigger
-    program (it then drains gracefully), but a cancellation that lands while the worker is
-    still registering itself can be swallowed by the database driver, leaving the worker
-    running: so it is repeated until the task ends.
+    return Worker(
+        app=jobs.app,
+        queues=[settings.worker.queue],
+        name=name,
+        concurrency=settings.agents.max_concurrent,
+        fetch_job_polling_interval=settings.worker.poll_seconds,
+        abort_job_polling_interval=settings.worker.poll_seconds,
+        shutdown_graceful_timeout=settings.server.drain_seconds,
+        update_heartbeat_interval=settings.worker.heartbeat_seconds,
+        stalled_worker_timeout=settings.worker.stalled_after_seconds,
+        install_signal_handlers=False,  # ours set `stopping`, which stops every worker the loop starts
+        delete_jobs="successful",
+    )
+
+
+async def _stop_when(stopping: asyncio.Event, current: list[Any]) -> None:
+    """Once ``stopping`` is set, ask the current procrastinate worker to stop (graceful drain).
+
+    Asked again every half second: a worker that was just starting clears a stop request
+    made before its ``run()`` began, so one request might be lost (``stop()`` is idempotent).
     """
-    while not task.done():
-        task.cancel()
-        await asyncio.wait([task], timeout=1.0)
+    await stopping.wait()
+    while True:
+        for worker in current:
+            worker.stop()
+        await asyncio.sleep(0.5)
+
+
+async def _ping(jobs: JobApp) -> None:
+    if not await jobs.app.check_connection_async():
+        raise RuntimeError("procrastinate's tables are missing")
+
+
+async def _until_database(attempt: Callable[[], Awaitable[None]], stopping: asyncio.Event) -> None:
+    """Retry ``attempt`` with a capped backoff until it succeeds or the worker is stopping."""
+    delay = 0.2
+    while not stopping.is_set():
+        try:
+            await attempt()
+            return
+        except Exception as exc:
+            logger.warning("waiting for the database: %s", exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), delay)
+        delay = min(delay * 2, 5.0)
 
 
 def _serve_metrics(settings: ServiceSettings) -> tuple[Any, Any]:
