@@ -91,7 +91,7 @@ def parse_last_event_id(value: str | None) -> int:
     """The ``seq`` a ``Last-Event-ID`` header names (0 when absent).
 
     Raises:
-        InvalidRequestError: the header is not a non-negative integer.
+        InvalidRequestError: the header is not an integer from 0 to 2**53.
     """
     if value is None or value.strip() == "":
         return 0
@@ -99,8 +99,9 @@ def parse_last_event_id(value: str | None) -> int:
         seq = int(value)
     except ValueError:
         raise InvalidRequestError("must be an event id (an integer)", field="Last-Event-ID") from None
-    if seq < 0:
-        raise InvalidRequestError("must not be negative", field="Last-Event-ID")
+    if not 0 <= seq <= 2**53:
+        # Beyond any event number, and beyond what SQLite can compare: refuse, never a 500.
+        raise InvalidRequestError("must be between 0 and 2**53", field="Last-Event-ID")
     return seq
 
 

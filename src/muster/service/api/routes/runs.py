@@ -105,7 +105,7 @@ async def run_events(
     services: ServicesDep,
     last_event_id: str | None = Header(default=None, alias="Last-Event-ID"),
     after: int | None = Query(
-        default=None, ge=0, description="Like Last-Event-ID, for clients that cannot set it"
+        default=None, ge=0, le=2**53, description="Like Last-Event-ID, for clients that cannot set it"
     ),
 ) -> EventSourceResponse:
     await services.store.get_run(run_id)

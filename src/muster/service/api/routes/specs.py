@@ -83,6 +83,6 @@ async def list_specs(services: ServicesDep) -> list[SpecRecord]:
 
 @router.get("/{name}", response_model=SpecRecord, summary="A spec (the latest version, or ?version=)")
 async def get_spec(
-    name: str, services: ServicesDep, version: int | None = Query(default=None, ge=1)
+    name: str, services: ServicesDep, version: int | None = Query(default=None, ge=1, le=2**31 - 1)
 ) -> SpecRecord:
     return await services.store.get_spec(name, version)

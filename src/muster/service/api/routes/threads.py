@@ -45,7 +45,9 @@ async def get_thread(thread_id: str, services: ServicesDep) -> Thread:
 async def list_messages(
     thread_id: str,
     services: ServicesDep,
-    after: int = Query(default=0, ge=0, description="Messages after this seq (a page's next_cursor)"),
+    after: int = Query(
+        default=0, ge=0, le=2**53, description="Messages after this seq (a page's next_cursor)"
+    ),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> MessagePage:
     await services.store.get_thread(thread_id)
