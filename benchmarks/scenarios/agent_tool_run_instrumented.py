@@ -12,26 +12,13 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 
-from benchmarks._flavor import load
-from benchmarks.scenarios._common import best_of, per_op_us, scenario_main
+from benchmarks.scenarios._common import best_of, scenario_main
+from benchmarks.scenarios.agent_tool_run import tool_runs
 
 NAME = "agent: tool run, instrumentation off"
 UNIT = "µs/run"
 GOAL = 3.0
-MODEL_INFO = {
-    "vision": False,
-    "function_calling": True,
-    "json_output": False,
-    "family": "unknown",
-    "structured_output": False,
-}
-
-
-async def get_weather(city: str) -> str:
-    """Current weather for a city."""
-    return f"Sunny in {city}"
 
 
 async def run(flavor: str, quick: bool) -> float:
@@ -39,37 +26,8 @@ async def run(flavor: str, quick: bool) -> float:
     # warning is the same on both flavors and is not what is measured.
     logging.getLogger("muster.core.events").setLevel(logging.ERROR)
     logging.getLogger("autogen_core.events").setLevel(logging.ERROR)
-    core = load(flavor, "core")
-    models = load(flavor, "models")
-    replay = load(flavor, "replay")
-    agents = load(flavor, "agents")
     count = 100 if quick else 1_000
-
-    def script() -> list[object]:
-        items: list[object] = []
-        for i in range(count):
-            call = core.FunctionCall(id=f"call_{i}", name="get_weather", arguments='{"city": "Paris"}')
-            items.append(
-                models.CreateResult(
-                    finish_reason="function_calls",
-                    content=[call],
-                    usage=models.RequestUsage(prompt_tokens=10, completion_tokens=5),
-                    cached=False,
-                )
-            )
-            items.append("It is sunny in Paris.")
-        return items
-
-    async def runs() -> float:
-        client = replay.ReplayChatCompletionClient(script(), model_info=MODEL_INFO)
-        start = time.perf_counter()
-        for _ in range(count):
-            agent = agents.AssistantAgent(
-                "weather", model_client=client, tools=[get_weather], reflect_on_tool_use=True
-            )
-            result = await agent.run(task="Weather in Paris?")
-            assert result.messages[-1].content == "It is sunny in Paris.", result.messages[-1]
-        return per_op_us(start, count)
+    runs = tool_runs(flavor, count)
 
     value = await best_of(3, runs)
     if flavor == "muster" and not quick:
