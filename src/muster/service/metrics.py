@@ -6,7 +6,7 @@ serves exactly what that app counts.
 
 The seed's deployment alerts on ``autogen_requests_failed_total / autogen_requests_total``
 (error rate), ``autogen_request_duration_seconds`` (p95 latency), ``autogen_agents_count``
-(agents offline) and ``process_resident_memory_bytes`` (memory), so those names are kept;
+(agents offline) and memory (``muster_memory_usage_ratio``, the memory monitor's reading), so those names are kept;
 muster's own metrics are prefixed ``muster_``. A request "fails" when the service answers
 5xx: a client's bad request is not the service failing. ``route`` labels are route
 templates (``/v1/runs/{run_id}``), never raw paths, so the label set stays small.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from prometheus_client import (
@@ -34,10 +35,13 @@ from .models import RunStatus
 if TYPE_CHECKING:
     from .store.base import Store
 
-__all__ = ["AGENT_STATUSES", "ServiceMetrics", "count_model_calls"]
+__all__ = ["AGENT_STATUSES", "MEMORY_LEVELS", "ServiceMetrics", "count_model_calls"]
 
 AGENT_STATUSES = ("online", "offline", "busy")
 """``autogen_agents_count`` label values (the seed's)."""
+
+MEMORY_LEVELS = ("normal", "warning", "critical")
+"""``muster_memory_level`` label values (the memory monitor's levels)."""
 
 _QUEUE_WAIT_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300)
 _RUN_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800)
@@ -119,8 +123,25 @@ class ServiceMetrics:
             buckets=_RUN_BUCKETS,
             registry=r,
         )
+        self.runs_lease_expired = Gauge(
+            "muster_runs_lease_expired",
+            "Running runs whose worker's heartbeat lapsed (stuck past their lease).",
+            registry=r,
+        )
+        self.memory_usage = Gauge(
+            "muster_memory_usage_ratio",
+            "System memory in use, 0-1, as the memory monitor last read it.",
+            registry=r,
+        )
+        self.memory_level = Gauge(
+            "muster_memory_level",
+            "The memory monitor's level: 1 for the current one (normal, warning, critical), else 0.",
+            ["level"],
+            registry=r,
+        )
         for status in RunStatus:
             self.runs.labels(status=status.value).set(0)
+        self.set_memory(0.0, "normal")
         for agent_status in AGENT_STATUSES:
             self.agents.labels(status=agent_status).set(0)
 
@@ -146,9 +167,26 @@ class ServiceMetrics:
             self.runs.labels(status=status.value).set(counts.get(status, 0))
         self.queue_depth.set(counts.get(RunStatus.PENDING, 0))
 
-    async def refresh_from_store(self, store: Store) -> None:
-        """Read the run counts from the store (call before serving ``/metrics``)."""
+    async def refresh_from_store(self, store: Store, *, stalled_after_seconds: float | None = None) -> None:
+        """Read the run counts from the store (call before serving ``/metrics``).
+
+        With ``stalled_after_seconds``, also count the running runs whose heartbeat is older
+        than that (``muster_runs_lease_expired``): runs stuck past their lease.
+        """
         self.set_run_counts(await store.run_counts())
+        if stalled_after_seconds is not None:
+            older_than = datetime.now(UTC) - timedelta(seconds=stalled_after_seconds)
+            self.set_lease_expired(len(await store.stale_runs(older_than)))
+
+    def set_lease_expired(self, count: int) -> None:
+        """Set ``muster_runs_lease_expired``: running runs whose heartbeat lapsed."""
+        self.runs_lease_expired.set(count)
+
+    def set_memory(self, usage_ratio: float, level: str) -> None:
+        """Set ``muster_memory_usage_ratio`` and make ``level`` the one ``muster_memory_level`` reads 1."""
+        self.memory_usage.set(usage_ratio)
+        for name in MEMORY_LEVELS:
+            self.memory_level.labels(level=name).set(1 if name == level else 0)
 
     def observe_queue_wait(self, seconds: float) -> None:
         """A run started ``seconds`` after it was created."""

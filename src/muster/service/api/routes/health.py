@@ -42,7 +42,9 @@ async def ready(services: ServicesDep) -> Response:
 async def metrics(services: ServicesDep) -> Response:
     if services.metrics is None:
         return problem(404, "Not found", "metrics are disabled (monitoring.enabled: false)")
-    await services.metrics.refresh_from_store(services.store)
+    await services.metrics.refresh_from_store(
+        services.store, stalled_after_seconds=services.settings.worker.stalled_after_seconds
+    )
     online, offline, busy = await services.executor.worker_counts()
     services.metrics.set_agents(online=online, offline=offline, busy=busy)
     body, content_type = services.metrics.render()
