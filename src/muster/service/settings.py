@@ -118,6 +118,12 @@ class DatabaseSettings(_Section):
     """PostgreSQL schema for muster's tables (and procrastinate's); default ``public``."""
     retention_days: float | None = Field(default=30.0, gt=0)
     """Events and checkpoints of runs finished longer ago than this are pruned (``None``: keep)."""
+    pool_size: int = Field(default=10, ge=1, le=1000)
+    """Connections each process keeps open to the database."""
+    max_overflow: int = Field(default=0, ge=0, le=1000)
+    """Extra connections opened under load and closed when returned. 0 by default: a
+    connection opened and closed per burst costs PostgreSQL a backend process each time,
+    so under load requests wait for a pooled connection instead."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -140,6 +146,8 @@ class SecuritySettings(_Section):
     """Every ``/v1`` route needs ``Authorization: Bearer <key>`` (keys from ``muster keys``)."""
     api_keys: list[SecretStr] = Field(default_factory=list)
     """Keys added (hashed) at start, e.g. from ``MUSTER_API_KEYS=key1,key2``."""
+    api_key_cache_seconds: float = Field(default=5.0, ge=0, le=3600)
+    """A live key is remembered this long per process (a revocation takes effect within it; 0: off)."""
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_sse_connections: int = Field(default=1000, ge=1)
     cors_origins: list[str] = Field(default_factory=list)

@@ -181,6 +181,7 @@ class RunRunner:
             human=self._human,
             metrics=self._metrics,
             response_cache=self._response_cache,
+            fresh=run.attempt == 1 and run.turns == 0,
         )
         spec = await self.store.get_spec(run.spec, run.spec_version)
         try:
@@ -245,7 +246,7 @@ class RunRunner:
             or checkpoint.delta is None
             or checkpoint.turn % self._full_state_every == 0
         )
-        await self.store.record_turn(
+        requested = await self.store.record_turn(
             TurnWrite(
                 run_id=self.run_id,
                 turn=checkpoint.turn,
@@ -265,10 +266,8 @@ class RunRunner:
         await self._publish()
         if finished:
             return
-        if self.stop_reason is None:
-            requested = await self.store.stop_requested(self.run_id)
-            if requested:
-                self.request_stop(normalize_reason(requested))
+        if self.stop_reason is None and requested:
+            self.request_stop(normalize_reason(requested))
         if self.stop_reason == "interrupt" and self._token is not None:
             self._token.cancel()  # after the write: the boundary is where the next run starts
         self._last_beat = time.monotonic()  # record_turn heartbeats too
