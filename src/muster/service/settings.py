@@ -117,7 +117,10 @@ class DatabaseSettings(_Section):
     schema_name: str | None = Field(default=None, alias="schema")
     """PostgreSQL schema for muster's tables (and procrastinate's); default ``public``."""
     retention_days: float | None = Field(default=30.0, gt=0)
-    """Events and checkpoints of runs finished longer ago than this are pruned (``None``: keep)."""
+    """Events, checkpoints and recorded responses of runs finished longer ago than this are
+    pruned (``None``: keep everything). Runs and thread messages are kept."""
+    prune_interval_seconds: float = Field(default=3600.0, gt=0)
+    """How often each API process prunes (the first time at start-up)."""
     pool_size: int = Field(default=10, ge=1, le=1000)
     """Connections each process keeps open to the database."""
     max_overflow: int = Field(default=0, ge=0, le=1000)

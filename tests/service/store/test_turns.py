@@ -238,7 +238,9 @@ async def test_rollback_of_the_first_run_clears_the_state(
     assert await store.list_messages(thread.id) == []
 
 
-async def test_a_turn_write_returns_the_stop_request(store: SqlStore, thread: Thread, spec: SpecRecord) -> None:
+async def test_a_turn_write_returns_the_stop_request(
+    store: SqlStore, thread: Thread, spec: SpecRecord
+) -> None:
     run_id = await _running(store, thread, spec)
     assert await store.record_turn(turn(run_id, 0, "a")) is None
     await store.request_stop(run_id, "interrupt")

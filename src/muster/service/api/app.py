@@ -37,6 +37,7 @@ from ..execution.recording import close_response_cache, make_response_cache
 from ..metrics import ServiceMetrics, count_model_calls
 from ..notify import Notifier, make_notifier
 from ..operations import Services
+from ..retention import RetentionTask
 from ..settings import ServiceSettings
 from ..store.base import Store
 from ..store.keys import ensure_api_keys
@@ -145,9 +146,13 @@ def create_app(
                 metrics=metrics,
             )
             await the_executor.start()
+            retention = RetentionTask(the_store, settings.database)
+            retention.start()
+            app.state.muster_retention = retention
             try:
                 yield
             finally:
+                await retention.stop()
                 await the_executor.stop(settings.server.drain_seconds)
         finally:
             await the_notifier.close()
