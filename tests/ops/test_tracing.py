@@ -105,7 +105,7 @@ async def test_a_team_run_is_a_tree_of_genai_spans(exported: tuple[Tracing, InMe
     weather = team()
     with tracing.run("weather", conversation_id="thread-1") as traced:
         result = await weather.run(task="Weather in Oslo?")
-    clients = {p.name: p._model_client for p in weather._participants}  # type: ignore[attr-defined]
+    clients = {p.name: p._model_client for p in weather.participants}  # type: ignore[union-attr]
     assert result.messages[-1].content == "Forecast: sunny."
     spans = exporter.get_finished_spans()
     named = by_name(spans)
