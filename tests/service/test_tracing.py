@@ -212,7 +212,9 @@ async def test_serve_exports_to_the_standard_endpoint_variable_and_logs_trace_id
     with Processes(tmp_path, env) as processes:
         port = free_port()
         serve = processes.serve(port)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30) as client:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30
+        ) as client:
             spec = {"name": "echo", "component": replay_agent("echo", ["hello"])}
             assert (await client.post("/v1/specs", json=spec)).status_code == 201
             thread = (await client.post("/v1/threads", json={})).json()["id"]

@@ -153,7 +153,10 @@ def _tool_call(facts: Mapping[str, AttributeValue], capture_content: bool) -> di
         "muster.tool.handoff": facts.get("handoff"),
     }
     if capture_content:
-        for key, source in (("gen_ai.tool.call.arguments", "arguments"), ("gen_ai.tool.call.result", "result")):
+        for key, source in (
+            ("gen_ai.tool.call.arguments", "arguments"),
+            ("gen_ai.tool.call.result", "result"),
+        ):
             value = facts.get(source)
             found[key] = None if value is None else str(value)[:CONTENT_CHARS]
     return found
