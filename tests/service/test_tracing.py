@@ -40,6 +40,8 @@ from process_kit import Processes  # noqa: E402
 from service_kit import free_port, replay_agent, wait_until  # noqa: E402
 from team_specs import charging_agent  # noqa: E402
 
+from muster.service.settings import ServiceSettings, load_settings  # noqa: E402
+
 CLIENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 CLIENT_SPAN = "00f067aa0ba902b7"
 TRACEPARENT = f"00-{CLIENT_TRACE}-{CLIENT_SPAN}-01"
@@ -319,3 +321,34 @@ def test_with_tracing_off_nothing_is_sent_and_muster_imports_nothing_of_opentele
     assert all(ln.get("trace_id") in (None, CLIENT_TRACE) and "span_id" not in ln for ln in access)
     # The process has exited: anything it would ever have sent has arrived.
     assert receiver.requests == 0 and time.monotonic() > started
+
+
+async def test_enabled_without_an_endpoint_the_server_refuses_to_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from muster.service.api import create_app
+
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", raising=False)
+    settings = ServiceSettings(
+        database={"url": f"sqlite:///{tmp_path / 'muster.db'}"}, tracing={"enabled": True}
+    )
+    app = create_app(settings)
+    with pytest.raises(ValueError, match="nowhere to send spans"):
+        async with app.router.lifespan_context(app):
+            pass
+    assert not (tmp_path / "muster.db").exists()  # it stopped before opening anything
+
+
+def test_the_tracing_section_reads_the_environment_and_masks_headers() -> None:
+    settings = load_settings(
+        env={
+            "MUSTER_TRACING__ENABLED": "true",
+            "MUSTER_TRACING__SAMPLE_RATIO": "0.25",
+            "MUSTER_TRACING__HEADERS": '{"x-api-key": "secret-value"}',
+        }
+    )
+    assert settings.tracing.enabled and settings.tracing.sample_ratio == 0.25
+    assert settings.tracing.headers["x-api-key"].get_secret_value() == "secret-value"
+    assert settings.masked()["tracing"]["headers"] == {"x-api-key": "**********"}
+    assert ServiceSettings().tracing.enabled is False

@@ -130,8 +130,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tracing.start()  # first: a tracing misconfiguration stops the start before anything opens
         uncount = count_model_calls(metrics) if metrics is not None else None
-        tracing.start()
         response_cache = None if settings.database.is_postgres else make_response_cache(settings)
         the_store = store if store is not None else _default_store(settings)
         await the_store.open()

@@ -196,14 +196,14 @@ async def run_worker(
     the worker to stop: it drains within ``server.drain_seconds`` (see ``JobHandler``).
     """
     stopping = stop if stop is not None else asyncio.Event()
+    name = worker_name("worker")
+    tracing = ServiceTracing(settings.tracing, instance=name)
+    tracing.start()  # first: a tracing misconfiguration stops the worker before it opens anything
     notifier = make_notifier(settings)
     await notifier.start()
     jobs = JobApp(settings)
-    name = worker_name("worker")
     metrics, uncount = _serve_metrics(settings)
     cache = make_response_cache(settings)
-    tracing = ServiceTracing(settings.tracing, instance=name)
-    tracing.start()
     jobs.set_handler(JobHandler(store, settings, notifier, name, metrics, cache, tracing))
     loop = asyncio.get_running_loop()
     if install_signal_handlers:
