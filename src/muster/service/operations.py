@@ -23,6 +23,7 @@ from .notify import Notifier
 from .settings import ServiceSettings
 from .store.base import STOP_CANCEL, Store
 from .streaming import StreamLimiter, run_events
+from .tracing import with_trace_context
 
 __all__ = [
     "Services",
@@ -125,7 +126,7 @@ async def start_run(services: Services, thread_id: str, body: RunCreate) -> Run:
         task_messages(body.task),
         body.strategy,
         max_queue=services.settings.agents.max_queue,
-        metadata=body.metadata,
+        metadata=with_trace_context(body.metadata),
     )
     await services.executor.submit(run)
     return run

@@ -30,6 +30,7 @@ __all__ = [
     "SecuritySettings",
     "ServerSettings",
     "ServiceSettings",
+    "TracingSettings",
     "WorkerSettings",
     "load_settings",
 ]
@@ -76,6 +77,26 @@ class MonitoringSettings(_Section):
     enabled: bool = True
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     """Serve metrics on this port instead of the API's ``/metrics`` (workers always need one)."""
+
+
+class TracingSettings(_Section):
+    """OpenTelemetry traces of runs (docs/tracing.md): off unless enabled, never to a default address."""
+
+    enabled: bool = False
+    """Trace runs, turns, model and tool calls, and HTTP requests; OpenTelemetry is not even imported when off."""
+    endpoint: str | None = None
+    """The collector's OTLP/HTTP base URL (``http://collector:4318``); unset: the standard
+    ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` / ``OTEL_EXPORTER_OTLP_ENDPOINT`` (read only when enabled)."""
+    protocol: Literal["http/protobuf"] = "http/protobuf"
+    """The OTLP transport (the one supported)."""
+    service_name: str = Field(default="muster", min_length=1)
+    """The ``service.name`` resource attribute."""
+    sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+    """The share of new traces kept; a trace continued from a caller follows the caller's decision."""
+    headers: dict[str, SecretStr] = Field(default_factory=dict)
+    """HTTP headers sent to the collector (a hosted backend's API key); unset: ``OTEL_EXPORTER_OTLP_HEADERS``."""
+    capture_content: bool = False
+    """Also record tool-call arguments and results and message texts (may hold personal data)."""
 
 
 class AgentsSettings(_Section):
@@ -173,6 +194,7 @@ class ServiceSettings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
     specs_dir: Path | None = None
     """A folder of specs: ``NAME.yaml``, ``NAME.yml`` or ``NAME.json`` is spec NAME."""
 

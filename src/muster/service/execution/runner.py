@@ -47,6 +47,7 @@ from ..logs import log_context, log_run_transition
 from ..models import Run, RunError, RunStatus
 from ..settings import AgentsSettings
 from ..store.base import STOP_INTERRUPT, STOP_ROLLBACK, Store, TurnWrite
+from ..tracing import ServiceTracing, trace_run
 from ._context import BuildContext
 from ._runstart import StartPlan, last_message, plan_start
 from .build import build_team, release_team
@@ -85,6 +86,7 @@ class RunRunner:
         thread_id: The run's thread, when the caller knows it (executors group by it).
         metrics: The process's ``ServiceMetrics`` (turns, replays, queue wait, run time), or ``None``.
         response_cache: The process's shared response cache (``cache.type``), or ``None``.
+        tracing: The process's tracing (the run's span, its turns and calls), or ``None``.
     """
 
     def __init__(
@@ -100,8 +102,10 @@ class RunRunner:
         thread_id: str | None = None,
         metrics: ServiceMetrics | None = None,
         response_cache: Any = None,
+        tracing: ServiceTracing | None = None,
     ) -> None:
         self.store = store
+        self._tracing = tracing
         self.run_id = run_id
         self.thread_id = thread_id
         self.worker = worker
@@ -157,14 +161,17 @@ class RunRunner:
         if run is None:
             return None
         started = time.monotonic()
-        with log_context(run_id=run.id, thread_id=run.thread_id, spec=run.spec, worker=self.worker):
+        with (
+            log_context(run_id=run.id, thread_id=run.thread_id, spec=run.spec, worker=self.worker),
+            trace_run(self._tracing, run) as trace,
+        ):
             log_run_transition(run, RunStatus.PENDING, RunStatus.RUNNING)
             if self._metrics is not None and run.attempt == 1 and run.started_at is not None:
                 self._metrics.observe_queue_wait((run.started_at - run.created_at).total_seconds())
             heartbeat = asyncio.create_task(self._heartbeat_loop(), name=f"heartbeat {self.run_id}")
             timer = asyncio.get_running_loop().call_later(self.agents.timeout, self.request_stop, "timeout")
             try:
-                return await self._run(run, started)
+                return trace.ended(await self._run(run, started))
             finally:
                 timer.cancel()
                 heartbeat.cancel()
