@@ -18,7 +18,6 @@ from muster.core import (
     MessageContext,
     RoutedAgent,
     SingleThreadedAgentRuntime,
-    _telemetry,
     message_handler,
     trace_create_agent_span,
     trace_invoke_agent_span,
