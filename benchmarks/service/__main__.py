@@ -127,12 +127,14 @@ def _spawn(cmd: list[str], env: dict[str, str], cwd: Path, log: Path) -> subproc
 
 
 @contextlib.contextmanager
-def muster_server(backend: str, workdir: Path, workers: int = 2) -> Iterator[Server]:
+def muster_server(
+    backend: str, workdir: Path, workers: int = 2, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
     specs = workdir / "specs"
     specs.mkdir(exist_ok=True)
     (specs / "bench.json").write_text(json.dumps(SPEC))
     port = _free_port()
-    env = {**os.environ, "MUSTER_API_KEYS": API_KEY, "MUSTER_LOGGING__LEVEL": "WARNING"}
+    env = {**os.environ, "MUSTER_API_KEYS": API_KEY, "MUSTER_LOGGING__LEVEL": "WARNING", **(extra_env or {})}
     procs: list[subprocess.Popen[bytes]] = []
     if backend == "sqlite":
         env["MUSTER_DATABASE__URL"] = f"sqlite:///{workdir / 'bench.db'}"
@@ -142,8 +144,8 @@ def muster_server(backend: str, workdir: Path, workers: int = 2) -> Iterator[Ser
         _psql(f"CREATE DATABASE {db}")
         env["MUSTER_DATABASE__URL"] = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{db}"
         subprocess.run([str(MUSTER), "db", "upgrade"], env=env, check=True, cwd=workdir)
-        for i in range(workers):
-            procs.append(_spawn([str(MUSTER), "worker"], env, workdir, workdir / f"worker{i}.log"))
+        (workdir / "env.json").write_text(json.dumps(env))
+        procs.extend(_start_workers(workdir, workers))
     procs.insert(
         0,
         _spawn(
@@ -164,6 +166,16 @@ def muster_server(backend: str, workdir: Path, workers: int = 2) -> Iterator[Ser
         _stop(procs)
         if backend != "sqlite":
             _psql(f"DROP DATABASE IF EXISTS muster_bench_{os.getpid()}")
+
+
+def _start_workers(workdir: Path, count: int) -> list[subprocess.Popen[bytes]]:
+    """``count`` more ``muster worker`` processes with the server's environment (PostgreSQL)."""
+    env = json.loads((workdir / "env.json").read_text())
+    first = len(list(workdir.glob("worker*.log")))
+    return [
+        _spawn([str(MUSTER), "worker"], env, workdir, workdir / f"worker{first + i}.log")
+        for i in range(count)
+    ]
 
 
 def _psql(sql: str) -> None:
@@ -210,9 +222,16 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--quick", action="store_true", help="200 runs, 20 s per cell")
+    parser.add_argument(
+        "--overload",
+        action="store_true",
+        help=f"only the overload check: {OVERLOAD_FACTOR}x agents.max_queue runs offered at once",
+    )
     args = parser.parse_args()
     if args.quick:
         args.runs, args.seconds = 200, 20.0
+    if args.overload:
+        return _overload([t for t in args.targets if t.startswith("muster-")], max(args.clients))
     rows: list[tuple[str, str, int, dict[str, Any]]] = []
     for target in args.targets:
         with tempfile.TemporaryDirectory(prefix="muster-bench-") as tmp:
@@ -229,6 +248,56 @@ def main() -> int:
                         print(f"  done: {server.name} {mode} x{clients}", file=sys.stderr, flush=True)
     _print(rows)
     return 0
+
+
+OVERLOAD_QUEUE = 100
+OVERLOAD_FACTOR = 10
+
+
+def _overload(targets: list[str], clients: int) -> int:
+    """Offer 10x the queue limit at once; every answer a 202 or a 429, no accepted run lost.
+
+    On PostgreSQL the workers start only once the offer is over, so the queue fills (with
+    workers running, the API is the bottleneck and the queue never reaches its limit); on
+    SQLite the serving process executes as it accepts, and the check is that nothing
+    accepted is lost under the same offer.
+    """
+    failed = False
+    for target in targets:
+        backend = target.removeprefix("muster-")
+        with tempfile.TemporaryDirectory(prefix="muster-bench-") as tmp:
+            env = {"MUSTER_AGENTS__MAX_QUEUE": str(OVERLOAD_QUEUE)}
+            workers = 0 if backend == "postgres" else 2
+            with muster_server(backend, Path(tmp), workers=workers, extra_env=env) as server:
+                ids = Path(tmp) / "accepted.json"
+                base = [sys.executable, "-m", "benchmarks.service.load", "--target", "muster"]
+                base += ["--base", server.base, "--mode", "overload", "--clients", str(clients)]
+                base += ["--runs", str(OVERLOAD_QUEUE * OVERLOAD_FACTOR), "--seconds", "600"]
+                base += ["--api-key", API_KEY, "--ids-file", str(ids)]
+                offer = _run_json([*base, "--phase", "offer"])
+                if backend == "postgres":
+                    server.procs.extend(_start_workers(Path(tmp), 2))
+                drain = _run_json([*base, "--phase", "drain"])
+                if offer is None or drain is None:
+                    failed = True
+                    continue
+                print(
+                    f"{server.name:<24} offered {offer['offered']} (queue limit {OVERLOAD_QUEUE}) from {clients} "
+                    f"clients: accepted {offer['accepted']}, refused with 429 {offer['refused_429']}, "
+                    f"other {len(offer['other_answers'])}; succeeded {drain['succeeded']}, lost {drain['lost']} "
+                    f"(offered in {offer['offer_seconds']:.1f} s, drained in {drain['drain_seconds']:.1f} s)"
+                )
+                failed = failed or drain["lost"] > 0 or bool(offer["other_answers"])
+    return 1 if failed else 0
+
+
+def _run_json(cmd: list[str]) -> dict[str, Any] | None:
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        print(f"load failed: {proc.stderr.strip()[-300:]}")
+        return None
+    result: dict[str, Any] = json.loads(proc.stdout)
+    return result
 
 
 def _fmt(value: Any, spec: str = ".1f") -> str:

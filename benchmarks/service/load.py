@@ -8,6 +8,8 @@ load is bounded by ``--runs`` and ``--seconds``, whichever comes first, and only
 targets the loopback address it is given.
 
 Prints one JSON object: runs, errors, refused (429), elapsed seconds, runs/s, p50/p99 ms.
+``--mode overload`` (muster only) instead offers background runs far past the queue limit
+and follows every accepted one to its end: accepted, refused with 429, lost (none, the goal).
 """
 
 from __future__ import annotations
@@ -137,16 +139,108 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+async def overload_async(args: argparse.Namespace) -> dict[str, Any]:
+    """Offer ``--runs`` background runs at once from ``--clients`` clients (muster only).
+
+    Every answer must be a 202 (accepted) or a 429 with ``Retry-After`` (refused); then
+    every accepted run is followed to its end. ``lost`` counts accepted runs that did not
+    succeed within ``--seconds``: the goal is none. ``--phase offer`` stops after offering
+    (the accepted ids go to ``--ids-file``), ``--phase drain`` follows the runs named there:
+    the benchmark starts the workers in between, so that the queue really fills.
+    """
+    host = urlparse(args.base).hostname or ""
+    if not (host == "localhost" or host.startswith("127.") or host == "::1"):
+        raise SystemExit(f"refusing to load {host!r}: the benchmark only targets loopback addresses")
+    headers = {"Authorization": f"Bearer {args.api_key}"}
+    result: dict[str, Any] = {}
+    limits = httpx.Limits(max_connections=args.clients)
+    async with httpx.AsyncClient(base_url=args.base, timeout=120, limits=limits) as client:
+        if args.phase in ("offer", "both"):
+            result.update(await _offer(client, headers, args.clients, args.runs))
+            if args.ids_file:
+                with open(args.ids_file, "w") as out:
+                    json.dump(result["accepted_ids"], out)
+        if args.phase in ("drain", "both"):
+            if "accepted_ids" not in result:
+                with open(args.ids_file) as ids:
+                    result["accepted_ids"] = json.load(ids)
+            result.update(await _drain(client, headers, result["accepted_ids"], args.seconds))
+    result["accepted"] = len(result.pop("accepted_ids"))
+    return result
+
+
+async def _offer(
+    client: httpx.AsyncClient, headers: dict[str, str], clients: int, runs: int
+) -> dict[str, Any]:
+    accepted: list[str] = []
+    refused = 0
+    bad: list[str] = []
+    budget = [runs]
+    start = time.perf_counter()
+
+    async def offer() -> None:
+        nonlocal refused
+        while budget[0] > 0:
+            budget[0] -= 1
+            thread = (await client.post("/v1/threads", json={}, headers=headers)).json()["id"]
+            response = await client.post(
+                f"/v1/threads/{thread}/runs", json={"spec": "bench", "task": QUESTION}, headers=headers
+            )
+            if response.status_code == 202:
+                accepted.append(response.json()["id"])
+            elif response.status_code == 429 and response.headers.get("retry-after"):
+                refused += 1
+            elif len(bad) < 3:
+                bad.append(f"HTTP {response.status_code}: {response.text[:120]}")
+
+    await asyncio.gather(*(offer() for _ in range(clients)))
+    return {
+        "offered": runs,
+        "accepted_ids": accepted,
+        "refused_429": refused,
+        "other_answers": bad,
+        "offer_seconds": time.perf_counter() - start,
+    }
+
+
+async def _drain(
+    client: httpx.AsyncClient, headers: dict[str, str], accepted: list[str], seconds: float
+) -> dict[str, Any]:
+    start = time.perf_counter()
+    deadline = time.monotonic() + seconds
+    pending = list(accepted)
+    succeeded = 0
+    while pending and time.monotonic() < deadline:
+        still: list[str] = []
+        for run_id in pending:
+            status = (await client.get(f"/v1/runs/{run_id}", headers=headers)).json()["status"]
+            if status == "succeeded":
+                succeeded += 1
+            elif status in ("pending", "running"):
+                still.append(run_id)
+        pending = still
+        if pending:
+            await asyncio.sleep(0.5)  # polling the server's progress; there is no event to wait on
+    return {
+        "succeeded": succeeded,
+        "lost": len(accepted) - succeeded,
+        "drain_seconds": time.perf_counter() - start,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.service.load")
     parser.add_argument("--target", choices=["muster", "langgraph"], required=True)
     parser.add_argument("--base", required=True, help="http://127.0.0.1:PORT")
-    parser.add_argument("--mode", choices=["wait", "stream"], default="wait")
+    parser.add_argument("--mode", choices=["wait", "stream", "overload"], default="wait")
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--api-key", default=None)
-    result = asyncio.run(main_async(parser.parse_args()))
+    parser.add_argument("--phase", choices=["offer", "drain", "both"], default="both", help="overload only")
+    parser.add_argument("--ids-file", default=None, help="overload only: where the accepted run ids go")
+    args = parser.parse_args()
+    result = asyncio.run(overload_async(args) if args.mode == "overload" else main_async(args))
     json.dump(result, sys.stdout)
 
 

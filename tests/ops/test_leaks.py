@@ -41,6 +41,9 @@ class Payload:
         self.data = bytes(PLANTED)
 
 
+# Counting live objects by type while tracemalloc traces costs about 2 µs per object, and
+# late in a full test run this process holds millions: the default timeout is too short.
+@pytest.mark.timeout(300)
 def test_the_detector_reports_the_line_and_the_type_that_grew() -> None:
     detector = MemoryLeakDetector(frames=5)
     assert detector.take_snapshot("before start") is None
