@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint format typecheck test demo bench bench-install bench-service bench-service-install clean
+.PHONY: install lint format typecheck test deploy-check demo bench bench-install bench-service bench-service-install clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ typecheck: $(STAMP)
 test: $(STAMP)
 	@$(BIN)/python -m pytest --cov --cov-report=term:skip-covered -q $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
+
+# The deploy/ checks alone (promtool, kubectl kustomize + kubernetes-validate, hadolint,
+# check-jsonschema, metric names); `make test` runs them too.
+deploy-check: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/deploy tests/service/test_metrics.py
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py

@@ -26,6 +26,7 @@ EXPECTED = {
     "muster_cost_usd": "counter",
     "muster_cache_hits": "counter",
     "muster_model_retries": "counter",
+    "muster_model_errors": "counter",
     "muster_replayed_turns": "counter",
     "muster_run_duration_seconds": "histogram",
 }
@@ -97,7 +98,8 @@ def test_run_and_model_helpers() -> None:
     assert value(f, "muster_run_queue_wait_seconds_count") == 1
     assert value(f, "muster_run_duration_seconds_sum") == 12.0
     assert value(f, "muster_turns_total") == 2 and value(f, "muster_replayed_turns_total") == 1
-    assert value(f, "muster_model_calls_total", provider="openai", model="gpt-4o") == 2
+    calls = [s for s in f["muster_model_calls"].samples if s.name == "muster_model_calls_total"]
+    assert sum(s.value for s in calls) == 2  # failures are not calls made
     assert value(f, "muster_tokens_total", kind="prompt") == 100
     assert value(f, "muster_tokens_total", kind="completion") == 20
     assert value(f, "muster_cost_usd_total") == pytest.approx(0.0125)
@@ -122,3 +124,54 @@ async def test_refresh_from_store_reads_the_run_counts(store: SqlStore) -> None:
     await metrics.refresh_from_store(store)
     f = scrape(metrics)
     assert value(f, "muster_runs", status="pending") == 2 and value(f, "muster_run_queue_depth") == 2
+
+
+async def test_failed_model_calls_are_counted_from_a_real_provider_client() -> None:
+    """A call whose retries are spent counts as a model error (and its retries); a success does not."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "models"))
+    from fake_llm_server import ErrorReply, FakeLLMServer, openai_completion, openai_stream
+
+    from muster.models import UserMessage
+    from muster.models.exceptions import ModelAuthenticationError, ModelServerError
+    from muster.models.openai import OpenAIChatCompletionClient
+    from muster.models.retry import RetryPolicy
+    from muster.service.metrics import count_model_calls
+
+    metrics = ServiceMetrics(process=False)
+    undo = count_model_calls(metrics)
+    server = FakeLLMServer().start()
+    client = OpenAIChatCompletionClient(
+        model="gpt-4o",
+        api_key="k",
+        base_url=server.openai_url,
+        retry_policy=RetryPolicy(max_retries=1, initial_delay=0.01, max_delay=0.02),
+    )
+    hi = [UserMessage(content="hi", source="u")]
+    try:
+        server.queue(ErrorReply(status=503), ErrorReply(status=503))  # retried once, then given up
+        with pytest.raises(ModelServerError):
+            await client.create(hi)
+        server.queue(ErrorReply(status=401))  # not retryable: fails at once
+        with pytest.raises(ModelAuthenticationError):
+            await client.create(hi)
+        server.queue(ErrorReply(status=500), ErrorReply(status=500))  # a stream fails the same way
+        with pytest.raises(ModelServerError):
+            async for _ in client.create_stream(hi):
+                pass
+        server.queue(openai_completion("fine"), openai_stream(["fi", "ne"]))
+        await client.create(hi)
+        async for _ in client.create_stream(hi):
+            pass
+    finally:
+        await client.close()
+        server.stop()
+        undo()
+    f = scrape(metrics)
+    assert value(f, "muster_model_errors_total", provider="openai", error="ModelServerError") == 2
+    assert value(f, "muster_model_errors_total", provider="openai", error="ModelAuthenticationError") == 1
+    assert value(f, "muster_model_retries_total") == 2
+    calls = [s for s in f["muster_model_calls"].samples if s.name == "muster_model_calls_total"]
+    assert sum(s.value for s in calls) == 2  # failures are not calls made

@@ -194,6 +194,9 @@ class ProviderCaller(Generic[_ResponseT]):
         try:
             result, billed = await retry_call(attempt, policy=self.retry, sleep=sleep, on_attempts=count)
             actual = billed.total_tokens
+        except ModelAPIError as error:
+            self.usage_tracker.record_failure(self.provider, model, error, attempts)
+            raise
         finally:
             if reservation is not None:
                 reservation.release(actual)
@@ -250,6 +253,7 @@ class ProviderCaller(Generic[_ResponseT]):
                         raise
                     wait = None if delivered else self.retry.delay(error, retries)
                     if wait is None:
+                        self.usage_tracker.record_failure(self.provider, model, error, retries + 1)
                         raise error.with_attempts(retries + 1) from exc
                     retries += 1
                     await _backoff_sleep(guard, span)(wait)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from ._types import RequestUsage
 from .usage import USAGE_LOGGER_NAME
 
-__all__ = ["ModelCallRecord", "UsageTotals", "UsageTracker"]
+__all__ = ["ModelCallFailure", "ModelCallRecord", "UsageTotals", "UsageTracker"]
 
 _logger = logging.getLogger(USAGE_LOGGER_NAME)
 
@@ -63,6 +63,19 @@ class ModelCallRecord:
     """The agent that made the call (from :func:`usage_scope`), if known."""
     run_id: str | None = None
     """The run the call belongs to (from :func:`usage_scope`), if set."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCallFailure:
+    """One call to a provider that failed for good (its retries, if any, spent)."""
+
+    provider: str
+    model: str
+    """The requested model."""
+    error_type: str
+    """The muster error's class name (``RateLimitError``, ``ModelServerError``...)."""
+    attempts: int
+    """Requests sent before giving up."""
 
 
 class UsageTracker:
@@ -124,6 +137,23 @@ class UsageTracker:
                 record.latency_s,
                 record.attempts,
                 extra={"model_call": record},
+            )
+
+    def record_failure(self, provider: str, model: str, error: BaseException, attempts: int) -> None:
+        """Log a call that failed for good (retries spent), for error-rate accounting.
+
+        Failed calls add nothing to the totals (nothing was billed); the log record carries
+        ``extra={"model_call_failure": ModelCallFailure(...)}`` on the usage logger.
+        """
+        if _logger.isEnabledFor(logging.INFO):
+            failure = ModelCallFailure(provider, model, type(error).__name__, attempts)
+            _logger.info(
+                "%s %s: call failed after %d attempt(s): %s",
+                provider,
+                model,
+                attempts,
+                failure.error_type,
+                extra={"model_call_failure": failure},
             )
 
     def for_agent(self, agent: str) -> UsageTotals:

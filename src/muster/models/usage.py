@@ -3,7 +3,8 @@
 Every provider client owns a :class:`UsageTracker` (``client.usage_tracker``); pass the
 same tracker to several clients (``usage_tracker=...``) to total a whole team. Each
 finished call is also logged on the ``muster.models.usage`` logger at INFO with the
-record in ``extra={"model_call": record}``, for log-based accounting. The record is
+record in ``extra={"model_call": record}``, for log-based accounting; a call that fails for
+good is logged there too, with ``extra={"model_call_failure": failure}``. The record is
 built only once per call and logging is skipped unless enabled, so the bookkeeping
 costs microseconds against calls that take hundreds of milliseconds.
 
@@ -22,10 +23,11 @@ from typing import TYPE_CHECKING
 from muster.core.internal import lazy_exports
 
 if TYPE_CHECKING:
-    from ._usage_tracker import ModelCallRecord, UsageTotals, UsageTracker
+    from ._usage_tracker import ModelCallFailure, ModelCallRecord, UsageTotals, UsageTracker
 
 __all__ = [
     "USAGE_LOGGER_NAME",
+    "ModelCallFailure",
     "ModelCallRecord",
     "UsageScope",
     "UsageTotals",
@@ -89,6 +91,7 @@ def usage_scope(*, agent: str | None = None, run_id: str | None = None) -> Itera
 
 
 _EXPORTS = {
+    "ModelCallFailure": "muster.models._usage_tracker",
     "ModelCallRecord": "muster.models._usage_tracker",
     "UsageTotals": "muster.models._usage_tracker",
     "UsageTracker": "muster.models._usage_tracker",

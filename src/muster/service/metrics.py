@@ -112,6 +112,12 @@ class ServiceMetrics:
         self.model_retries = Counter(
             "muster_model_retries_total", "Retries of transient model errors.", registry=r
         )
+        self.model_errors = Counter(
+            "muster_model_errors_total",
+            "Model calls that failed for good (retries spent), by provider and error type.",
+            ["provider", "error"],
+            registry=r,
+        )
         self.replayed_turns = Counter(
             "muster_replayed_turns_total",
             "Turns redone after a crash whose model responses were replayed from the record.",
@@ -230,6 +236,10 @@ class ServiceMetrics:
         """Retries of transient model errors."""
         self.model_retries.inc(count)
 
+    def model_error(self, provider: str, error: str) -> None:
+        """One model call failed for good; ``error`` is the muster error's class name."""
+        self.model_errors.labels(provider=provider, error=error).inc()
+
     # ------------------------------------------------------------ exposition
 
     def render(self) -> tuple[bytes, str]:
@@ -243,12 +253,13 @@ def count_model_calls(metrics: ServiceMetrics) -> Callable[[], None]:
     Provider clients report each finished call on the framework's usage logger
     (``muster.models.usage.USAGE_LOGGER_NAME``, the record's ``model_call`` is a
     ``ModelCallRecord``): provider, model, tokens, estimated cost and attempts (the retries
-    are ``attempts - 1``). A filter on that logger reads them, whatever the log level:
-    the logger is opened to ``INFO`` for it, and the filter still drops the records the
-    configured level would have dropped, so the log output does not change. Calls
-    replayed from a run's record never reach a provider and are not counted here.
+    are ``attempts - 1``); a call that failed for good comes as a ``ModelCallFailure``
+    (``muster_model_errors_total``, plus its retries). A filter on that logger reads them,
+    whatever the log level: the logger is opened to ``INFO`` for it, and the filter still
+    drops the records the configured level would have dropped, so the log output does not
+    change. Calls replayed from a run's record never reach a provider and are not counted.
     """
-    from muster.models.usage import USAGE_LOGGER_NAME, ModelCallRecord
+    from muster.models.usage import USAGE_LOGGER_NAME, ModelCallFailure, ModelCallRecord
 
     usage = logging.getLogger(USAGE_LOGGER_NAME)
     shown_from = usage.getEffectiveLevel()
@@ -267,6 +278,11 @@ def count_model_calls(metrics: ServiceMetrics) -> Callable[[], None]:
                 )
                 if call.attempts > 1:
                     metrics.model_retry(call.attempts - 1)
+            failure = record.__dict__.get("model_call_failure")
+            if isinstance(failure, ModelCallFailure):
+                metrics.model_error(failure.provider, failure.error_type)
+                if failure.attempts > 1:
+                    metrics.model_retry(failure.attempts - 1)
             return record.levelno >= shown_from
 
     counter = _Counter()

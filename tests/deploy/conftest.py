@@ -1,0 +1,8 @@
+"""The deploy/ checks import their helpers as ``deploy_support`` (a unique module name)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
