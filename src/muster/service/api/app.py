@@ -11,7 +11,8 @@ The lifespan opens what the app serves with, in order, and closes it in reverse:
    NAME; each is checked by building it, a new version is stored when it changed);
 5. the executor: ``LocalExecutor`` on SQLite (runs execute here, and runs a crashed
    server left behind resume now), ``JobExecutor`` on PostgreSQL (``muster worker``
-   processes execute).
+   processes execute);
+6. the memory monitor (``memory`` settings, or ``memory_monitor=``; ``memory.py``).
 
 On shutdown the executor drains (``server.drain_seconds``) before anything closes. Every
 request is logged and counted (``middleware.py``); ``/metrics`` serves the app's own
@@ -34,6 +35,7 @@ from ..exceptions import InvalidSpecError
 from ..execution import Executor, JobExecutor, LocalExecutor
 from ..execution.build import check_spec
 from ..execution.recording import close_response_cache, make_response_cache
+from ..memory import MemoryGuard
 from ..metrics import ServiceMetrics, count_model_calls
 from ..notify import Notifier, make_notifier
 from ..operations import Services
@@ -127,6 +129,9 @@ def create_app(
         the_notifier = notifier if notifier is not None else make_notifier(settings)
         await the_notifier.start()
         try:
+            guard = MemoryGuard.for_service(
+                settings, monitor=memory_monitor, metrics=metrics, caches=[response_cache]
+            )
             await ensure_api_keys(the_store, settings)
             if settings.specs_dir is not None:
                 await load_specs_dir(the_store, settings.specs_dir)
@@ -141,13 +146,17 @@ def create_app(
                 executor=the_executor,
                 notifier=the_notifier,
                 streams=StreamLimiter(settings.security.max_sse_connections),
-                memory=memory_monitor,
+                memory=guard.monitor if guard is not None else memory_monitor,
                 metrics=metrics,
             )
             await the_executor.start()
+            if guard is not None:
+                guard.start()
             try:
                 yield
             finally:
+                if guard is not None:
+                    await guard.stop()
                 await the_executor.stop(settings.server.drain_seconds)
         finally:
             await the_notifier.close()
