@@ -46,7 +46,7 @@ from ..streaming import StreamLimiter
 from .auth import require_api_key
 from .errors import install_error_handlers
 from .middleware import BodyLimitMiddleware, RequestObserver
-from .routes import health, openai, runs, specs, threads
+from .routes import health, openai, runs, specs, threads, timeline
 
 __all__ = ["create_app", "load_specs_dir"]
 
@@ -174,7 +174,7 @@ def create_app(
     )
     install_error_handlers(app)
     authorised = [Depends(require_api_key)]
-    for module in (specs, threads, runs, openai):
+    for module in (specs, threads, runs, timeline, openai):
         app.include_router(module.router, dependencies=authorised)
     app.include_router(health.router)
     if settings.security.cors_origins:
