@@ -10,6 +10,10 @@ turns of a run resumed in another process line up. Texts (a tool's arguments and
 the model's answer, the turn's messages) are previews of :data:`PREVIEW_CHARS` characters.
 ``timing`` events are the store's, never streamed (``GET /v1/runs/{id}/events`` skips them).
 
+Each agent turn handed over is also logged (:data:`TURN_LOGGER`: the agent, its outcome
+and its duration), so the log analyzer finds every agent's successes in the service's log,
+beside the failures the run transitions name.
+
 **Reading.** :func:`run_timeline` reads a run's events and builds the :class:`Timeline`
 that :func:`muster.ops.render_timeline` draws: ``GET /v1/runs/{id}/timeline`` and
 ``muster runs timeline RUN_ID``. Only finished turns are written, so the turn a run
@@ -18,19 +22,27 @@ failed or was cancelled in has no timing; the run's error is in the title.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from muster.core.instrumentation import Recorder, Span
+from muster.core.instrumentation import Recorder, Span, SpanKind
 from muster.ops import Timeline, TimelineSpan
 
 from .models import Run
 from .store.base import Store
 
-__all__ = ["PREVIEW_CHARS", "TIMING_EVENT", "TurnTimings", "run_timeline", "timeline_from_events"]
+__all__ = [
+    "PREVIEW_CHARS",
+    "TIMING_EVENT",
+    "TURN_LOGGER",
+    "TurnTimings",
+    "run_timeline",
+    "timeline_from_events",
+]
 
 TIMING_EVENT = "timing"
 """The event kind carrying a turn's spans: ``{"turn": n, "spans": [TimelineSpan JSON...]}``."""
@@ -39,6 +51,10 @@ PREVIEW_CHARS = 500
 """Characters kept of each text a span carries (messages, arguments, results, answers)."""
 
 _TEXTS = ("arguments", "result", "response", "error")
+_OUTCOMES = {"ok": "succeeded", "error": "failed", "cancelled": "cancelled"}
+
+TURN_LOGGER = "muster.service.turns"
+"""One ``INFO`` line per agent turn written: ``agent``, ``status``, ``duration_ms`` (docs/logging.md)."""
 
 
 class TurnTimings(Recorder):
@@ -57,6 +73,14 @@ class TurnTimings(Recorder):
     def turn_event(self, turn: int) -> tuple[str, dict[str, Any]]:
         """The ``timing`` event of turn ``turn``: the spans that ended since the last call."""
         spans, self.spans = self.spans, []
+        log = logging.getLogger(TURN_LOGGER)
+        for span in spans:
+            if span.kind is SpanKind.AGENT_TURN and log.isEnabledFor(logging.INFO):
+                agent = str(span.attributes.get("agent") or span.name)
+                outcome = _OUTCOMES.get(span.status, span.status)
+                ms = span.duration * 1000
+                extra = {"agent": agent, "status": outcome, "duration_ms": round(ms, 3)}
+                log.info("turn %d: %s %s in %.1f ms", turn, agent, outcome, ms, extra=extra)
         return TIMING_EVENT, {"turn": turn, "spans": [self._dump(span) for span in spans]}
 
     def _dump(self, span: Span) -> dict[str, Any]:
