@@ -166,11 +166,11 @@ def print_log_report(console: Any, report: LogReport) -> None:
     )
     if perf["measures"] == "requests":
         for category, label in (("run", "Runs"), ("agent", "Agent turns")):
-            stats = perf["by_category"].get(category)
-            if stats is not None:
+            part = perf["by_category"].get(category)
+            if part is not None:
                 console.print(
-                    f"{label} ({stats['count']:,}): p50 {stats['p50_ms']:.0f} ms, p95 {stats['p95_ms']:.0f} ms, "
-                    f"max {stats['max_ms']:.0f} ms"
+                    f"{label} ({part['count']:,}): p50 {part['p50_ms']:.0f} ms, p95 {part['p95_ms']:.0f} ms, "
+                    f"max {part['max_ms']:.0f} ms"
                 )
     if report["agents"]:
         agents = Table(title="Agents", title_justify="left")
