@@ -82,10 +82,7 @@ def event_stream(
         if first is not None:
             yield first
         async for event in run_events(store, notifier, run_id, after=after, poll_seconds=poll_seconds):
-            if (
-                event.event != "timing"
-            ):  # a turn's timings: the store's (the run's timeline), not the client's
-                yield to_sse(event)
+            yield to_sse(event)
 
     return EventSourceResponse(events(), ping=15, background=BackgroundTask(limiter.release))
 

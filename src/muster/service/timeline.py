@@ -8,7 +8,8 @@ framework's instrumentation, ``muster.core.instrumentation``: agents, model clie
 statement: the events of a turn are one insert). Times are wall-clock seconds, so the
 turns of a run resumed in another process line up. Texts (a tool's arguments and result,
 the model's answer, the turn's messages) are previews of :data:`PREVIEW_CHARS` characters.
-``timing`` events are the store's, never streamed (``GET /v1/runs/{id}/events`` skips them).
+``timing`` events are streamed like the others (SSE ids stay contiguous): a client that
+only wants messages ignores them.
 
 Each agent turn handed over is also logged (:data:`TURN_LOGGER`: the agent, its outcome
 and its duration), so the log analyzer finds every agent's successes in the service's log,

@@ -73,11 +73,23 @@ async def test_the_timeline_holds_every_turn_and_model_call_of_the_run(
     assert "Content-Security-Policy" in html and "http://" not in html.split("</head>")[0]
 
 
-async def test_the_event_stream_does_not_carry_the_timings(api: Api, model_server: ModelServer) -> None:
+async def test_the_event_stream_carries_each_turns_timing_after_its_messages(
+    api: Api, model_server: ModelServer
+) -> None:
     await api.put_spec("duo", duo(model_server.url, max_turns=2))
     run = await wait_run(api, "duo")
     events = await api.events(run["id"])
-    assert [e.event for e in events] == ["message", "message", "message", "status", "end"]  # task, alice, bob
+    kinds = [e.event for e in events]
+    # the task's boundary, alice's turn, bob's turn, then the end; ids stay contiguous
+    assert kinds == ["message", "timing"] * 3 + ["status", "end"]
+    assert [int(e.id) for e in events if e.id] == list(range(1, len(events) + 1))
+    timings = [e.data for e in events if e.event == "timing"]
+    assert [t["turn"] for t in timings] == [0, 1, 2]
+    assert [[s["agent"] for s in t["spans"] if s["kind"] == "agent_turn"] for t in timings] == [
+        [],
+        ["alice"],
+        ["bob"],
+    ]
     assert len(of_kind(await timeline_json(api, run["id"]), "agent_turn")) == 2
 
 
