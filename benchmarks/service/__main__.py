@@ -47,6 +47,8 @@ SPEC = {
     "config": {
         "name": "assistant",
         "description": "Answers in one turn.",
+        "reflect_on_tool_use": False,
+        "tool_call_summary_format": "{result}",
         "model_client": {
             "provider": "muster.models.replay.ReplayChatCompletionClient",
             "component_type": "replay_chat_completion_client",
@@ -152,7 +154,11 @@ def muster_server(backend: str, workdir: Path, workers: int = 2) -> Iterator[Ser
         ),
     )
     try:
-        _wait_ready(f"http://127.0.0.1:{port}/ready")
+        try:
+            _wait_ready(f"http://127.0.0.1:{port}/ready")
+        except RuntimeError:
+            print((workdir / "serve.log").read_text()[-3000:], file=sys.stderr)
+            raise
         yield Server(f"muster ({backend})", f"http://127.0.0.1:{port}", procs, "muster")
     finally:
         _stop(procs)

@@ -135,6 +135,8 @@ def test_config_check_prints_the_effective_config_with_secrets_masked(
         "url": "postgresql://muster:***@db:5432/prod",
         "schema": "muster",
         "retention_days": 30.0,
+        "pool_size": 10,
+        "max_overflow": 0,
     }
     assert data["redis"]["url"] == "redis://:***@cache:6379/0"
     assert data["security"]["api_keys"] == ["**********"]

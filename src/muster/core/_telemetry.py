@@ -1,12 +1,13 @@
 """OpenTelemetry spans following the GenAI semantic conventions, free when tracing is off.
 
-``opentelemetry`` is an optional dependency: it is imported on first use only, and when
-it is missing every helper here yields ``None`` without doing any work.
+``opentelemetry`` is an optional dependency and is never imported here: spans are made
+only when the application has imported it (to set up a tracer provider); otherwise every
+helper here yields ``None`` without doing any work.
 """
 
 from __future__ import annotations
 
-import functools
+import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -16,13 +17,10 @@ __all__ = ["trace_create_agent_span", "trace_invoke_agent_span", "trace_tool_spa
 _SYSTEM = "muster"
 
 
-@functools.cache
 def _otel_trace() -> Any | None:
-    try:
-        from opentelemetry import trace
-    except ImportError:
-        return None
-    return trace
+    # Only an application that set tracing up has imported OpenTelemetry; when nobody
+    # has, the spans would go nowhere, so they are not even made (and nothing is imported).
+    return sys.modules.get("opentelemetry.trace")
 
 
 @contextmanager

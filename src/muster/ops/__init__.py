@@ -8,7 +8,10 @@
   run's time went, measured), :class:`MemoryLeakDetector` and :func:`check_run_memory`
   (does memory grow run after run, and where), :class:`LogAnalyzer` (errors, latency and
   agent outcomes from log files), and the self-contained HTML pages of :func:`render_timeline`
-  and :func:`render_log_report`.
+  and :func:`render_log_report`;
+- tracing (``docs/tracing.md``): :class:`Tracing` and :func:`enable_tracing` send a run, its
+  agent turns, model calls and tool calls to OpenTelemetry as GenAI spans (the ``otel`` extra,
+  imported only when tracing is built).
 
 Everything past the first three names is loaded on first access, so ``import muster.ops``
 does not import the agents, teams or psutil.
@@ -49,6 +52,7 @@ if TYPE_CHECKING:
     from ._suggestions import Thresholds
     from ._timeline import Timeline, TimelineMessage, TimelineSpan
     from ._timeline_html import render_timeline
+    from ._tracing import TracedRun, Tracing, enable_tracing, otlp_traces_endpoint
 
 __all__ = [
     "render_log_report",
@@ -93,6 +97,10 @@ __all__ = [
     "ToolTiming",
     "psutil_probe",
     "render_timeline",
+    "TracedRun",
+    "Tracing",
+    "enable_tracing",
+    "otlp_traces_endpoint",
 ]
 
 _EXPORTS = {
@@ -124,6 +132,10 @@ _EXPORTS = {
     "TimelineMessage": "._timeline",
     "TimelineSpan": "._timeline",
     "render_timeline": "._timeline_html",
+    "TracedRun": "._tracing",
+    "Tracing": "._tracing",
+    "enable_tracing": "._tracing",
+    "otlp_traces_endpoint": "._tracing",
 }
 """Name -> sub-module that defines it; imported on first access (see ``lazy_exports``)."""
 

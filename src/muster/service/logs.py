@@ -4,7 +4,10 @@
 records, the framework's (``muster.*``, AutoGen's logger names) and uvicorn's (run it with
 ``log_config=None``) all come out in the same format. Structured fields come from the
 record's ``extra`` or from :func:`log_context` (a request's or a run's fields, bound once
-for everything logged inside it); ``extra`` wins. docs/logging.md documents every field:
+for everything logged inside it); ``extra`` wins. A record logged inside an OpenTelemetry
+span (``tracing.enabled``: a request, a run, a turn, a model or tool call) gets the span's
+``trace_id`` and ``span_id``, read from OpenTelemetry only if something already imported it,
+so logging never loads it. docs/logging.md documents every field:
 the troubleshooting log analyzer reads exactly this format, so a new field goes there too.
 """
 
@@ -58,6 +61,7 @@ FIELDS = (
     "status_code",
     "request_id",
     "trace_id",
+    "span_id",
 )
 """Optional fields, in output order, after ``timestamp``, ``level``, ``logger``, ``message``."""
 
@@ -87,9 +91,22 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
         value = record.__dict__.get(name, bound.get(name))
         if value is not None:
             found[name] = value
+    if "trace_id" not in found:
+        found.update(_current_span_ids())
     if record.exc_info and record.exc_info[0] is not None:
         found.setdefault("error_type", record.exc_info[0].__name__)
     return found
+
+
+def _current_span_ids() -> dict[str, str]:
+    """``trace_id``/``span_id`` of OpenTelemetry's current span, if there is a valid one."""
+    trace = sys.modules.get("opentelemetry.trace")
+    if trace is None:  # never imported: no span can be current, and logging must not load it
+        return {}
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return {}
+    return {"trace_id": format(context.trace_id, "032x"), "span_id": format(context.span_id, "016x")}
 
 
 class JsonFormatter(logging.Formatter):

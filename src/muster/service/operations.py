@@ -23,6 +23,7 @@ from .notify import Notifier
 from .settings import ServiceSettings
 from .store.base import STOP_CANCEL, Store
 from .streaming import StreamLimiter, run_events
+from .tracing import with_trace_context
 
 __all__ = [
     "Services",
@@ -114,10 +115,10 @@ async def start_run(services: Services, thread_id: str, body: RunCreate) -> Run:
     if services.memory is not None and services.memory.backpressure:
         raise OverloadedError("memory is critical; new runs are refused for now", retry_after=5)
     name, version = parse_spec_ref(body.spec)
-    await services.store.get_thread(thread_id)
     try:
         spec: SpecRecord = await services.store.get_spec(name, version)
     except NotFoundError as exc:
+        await services.store.get_thread(thread_id)  # a missing thread is the 404 to report first
         raise InvalidRequestError(str(exc), field="spec") from None
     run = await services.store.create_run(
         thread_id,
@@ -125,7 +126,7 @@ async def start_run(services: Services, thread_id: str, body: RunCreate) -> Run:
         task_messages(body.task),
         body.strategy,
         max_queue=services.settings.agents.max_queue,
-        metadata=body.metadata,
+        metadata=with_trace_context(body.metadata),
     )
     await services.executor.submit(run)
     return run
@@ -144,11 +145,17 @@ async def cancel_run(services: Services, run_id: str) -> Run:
     return run
 
 
-async def wait_for_end(services: Services, run_id: str) -> Run:
-    """Wait until the run stops (its ``end`` event), then return it."""
-    async for _ in run_events(services.store, services.notifier, run_id):
-        pass
-    return await services.store.get_run(run_id)
+async def wait_for_end(services: Services, run_id: str) -> tuple[Run, list[dict[str, Any]]]:
+    """Wait until the run stops (its ``end`` event); returns it and the messages it wrote.
+
+    The messages are the ``message`` events the wait read anyway, so the answer costs
+    no second pass over the run's events.
+    """
+    messages: list[dict[str, Any]] = []
+    async for event in run_events(services.store, services.notifier, run_id):
+        if event.event == "message":
+            messages.append(dict(event.data))
+    return await services.store.get_run(run_id), messages
 
 
 async def run_messages(store: Store, run_id: str) -> list[dict[str, Any]]:

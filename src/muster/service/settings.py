@@ -31,6 +31,7 @@ __all__ = [
     "SecuritySettings",
     "ServerSettings",
     "ServiceSettings",
+    "TracingSettings",
     "WorkerSettings",
     "load_settings",
 ]
@@ -77,6 +78,26 @@ class MonitoringSettings(_Section):
     enabled: bool = True
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     """Serve metrics on this port instead of the API's ``/metrics`` (workers always need one)."""
+
+
+class TracingSettings(_Section):
+    """OpenTelemetry traces of runs (docs/tracing.md): off unless enabled, never to a default address."""
+
+    enabled: bool = False
+    """Trace runs, turns, model and tool calls, and HTTP requests; OpenTelemetry is not even imported when off."""
+    endpoint: str | None = None
+    """The collector's OTLP/HTTP base URL (``http://collector:4318``); unset: the standard
+    ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` / ``OTEL_EXPORTER_OTLP_ENDPOINT`` (read only when enabled)."""
+    protocol: Literal["http/protobuf"] = "http/protobuf"
+    """The OTLP transport (the one supported)."""
+    service_name: str = Field(default="muster", min_length=1)
+    """The ``service.name`` resource attribute."""
+    sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+    """The share of new traces kept; a trace continued from a caller follows the caller's decision."""
+    headers: dict[str, SecretStr] = Field(default_factory=dict)
+    """HTTP headers sent to the collector (a hosted backend's API key); unset: ``OTEL_EXPORTER_OTLP_HEADERS``."""
+    capture_content: bool = False
+    """Also record tool-call arguments and results and message texts (may hold personal data)."""
 
 
 class AgentsSettings(_Section):
@@ -144,7 +165,16 @@ class DatabaseSettings(_Section):
     schema_name: str | None = Field(default=None, alias="schema")
     """PostgreSQL schema for muster's tables (and procrastinate's); default ``public``."""
     retention_days: float | None = Field(default=30.0, gt=0)
-    """Events and checkpoints of runs finished longer ago than this are pruned (``None``: keep)."""
+    """Events, checkpoints and recorded responses of runs finished longer ago than this are
+    pruned (``None``: keep everything). Runs and thread messages are kept."""
+    prune_interval_seconds: float = Field(default=3600.0, gt=0)
+    """How often each API process prunes (the first time at start-up)."""
+    pool_size: int = Field(default=10, ge=1, le=1000)
+    """Connections each process keeps open to the database."""
+    max_overflow: int = Field(default=0, ge=0, le=1000)
+    """Extra connections opened under load and closed when returned. 0 by default: a
+    connection opened and closed per burst costs PostgreSQL a backend process each time,
+    so under load requests wait for a pooled connection instead."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -167,6 +197,8 @@ class SecuritySettings(_Section):
     """Every ``/v1`` route needs ``Authorization: Bearer <key>`` (keys from ``muster keys``)."""
     api_keys: list[SecretStr] = Field(default_factory=list)
     """Keys added (hashed) at start, e.g. from ``MUSTER_API_KEYS=key1,key2``."""
+    api_key_cache_seconds: float = Field(default=5.0, ge=0, le=3600)
+    """A live key is remembered this long per process (a revocation takes effect within it; 0: off)."""
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_sse_connections: int = Field(default=1000, ge=1)
     cors_origins: list[str] = Field(default_factory=list)
@@ -190,6 +222,7 @@ class ServiceSettings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
     specs_dir: Path | None = None
     """A folder of specs: ``NAME.yaml``, ``NAME.yml`` or ``NAME.json`` is spec NAME."""
 

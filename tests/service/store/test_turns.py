@@ -236,3 +236,22 @@ async def test_rollback_of_the_first_run_clears_the_state(
     await store.rollback_run(run_id)
     assert await store.thread_state(thread.id) is None
     assert await store.list_messages(thread.id) == []
+
+
+async def test_a_turn_write_returns_the_stop_request(
+    store: SqlStore, thread: Thread, spec: SpecRecord
+) -> None:
+    run_id = await _running(store, thread, spec)
+    assert await store.record_turn(turn(run_id, 0, "a")) is None
+    await store.request_stop(run_id, "interrupt")
+    # The runner learns of the request from the write itself, without another read.
+    assert await store.record_turn(turn(run_id, 1, "b")) == "interrupt"
+
+
+async def test_a_spec_version_is_read_once_and_the_latest_always(store: SqlStore, spec: SpecRecord) -> None:
+    first = await store.get_spec(spec.name, spec.version)
+    assert await store.get_spec(spec.name, spec.version) is first  # kept: a version never changes
+    newer = await store.put_spec(spec.name, {**spec.component, "description": "changed"})
+    assert newer.version == spec.version + 1
+    assert (await store.get_spec(spec.name)).version == newer.version  # "latest" is asked anew
+    assert (await store.get_spec(spec.name, spec.version)).component == spec.component

@@ -33,16 +33,19 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from ..exceptions import InvalidSpecError
 from ..execution import Executor, JobExecutor, LocalExecutor
+from ..execution.base import worker_name
 from ..execution.build import check_spec
 from ..execution.recording import close_response_cache, make_response_cache
 from ..memory import MemoryGuard
 from ..metrics import ServiceMetrics, count_model_calls
 from ..notify import Notifier, make_notifier
 from ..operations import Services
+from ..retention import RetentionTask
 from ..settings import ServiceSettings
 from ..store.base import Store
 from ..store.keys import ensure_api_keys
 from ..streaming import StreamLimiter
+from ..tracing import ServiceTracing, TraceContextMiddleware
 from .auth import require_api_key
 from .errors import install_error_handlers
 from .middleware import BodyLimitMiddleware, RequestObserver
@@ -94,11 +97,18 @@ def _default_store(settings: ServiceSettings) -> Store:
 
 
 def _default_executor(
-    settings: ServiceSettings, store: Store, notifier: Notifier, metrics: ServiceMetrics | None, cache: Any
+    settings: ServiceSettings,
+    store: Store,
+    notifier: Notifier,
+    metrics: ServiceMetrics | None,
+    cache: Any,
+    tracing: ServiceTracing,
 ) -> Executor:
     if settings.database.is_postgres:
         return JobExecutor(store, settings)  # runs execute in workers, with their own cache
-    return LocalExecutor(store, settings, notifier.publish, metrics=metrics, response_cache=cache)
+    return LocalExecutor(
+        store, settings, notifier.publish, metrics=metrics, response_cache=cache, tracing=tracing
+    )
 
 
 def _metrics(settings: ServiceSettings) -> ServiceMetrics | None:
@@ -119,9 +129,11 @@ def create_app(
     """
 
     metrics = _metrics(settings)
+    tracing = ServiceTracing(settings.tracing, instance=worker_name("serve"))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tracing.start()  # first: a tracing misconfiguration stops the start before anything opens
         uncount = count_model_calls(metrics) if metrics is not None else None
         response_cache = None if settings.database.is_postgres else make_response_cache(settings)
         the_store = store if store is not None else _default_store(settings)
@@ -138,7 +150,7 @@ def create_app(
             the_executor = (
                 executor
                 if executor is not None
-                else _default_executor(settings, the_store, the_notifier, metrics, response_cache)
+                else _default_executor(settings, the_store, the_notifier, metrics, response_cache, tracing)
             )
             app.state.muster = Services(
                 settings=settings,
@@ -150,6 +162,9 @@ def create_app(
                 metrics=metrics,
             )
             await the_executor.start()
+            retention = RetentionTask(the_store, settings.database)
+            retention.start()
+            app.state.muster_retention = retention
             if guard is not None:
                 guard.start()
             try:
@@ -157,11 +172,13 @@ def create_app(
             finally:
                 if guard is not None:
                     await guard.stop()
+                await retention.stop()
                 await the_executor.stop(settings.server.drain_seconds)
         finally:
             await the_notifier.close()
             await the_store.close()
             await close_response_cache(response_cache)
+            tracing.shutdown()
             if uncount is not None:
                 uncount()
 
@@ -186,5 +203,6 @@ def create_app(
             expose_headers=["Location", "Content-Location", "Retry-After"],
         )
     app.add_middleware(BodyLimitMiddleware, limit=settings.security.max_body_bytes)
-    app.add_middleware(RequestObserver, metrics=metrics)  # outermost: sees every answer, 413s too
+    app.add_middleware(RequestObserver, metrics=metrics)  # sees every answer, 413s too
+    app.add_middleware(TraceContextMiddleware, tracing=tracing)  # outermost: access lines inside the span
     return app

@@ -39,6 +39,9 @@ class BuildContext:
     """The process's shared response cache (``cache.type``), or ``None``."""
     clients: list[Any] = field(default_factory=list)
     """Every recording model client built for the run (the runner closes them at the end)."""
+    fresh: bool = False
+    """The run's first execution: nothing was recorded for it before, so its recorded
+    responses are only the ones this execution makes (no store lookups needed)."""
 
 
 _CURRENT: ContextVar[BuildContext | None] = ContextVar("muster_service_build", default=None)

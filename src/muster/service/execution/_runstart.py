@@ -102,7 +102,8 @@ async def plan_start(store: Store, run: Run) -> StartPlan:
         requester = input_requester(previous.stop_reason)
     answer = _single_text(task) if requester else None
 
-    checkpoint = await store.latest_checkpoint(run.id)
+    # A run that wrote no turn has no checkpoint: most runs, asked nothing more here.
+    checkpoint = await store.latest_checkpoint(run.id) if run.turns else None
     if checkpoint is not None:
         if answer is not None and requester is not None and await _answered(store, run.id, requester):
             answer = None

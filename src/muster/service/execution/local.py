@@ -49,6 +49,7 @@ class LocalExecutor(Executor):
         notify: Awaited with a run id after each of its writes (wakes its streams).
         metrics: The app's ``ServiceMetrics`` (the runners count turns, replays, run times).
         response_cache: The shared response cache the runs' model clients go through.
+        tracing: The app's ``ServiceTracing`` (runs traced when it is started), or ``None``.
     """
 
     def __init__(
@@ -59,8 +60,10 @@ class LocalExecutor(Executor):
         *,
         metrics: ServiceMetrics | None = None,
         response_cache: Any = None,
+        tracing: Any = None,
     ) -> None:
         self.store = store
+        self.tracing = tracing
         self.metrics = metrics
         self.response_cache = response_cache
         self.settings = settings
@@ -140,6 +143,7 @@ class LocalExecutor(Executor):
                 thread_id=run.thread_id,
                 metrics=self.metrics,
                 response_cache=self.response_cache,
+                tracing=self.tracing,
             )
             self._runners[run.id] = runner
             try:

@@ -67,6 +67,8 @@ class RecordedResponses(CacheStore[Any], Component[RecordedResponsesConfig]):
         self._store = context.store
         self._run_id = context.run_id
         self._metrics = context.metrics
+        self._fresh = context.fresh
+        self._made: dict[str, Any] = {}
         self.scope = scope
         self.hits = 0
         self.misses = 0
@@ -83,7 +85,11 @@ class RecordedResponses(CacheStore[Any], Component[RecordedResponsesConfig]):
         """The recorded response for this request, as JSON, or ``default``."""
         if self._store is None:
             return default
-        record = await self._store.get_model_response(self._run_id, f"{self.scope}:{key}")
+        if self._fresh:
+            # A first execution has recorded only what this process made: no lookup.
+            record = self._made.get(key)
+        else:
+            record = await self._store.get_model_response(self._run_id, f"{self.scope}:{key}")
         if record is None:
             self.misses += 1
             return default
@@ -98,6 +104,8 @@ class RecordedResponses(CacheStore[Any], Component[RecordedResponsesConfig]):
             return
         dumped = _VALUE.dump_python(value, mode="json")
         await self._store.put_model_response(self._run_id, f"{self.scope}:{key}", {"value": dumped})
+        if self._fresh:
+            self._made.setdefault(key, {"value": dumped})  # the first one recorded wins, as in the store
 
     def _to_config(self) -> RecordedResponsesConfig:
         return RecordedResponsesConfig(scope=self.scope)

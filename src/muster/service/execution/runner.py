@@ -48,6 +48,7 @@ from ..models import Run, RunError, RunStatus
 from ..settings import AgentsSettings
 from ..store.base import STOP_INTERRUPT, STOP_ROLLBACK, Store, TurnWrite
 from ..timeline import TurnTimings
+from ..tracing import ServiceTracing, trace_run
 from ._context import BuildContext
 from ._runstart import StartPlan, last_message, plan_start
 from .build import build_team, release_team
@@ -86,6 +87,7 @@ class RunRunner:
         thread_id: The run's thread, when the caller knows it (executors group by it).
         metrics: The process's ``ServiceMetrics`` (turns, replays, queue wait, run time), or ``None``.
         response_cache: The process's shared response cache (``cache.type``), or ``None``.
+        tracing: The process's tracing (the run's span, its turns and calls), or ``None``.
     """
 
     def __init__(
@@ -101,8 +103,10 @@ class RunRunner:
         thread_id: str | None = None,
         metrics: ServiceMetrics | None = None,
         response_cache: Any = None,
+        tracing: ServiceTracing | None = None,
     ) -> None:
         self.store = store
+        self._tracing = tracing
         self.run_id = run_id
         self.thread_id = thread_id
         self.worker = worker
@@ -159,14 +163,17 @@ class RunRunner:
         if run is None:
             return None
         started = time.monotonic()
-        with log_context(run_id=run.id, thread_id=run.thread_id, spec=run.spec, worker=self.worker):
+        with (
+            log_context(run_id=run.id, thread_id=run.thread_id, spec=run.spec, worker=self.worker),
+            trace_run(self._tracing, run) as trace,
+        ):
             log_run_transition(run, RunStatus.PENDING, RunStatus.RUNNING)
             if self._metrics is not None and run.attempt == 1 and run.started_at is not None:
                 self._metrics.observe_queue_wait((run.started_at - run.created_at).total_seconds())
             heartbeat = asyncio.create_task(self._heartbeat_loop(), name=f"heartbeat {self.run_id}")
             timer = asyncio.get_running_loop().call_later(self.agents.timeout, self.request_stop, "timeout")
             try:
-                return await self._run(run, started)
+                return trace.ended(await self._run(run, started))
             finally:
                 timer.cancel()
                 heartbeat.cancel()
@@ -183,6 +190,7 @@ class RunRunner:
             human=self._human,
             metrics=self._metrics,
             response_cache=self._response_cache,
+            fresh=run.attempt == 1 and run.turns == 0,
         )
         spec = await self.store.get_spec(run.spec, run.spec_version)
         try:
@@ -247,7 +255,7 @@ class RunRunner:
             or checkpoint.delta is None
             or checkpoint.turn % self._full_state_every == 0
         )
-        await self.store.record_turn(
+        requested = await self.store.record_turn(
             TurnWrite(
                 run_id=self.run_id,
                 turn=checkpoint.turn,
@@ -268,10 +276,8 @@ class RunRunner:
         await self._publish()
         if finished:
             return
-        if self.stop_reason is None:
-            requested = await self.store.stop_requested(self.run_id)
-            if requested:
-                self.request_stop(normalize_reason(requested))
+        if self.stop_reason is None and requested:
+            self.request_stop(normalize_reason(requested))
         if self.stop_reason == "interrupt" and self._token is not None:
             self._token.cancel()  # after the write: the boundary is where the next run starts
         self._last_beat = time.monotonic()  # record_turn heartbeats too

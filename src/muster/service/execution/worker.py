@@ -23,6 +23,7 @@ from ..models import RunStatus
 from ..notify import Notifier, make_notifier
 from ..settings import ServiceSettings
 from ..store.base import Store
+from ..tracing import ServiceTracing
 from ._procrastinate import TASK_NAME, JobApp, RunReleased
 from .base import worker_name
 from .recording import close_response_cache, make_response_cache
@@ -48,9 +49,11 @@ class JobHandler:
         name: str,
         metrics: Any = None,
         response_cache: Any = None,
+        tracing: ServiceTracing | None = None,
         memory: Any = None,
     ) -> None:
         self.response_cache = response_cache
+        self.tracing = tracing
         self.memory = memory
         self.store = store
         self.settings = settings
@@ -79,6 +82,7 @@ class JobHandler:
             heartbeat_seconds=self.settings.worker.heartbeat_seconds,
             metrics=self.metrics,
             response_cache=self.response_cache,
+            tracing=self.tracing,
         )
         execution = asyncio.create_task(runner.execute(), name=f"run {run_id}")
         try:
@@ -203,14 +207,16 @@ async def run_worker(
     the worker to stop: it drains within ``server.drain_seconds`` (see ``JobHandler``).
     """
     stopping = stop if stop is not None else asyncio.Event()
+    name = worker_name("worker")
+    tracing = ServiceTracing(settings.tracing, instance=name)
+    tracing.start()  # first: a tracing misconfiguration stops the worker before it opens anything
     notifier = make_notifier(settings)
     await notifier.start()
     jobs = JobApp(settings)
-    name = worker_name("worker")
     metrics, uncount = _serve_metrics(settings)
     cache = make_response_cache(settings)
     guard = MemoryGuard.for_service(settings, monitor=memory_monitor, metrics=metrics, caches=[cache])
-    jobs.set_handler(JobHandler(store, settings, notifier, name, metrics, cache, guard))
+    jobs.set_handler(JobHandler(store, settings, notifier, name, metrics, cache, tracing, guard))
     loop = asyncio.get_running_loop()
     if install_signal_handlers:
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -248,6 +254,7 @@ async def run_worker(
         await jobs.close()
         await notifier.close()
         await close_response_cache(cache)
+        tracing.shutdown()
         if uncount is not None:
             uncount()
         logger.info("worker %s stopped", name)

@@ -16,11 +16,21 @@ from .tables import api_keys, specs
 
 __all__ = ["CatalogStore"]
 
+_SPEC_CACHE_SIZE = 256
 _SPEC_LOCK_SPACE = 0x6D73_7063  # "mspc": the advisory-lock space of spec names
 
 
 class CatalogStore(SqlDatabase):
-    """Versioned specs and hashed API keys (see ``Store``)."""
+    """Versioned specs and hashed API keys (see ``Store``).
+
+    A spec version, once stored, never changes, so the versions this process has read
+    are kept (at most ``_SPEC_CACHE_SIZE``): a worker reads each version once, not once
+    per run. "The latest version" is always asked of the database.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._spec_cache: dict[tuple[str, int], SpecRecord] = {}
 
     async def put_spec(self, name: str, component: Mapping[str, Any]) -> SpecRecord:
         """Store ``component`` under ``name``: a new version if it differs from the latest."""
@@ -64,13 +74,20 @@ class CatalogStore(SqlDatabase):
 
     async def get_spec(self, name: str, version: int | None = None) -> SpecRecord:
         """The latest (or the given) version of spec ``name``."""
+        cache = self._spec_cache
+        if version is not None and (name, version) in cache:
+            return cache[name, version]  # a version never changes once stored
         query = sa.select(specs).where(specs.c.name == name)
         if version is None:
             query = query.order_by(specs.c.version.desc()).limit(1)
         else:
             query = query.where(specs.c.version == version)
         ident = name if version is None else f"{name}@{version}"
-        return to_spec(await self._one(query, "spec", ident))
+        record = to_spec(await self._one(query, "spec", ident))
+        if len(cache) >= _SPEC_CACHE_SIZE:
+            cache.clear()
+        cache[record.name, record.version] = record
+        return record
 
     async def list_specs(self) -> list[SpecRecord]:
         """The latest version of every spec, by name."""

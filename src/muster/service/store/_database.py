@@ -52,6 +52,8 @@ class SqlDatabase:
     def from_settings(cls, settings: ServiceSettings | DatabaseSettings, **kwargs: Any) -> Self:
         """A store for the configured database (``settings`` or ``settings.database``)."""
         database = settings.database if isinstance(settings, ServiceSettings) else settings
+        kwargs.setdefault("pool_size", database.pool_size)
+        kwargs.setdefault("max_overflow", database.max_overflow)
         return cls(database.url, schema=database.schema_name, **kwargs)
 
     @property
@@ -104,9 +106,20 @@ class SqlDatabase:
                 raise
 
     @asynccontextmanager
-    async def _tx(self, *, write: bool = True) -> AsyncIterator[AsyncConnection]:
+    async def _tx(self, *, write: bool = True, single: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A connection in a transaction; on PostgreSQL, in autocommit for a read or a lone write.
+
+        A read is one or two statements that each see committed data, and a ``single``
+        write is one statement (atomic by itself, its follow-up only a read), so on
+        PostgreSQL they run without BEGIN and COMMIT: one round trip per statement
+        instead of three, and most of the statements a run costs are such.
+        """
         try:
             async with self._engine.connect() as conn:
+                if self.backend == "postgresql" and (single or not write):
+                    await conn.execution_options(isolation_level="AUTOCOMMIT")
+                    yield conn
+                    return
                 if write:
                     await conn.execution_options(**{WRITE: True})
                 async with conn.begin():

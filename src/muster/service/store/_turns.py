@@ -28,8 +28,8 @@ from .tables import checkpoints, messages, runs, threads
 __all__ = ["record_turn"]
 
 
-async def record_turn(conn: AsyncConnection, write: TurnWrite, at: datetime) -> None:
-    """Write ``write`` (see ``Store.record_turn``)."""
+async def record_turn(conn: AsyncConnection, write: TurnWrite, at: datetime) -> str | None:
+    """Write ``write`` (see ``Store.record_turn``); returns the run's stop request."""
     # Taking the thread's message numbers locks the thread row first (the lock order);
     # a refused write below rolls the increment back with everything else.
     count = len(write.messages)
@@ -119,6 +119,8 @@ async def record_turn(conn: AsyncConnection, write: TurnWrite, at: datetime) -> 
     await conn.execute(sa.update(runs).where(runs.c.id == run["id"]).values(values))
     if full_state is not None:
         await set_thread_state(conn, thread, run["id"], write.turn, full_state, at)
+    stop: str | None = run["stop_requested"]
+    return stop
 
 
 async def _state_after(conn: AsyncConnection, run_id: str, delta: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -261,13 +261,15 @@ class Store(Protocol):
         ...
 
     # ------------------------------------------------------------ durable turns
-    async def record_turn(self, write: TurnWrite) -> None:
-        """Write one turn boundary atomically (see :class:`TurnWrite`).
+    async def record_turn(self, write: TurnWrite) -> str | None:
+        """Write one turn boundary atomically (see :class:`TurnWrite`); returns the run's stop request.
 
         Appends the messages to the thread, one ``message`` event per message and then
         ``events`` to the run, the checkpoint, and counts the turn (and heartbeats). Raises
         ``ConflictError``, writing nothing, when the turn is already written or the run is
-        not ``running`` (cancelled, rolled back, taken over).
+        not ``running`` (cancelled, rolled back, taken over). The stop request (as
+        :meth:`stop_requested` reads it) comes back with the write, so the runner need
+        not ask for it at every boundary.
         """
         ...
 

@@ -177,7 +177,7 @@ class SqlStore(CatalogStore):
             )
             .returning(*runs.c)
         )
-        async with self._tx() as conn:
+        async with self._tx(single=True) as conn:
             row = (await conn.execute(query)).mappings().first()
             if row is None:
                 await self._exists(conn, runs, run_id, "run")
@@ -191,7 +191,7 @@ class SqlStore(CatalogStore):
             .where(runs.c.id == run_id, runs.c.worker == worker, runs.c.status == RunStatus.RUNNING.value)
             .values(heartbeat_at=now())
         )
-        async with self._tx() as conn:
+        async with self._tx(single=True) as conn:
             if (await conn.execute(query)).rowcount == 1:
                 return True
             await self._exists(conn, runs, run_id, "run")
@@ -228,7 +228,7 @@ class SqlStore(CatalogStore):
             .where(runs.c.id == run_id, runs.c.worker == worker, runs.c.status == RunStatus.RUNNING.value)
             .values(status=RunStatus.PENDING.value, heartbeat_at=None, updated_at=now())
         )
-        async with self._tx() as conn:
+        async with self._tx(single=True) as conn:
             if (await conn.execute(query)).rowcount == 1:
                 return True
             await self._exists(conn, runs, run_id, "run")
@@ -306,11 +306,11 @@ class SqlStore(CatalogStore):
 
     # ------------------------------------------------------------ durable turns
 
-    async def record_turn(self, write: TurnWrite) -> None:
+    async def record_turn(self, write: TurnWrite) -> str | None:
         """Write one turn boundary atomically (see ``Store.record_turn``)."""
         try:
             async with self._tx() as conn:
-                await record_turn(conn, write, now())
+                return await record_turn(conn, write, now())
         except sa.exc.IntegrityError as exc:
             raise ConflictError(f"run {write.run_id!r}: turn {write.turn} is already written") from exc
 
@@ -355,7 +355,7 @@ class SqlStore(CatalogStore):
             .on_conflict_do_nothing(index_elements=["run_id", "key"])
         )
         try:
-            async with self._tx() as conn:
+            async with self._tx(single=True) as conn:
                 await conn.execute(query)
         except sa.exc.IntegrityError as exc:
             raise NotFoundError("run", run_id) from exc

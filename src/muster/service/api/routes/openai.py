@@ -26,7 +26,7 @@ from muster.messages import BaseChatMessage, MessageFactory
 
 from ...exceptions import InvalidRequestError
 from ...models import RunCreate, RunStatus
-from ...operations import Services, run_messages, start_run, wait_for_end
+from ...operations import Services, start_run, wait_for_end
 from ...streaming import run_events
 from ..auth import ServicesDep
 from ..errors import problem
@@ -114,11 +114,11 @@ async def chat_completions(body: ChatCompletionRequest, services: ServicesDep) -
     created = int(time.time())
     if body.stream:
         return EventSourceResponse(_stream(services, body.model, run_id, skip, created), ping=15)
-    run = await wait_for_end(services, run_id)
+    run, messages = await wait_for_end(services, run_id)
     if run.status is RunStatus.FAILED:
         detail = run.error.message if run.error else "the run failed"
         return problem(502, "Run failed", detail, run_id=run_id)
-    texts = [t for t in (_reply_text(m) for m in (await run_messages(services.store, run_id))[skip:]) if t]
+    texts = [t for t in (_reply_text(m) for m in messages[skip:]) if t]
     return JSONResponse(
         {
             "id": f"chatcmpl-{run_id}",

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from ...models import Run, RunCreate
-from ...operations import cancel_run, run_messages, start_run, wait_for_end
+from ...operations import cancel_run, start_run, wait_for_end
 from ...streaming import event_stream, parse_last_event_id
 from ..auth import ServicesDep
 
@@ -84,8 +84,8 @@ async def create_run_stream(thread_id: str, body: RunCreate, services: ServicesD
 )
 async def create_run_wait(thread_id: str, body: RunCreate, services: ServicesDep) -> RunResult:
     run = await start_run(services, thread_id, body)
-    ended = await wait_for_end(services, run.id)
-    return RunResult(run=ended, messages=await run_messages(services.store, run.id))
+    ended, messages = await wait_for_end(services, run.id)
+    return RunResult(run=ended, messages=messages)
 
 
 @router.get("/runs/{run_id}", response_model=Run, summary="A run")
