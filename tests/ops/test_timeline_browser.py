@@ -7,36 +7,15 @@ turn and call, show the hover cards, and do it all with every network request re
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from _log_files import service_log
 from _research_team import build_team, queue_replies
 from fake_llm_server import FakeLLMServer
 
 from muster.core.instrumentation import SpanKind
 from muster.ops import LogAnalyzer, PerformanceDiagnostics, render_log_report, render_timeline
-
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("CI must install Debian's chromium (.ci/run does)")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def _diagnosed(fake_llm: FakeLLMServer) -> PerformanceDiagnostics:

@@ -158,11 +158,20 @@ def print_log_report(console: Any, report: LogReport) -> None:
         if busy:
             worst = max(busy, key=lambda h: h["count"])
             console.print(f"  worst hour: {worst['hour']} with {worst['count']} errors")
+    measured = "requests" if perf["measures"] == "requests" else "durations"
     console.print(
-        f"Latency ({perf['count']:,} durations): mean {perf['mean_ms']:.0f} ms, p50 {perf['p50_ms']:.0f} ms, "
+        f"Latency ({perf['count']:,} {measured}): mean {perf['mean_ms']:.0f} ms, p50 {perf['p50_ms']:.0f} ms, "
         f"p95 [bold]{perf['p95_ms']:.0f} ms[/], p99 {perf['p99_ms']:.0f} ms, max {perf['max_ms']:.0f} ms; "
         f"{perf['slow_count']:,} slower than {perf['slow_threshold_ms']:.0f} ms"
     )
+    if perf["measures"] == "requests":
+        for category, label in (("run", "Runs"), ("agent", "Agent turns")):
+            part = perf["by_category"].get(category)
+            if part is not None:
+                console.print(
+                    f"{label} ({part['count']:,}): p50 {part['p50_ms']:.0f} ms, p95 {part['p95_ms']:.0f} ms, "
+                    f"max {part['max_ms']:.0f} ms"
+                )
     if report["agents"]:
         agents = Table(title="Agents", title_justify="left")
         for column in ("agent", "ok", "failed", "success"):

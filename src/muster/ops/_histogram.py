@@ -43,6 +43,16 @@ class LatencyHistogram:
         index = math.floor(math.log(value) / _LOG_GROWTH)
         self._buckets[index] = self._buckets.get(index, 0) + 1
 
+    def merge(self, other: LatencyHistogram) -> None:
+        """Count ``other``'s values too (the buckets line up: same scale)."""
+        self.count += other.count
+        self.zeros += other.zeros
+        self.total += other.total
+        self.minimum = min(self.minimum, other.minimum)
+        self.maximum = max(self.maximum, other.maximum)
+        for index, count in other._buckets.items():
+            self._buckets[index] = self._buckets.get(index, 0) + count
+
     @property
     def mean(self) -> float:
         """The exact mean (0 when empty)."""

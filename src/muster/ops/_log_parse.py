@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["FAILURE_STATUSES", "SUCCESS_STATUSES", "LogRecord", "parse_line"]
+__all__ = ["FAILURE_STATUSES", "RUN_LOGGER", "SUCCESS_STATUSES", "LogRecord", "parse_line"]
+
+RUN_LOGGER = "muster.service.runs"
+"""The service's run transitions (docs/logging.md): their ``agent`` is the one a failure names."""
 
 SUCCESS_STATUSES = frozenset({"success", "succeeded", "ok", "completed", "finished", "done"})
 FAILURE_STATUSES = frozenset({"failed", "failure", "error", "errored", "timeout", "timed_out"})
@@ -68,9 +71,15 @@ class LogRecord:
 
     @property
     def category(self) -> str:
-        """``http`` for request lines, ``agent``, ``run`` or ``other``: what a duration measures."""
+        """``http`` for request lines, ``agent``, ``run`` or ``other``: what a duration measures.
+
+        A run transition (logger ``muster.service.runs``) is a ``run`` even when it names
+        the agent that failed it: its duration is the run's.
+        """
         if self.path is not None:
             return "http"
+        if self.logger == RUN_LOGGER:
+            return "run"
         if self.agent is not None:
             return "agent"
         if self.run_id is not None:

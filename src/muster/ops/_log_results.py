@@ -76,6 +76,8 @@ class SlowRequest(TypedDict):
 class PerformanceAnalysis(LatencyStats):
     """What :meth:`LogAnalyzer.analyze_performance` returns (durations in ms)."""
 
+    measures: str
+    """``requests`` (the log's request lines) or ``durations`` (every ``duration_ms``)."""
     min_ms: float
     slow_threshold_ms: float
     slow_count: int
@@ -170,10 +172,13 @@ def performance_results(
     slow_count: int,
     slow_ms: float,
     slowest: list[SlowRequest],
+    *,
+    measures: str = "durations",
 ) -> PerformanceAnalysis:
     """The performance analysis from the scan's histograms."""
     return PerformanceAnalysis(
         **_stats(overall),
+        measures=measures,
         min_ms=overall.minimum if overall.count else 0.0,
         slow_threshold_ms=slow_ms,
         slow_count=slow_count,

@@ -14,7 +14,7 @@ import gzip
 import heapq
 import itertools
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -47,6 +47,52 @@ def _hour(timestamp: datetime) -> datetime:
 
 
 @dataclass
+class Durations:
+    """Bounded aggregates of one set of durations: histogram, per hour, the slowest."""
+
+    latency: LatencyHistogram = field(default_factory=LatencyHistogram)
+    by_hour: dict[datetime, LatencyHistogram] = field(default_factory=dict)
+    slow: int = 0
+    slowest: list[tuple[float, int, SlowRequest]] = field(default_factory=list)
+
+    def add(self, record: LogRecord, duration: float, slow_ms: float, order: int) -> None:
+        """Fold one duration in."""
+        self.latency.add(duration)
+        if record.timestamp is not None:
+            self.by_hour.setdefault(_hour(record.timestamp), LatencyHistogram()).add(duration)
+        if duration > slow_ms:
+            self.slow += 1
+        if len(self.slowest) < _SLOWEST or duration > self.slowest[0][0]:
+            entry = SlowRequest(
+                duration_ms=duration,
+                timestamp=None if record.timestamp is None else record.timestamp.isoformat(),
+                what=(f"{record.method or ''} {record.path}".strip() if record.path else None)
+                or (f"agent {record.agent}" if record.agent else None)
+                or record.message[:120],
+                status_code=record.status_code,
+                run_id=record.run_id,
+                request_id=record.request_id,
+            )
+            item = (duration, order, entry)
+            if len(self.slowest) < _SLOWEST:
+                heapq.heappush(self.slowest, item)
+            else:
+                heapq.heapreplace(self.slowest, item)
+
+    @classmethod
+    def merged(cls, parts: Iterable[Durations]) -> Durations:
+        """One set holding every part's durations."""
+        whole = cls()
+        for part in parts:
+            whole.latency.merge(part.latency)
+            for hour, histogram in part.by_hour.items():
+                whole.by_hour.setdefault(hour, LatencyHistogram()).merge(histogram)
+            whole.slow += part.slow
+            whole.slowest = heapq.nlargest(_SLOWEST, [*whole.slowest, *part.slowest])
+        return whole
+
+
+@dataclass
 class LogScan:
     """Everything one pass over the file keeps: bounded, whatever the file's size."""
 
@@ -62,11 +108,8 @@ class LogScan:
     errors: Counter[str] = field(default_factory=Counter)
     errors_by_hour: dict[datetime, Counter[str]] = field(default_factory=dict)
     untimed_errors: int = 0
-    latency: LatencyHistogram = field(default_factory=LatencyHistogram)
-    latency_by_category: dict[str, LatencyHistogram] = field(default_factory=dict)
-    latency_by_hour: dict[datetime, LatencyHistogram] = field(default_factory=dict)
-    slow: int = 0
-    slowest: list[tuple[float, int, SlowRequest]] = field(default_factory=list)
+    durations: dict[str, Durations] = field(default_factory=dict)
+    """By what they measure (:attr:`LogRecord.category`): ``http``, ``run``, ``agent``, ``other``."""
     requests: int = 0
     failed_requests: int = 0
     agents: dict[str, AgentStats] = field(default_factory=dict)
@@ -98,28 +141,7 @@ class LogScan:
     def _add_duration(self, record: LogRecord, slow_ms: float, order: int) -> None:
         duration = record.duration_ms
         assert duration is not None
-        self.latency.add(duration)
-        self.latency_by_category.setdefault(record.category, LatencyHistogram()).add(duration)
-        if record.timestamp is not None:
-            self.latency_by_hour.setdefault(_hour(record.timestamp), LatencyHistogram()).add(duration)
-        if duration > slow_ms:
-            self.slow += 1
-        if len(self.slowest) < _SLOWEST or duration > self.slowest[0][0]:
-            entry = SlowRequest(
-                duration_ms=duration,
-                timestamp=None if record.timestamp is None else record.timestamp.isoformat(),
-                what=(f"{record.method or ''} {record.path}".strip() if record.path else None)
-                or (f"agent {record.agent}" if record.agent else None)
-                or record.message[:120],
-                status_code=record.status_code,
-                run_id=record.run_id,
-                request_id=record.request_id,
-            )
-            item = (duration, order, entry)
-            if len(self.slowest) < _SLOWEST:
-                heapq.heappush(self.slowest, item)
-            else:
-                heapq.heapreplace(self.slowest, item)
+        self.durations.setdefault(record.category, Durations()).add(record, duration, slow_ms, order)
 
     def _add_agent(self, record: LogRecord) -> None:
         assert record.agent is not None
@@ -208,11 +230,25 @@ class LogAnalyzer:
         )
 
     def analyze_performance(self) -> PerformanceAnalysis:
-        """Durations (``duration_ms``): mean, p50, p95, p99, max, slow requests, per hour."""
+        """Durations (``duration_ms``): mean, p50, p95, p99, max, slow requests, per hour.
+
+        When the log has request lines (the service's access log), the figures are the
+        requests' latency; the durations of runs and agent turns are in ``by_category``
+        only, since a run lasting a minute is not a slow answer. Otherwise every duration
+        counts. ``measures`` says which.
+        """
         scan = self.scan()
-        slowest = [entry for _, _, entry in sorted(scan.slowest, key=lambda item: -item[0])]
+        requests = "http" in scan.durations
+        chosen = scan.durations["http"] if requests else Durations.merged(scan.durations.values())
+        slowest = [entry for _, _, entry in sorted(chosen.slowest, key=lambda item: -item[0])]
         return performance_results(
-            scan.latency, scan.latency_by_category, scan.latency_by_hour, scan.slow, self.slow_ms, slowest
+            chosen.latency,
+            {category: part.latency for category, part in scan.durations.items()},
+            chosen.by_hour,
+            chosen.slow,
+            self.slow_ms,
+            slowest,
+            measures="requests" if requests else "durations",
         )
 
     def analyze_agent_activity(self) -> dict[str, AgentStats]:

@@ -1,4 +1,4 @@
-"""The service's commands: ``muster serve``, ``muster worker``, ``muster db``, ``muster keys``, ``muster config``.
+"""The service's commands: ``muster serve``, ``worker``, ``db``, ``keys``, ``config``, ``runs``.
 
 ``muster.cli`` builds the parser and, only when one of these commands is chosen, calls its
 handler: this module imports nothing heavy at load time (settings, SQLAlchemy and the
@@ -71,6 +71,18 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     revoke.set_defaults(service_handler=_keys_revoke)
     for parser in (create, listing, revoke):
         parser.add_argument("--config", type=Path, help=config_help)
+
+    runs = sub.add_parser("runs", help="look at the service's stored runs").add_subparsers(
+        dest="runs_command", required=True
+    )
+    timeline = runs.add_parser(
+        "timeline", help="a stored run's turns, model calls and tool calls (the run timeline)"
+    )
+    timeline.add_argument("run_id", help="the run's id")
+    timeline.add_argument("--html", type=Path, help="write the self-contained HTML timeline to this file")
+    timeline.add_argument("--json", action="store_true", help="print the timeline as JSON")
+    timeline.add_argument("--config", type=Path, help=config_help)
+    timeline.set_defaults(service_handler=_runs_timeline)
 
     config = sub.add_parser("config", help="check a configuration").add_subparsers(
         dest="config_command", required=True
@@ -244,6 +256,49 @@ def _keys_revoke(args: argparse.Namespace) -> int:
     key = _run_async(_with_store(_settings(args.config), revoke))
     print(f"revoked key {key.id} ({key.name}, prefix {key.prefix}) at {key.revoked_at:%Y-%m-%d %H:%M:%S} UTC")
     return 0
+
+
+@_guarded
+def _runs_timeline(args: argparse.Namespace) -> int:
+    from .timeline import run_timeline
+
+    async def read(store: SqlStore) -> Any:
+        return await run_timeline(store, args.run_id)
+
+    timeline = _run_async(_with_store(_settings(args.config), read))
+    if args.html is not None:
+        from muster.ops import render_timeline
+
+        args.html.write_text(render_timeline(timeline), encoding="utf-8")
+        print(f"wrote {args.html}", file=sys.stderr)
+    if args.json:
+        print(timeline.model_dump_json(indent=2))
+    elif args.html is None:
+        print(_timeline_text(timeline))
+    return 0
+
+
+def _timeline_text(timeline: Any) -> str:
+    """The timeline as lines of text: one per turn and call, indented under its turn."""
+    lines = [f"{timeline.title}: {timeline.duration:.3f} s, {len(timeline.spans)} spans"]
+    parents = {span.id: span.parent_id for span in timeline.spans}
+    for span in timeline.spans:
+        depth, parent = 0, span.parent_id
+        while parent is not None and depth < 8:
+            depth, parent = depth + 1, parents.get(parent)
+        facts = [f"{span.duration * 1000:.1f} ms"]
+        if span.kind == "model_call":
+            facts.append(f"tokens {span.prompt_tokens or 0}/{span.completion_tokens or 0}")
+            if span.cached:
+                facts.append("cached")
+            if span.attempts and span.attempts > 1:
+                facts.append(f"{span.attempts} attempts")
+        if span.status != "ok":
+            facts.append(span.status + (f": {span.error}" if span.error else ""))
+        kind = {"agent_turn": "turn", "model_call": "model", "tool_call": "tool"}[span.kind]
+        who = f" ({span.agent})" if span.agent and span.kind != "agent_turn" else ""
+        lines.append(f"{span.start:9.3f}s  {'  ' * depth}{kind:5} {span.label}{who}  " + ", ".join(facts))
+    return "\n".join(lines)
 
 
 @_guarded

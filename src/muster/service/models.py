@@ -158,11 +158,12 @@ class EventRecord(_Resource):
 
     ``seq`` is the SSE ``id`` (resume with ``Last-Event-ID``); ``event`` is the SSE event
     name: ``message`` (a chat message or agent event, ``data`` is its JSON), ``status``
-    (``{"status": ..., "stop_reason": ..., "error": ...}``) or ``end`` (the last event).
+    (``{"status": ..., "stop_reason": ..., "error": ...}``) or ``end`` (the last event);
+    ``timing`` (a turn's timings, after its messages: ``timeline.py``).
     """
 
     seq: int
-    event: Literal["message", "status", "end"]
+    event: Literal["message", "status", "end", "timing"]
     data: dict[str, Any]
 
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "CacheSettings",
     "DatabaseSettings",
     "LoggingSettings",
+    "MemorySettings",
     "MonitoringSettings",
     "RedisSettings",
     "SecuritySettings",
@@ -112,6 +113,32 @@ class AgentsSettings(_Section):
     """Pending runs beyond which new runs are refused with 429 and Retry-After."""
 
 
+class MemorySettings(_Section):
+    """The memory monitor of ``muster serve`` and ``muster worker`` (docs/service.md, "Memory").
+
+    Usage is the fraction of memory in use: the container's cgroup limit when there is
+    one, else the machine's. From ``warning`` the process collects garbage and empties its
+    in-process caches at every check; from ``critical`` new runs are refused (429 with
+    ``Retry-After``) until usage is back under ``warning``.
+    """
+
+    enabled: bool = True
+    warning: float = Field(default=0.80, gt=0, le=1)
+    """Usage fraction from which the level is ``warning``."""
+    critical: float = Field(default=0.90, gt=0, le=1)
+    """Usage fraction from which the level is ``critical`` (at least ``warning``)."""
+    check_seconds: float = Field(default=15.0, gt=0)
+    """How often memory is read."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MemorySettings:
+        if self.critical < self.warning:
+            raise ValueError(
+                f"memory.critical ({self.critical}) must be at least memory.warning ({self.warning})"
+            )
+        return self
+
+
 class WorkerSettings(_Section):
     """Liveness of the processes executing runs, and takeover of a dead one's runs.
 
@@ -191,6 +218,7 @@ class ServiceSettings(BaseSettings):
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     agents: AgentsSettings = Field(default_factory=AgentsSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)

@@ -45,9 +45,9 @@ async def test_events_are_numbered_and_end_with_status_and_end(api: Api) -> None
     run = await api.start(thread, "helper", "hello")
     events = await api.events(run["id"])
     assert [int(e.id) for e in events if e.id] == list(range(1, len(events) + 1))
-    assert [e.event for e in events] == ["message", "message", "status", "end"]
-    assert events[2].data["status"] == "succeeded"
-    assert [e.data["content"] for e in events[:2]] == ["hello", "hi"]
+    assert [e.event for e in events] == ["message", "timing", "message", "timing", "status", "end"]
+    assert events[4].data["status"] == "succeeded"
+    assert [e.data["content"] for e in events if e.event == "message"] == ["hello", "hi"]
 
 
 async def test_last_event_id_resumes_after_that_event_exactly(api: Api) -> None:
@@ -84,8 +84,8 @@ async def test_runs_stream_sends_metadata_then_the_run_live(api: Api, model_serv
                 gate.open()
             if event.event == "end":
                 break
-    assert [e.event for e in seen] == ["metadata", "message", "message", "status", "end"]
-    assert seen[2].data["content"] == "alice #2"
+    assert [e.event for e in seen] == ["metadata", "message", "timing", "message", "timing", "status", "end"]
+    assert seen[3].data["content"] == "alice #2"
 
 
 async def test_a_failing_run_reports_a_typed_error_without_a_traceback(api: Api) -> None:

@@ -11,7 +11,8 @@ The lifespan opens what the app serves with, in order, and closes it in reverse:
    NAME; each is checked by building it, a new version is stored when it changed);
 5. the executor: ``LocalExecutor`` on SQLite (runs execute here, and runs a crashed
    server left behind resume now), ``JobExecutor`` on PostgreSQL (``muster worker``
-   processes execute).
+   processes execute);
+6. the memory monitor (``memory`` settings, or ``memory_monitor=``; ``memory.py``).
 
 On shutdown the executor drains (``server.drain_seconds``) before anything closes. Every
 request is logged and counted (``middleware.py``); ``/metrics`` serves the app's own
@@ -35,6 +36,7 @@ from ..execution import Executor, JobExecutor, LocalExecutor
 from ..execution.base import worker_name
 from ..execution.build import check_spec
 from ..execution.recording import close_response_cache, make_response_cache
+from ..memory import MemoryGuard
 from ..metrics import ServiceMetrics, count_model_calls
 from ..notify import Notifier, make_notifier
 from ..operations import Services
@@ -47,7 +49,7 @@ from ..tracing import ServiceTracing, TraceContextMiddleware
 from .auth import require_api_key
 from .errors import install_error_handlers
 from .middleware import BodyLimitMiddleware, RequestObserver
-from .routes import health, openai, runs, specs, threads
+from .routes import health, openai, runs, specs, threads, timeline
 
 __all__ = ["create_app", "load_specs_dir"]
 
@@ -139,6 +141,9 @@ def create_app(
         the_notifier = notifier if notifier is not None else make_notifier(settings)
         await the_notifier.start()
         try:
+            guard = MemoryGuard.for_service(
+                settings, monitor=memory_monitor, metrics=metrics, caches=[response_cache]
+            )
             await ensure_api_keys(the_store, settings)
             if settings.specs_dir is not None:
                 await load_specs_dir(the_store, settings.specs_dir)
@@ -153,16 +158,20 @@ def create_app(
                 executor=the_executor,
                 notifier=the_notifier,
                 streams=StreamLimiter(settings.security.max_sse_connections),
-                memory=memory_monitor,
+                memory=guard.monitor if guard is not None else memory_monitor,
                 metrics=metrics,
             )
             await the_executor.start()
             retention = RetentionTask(the_store, settings.database)
             retention.start()
             app.state.muster_retention = retention
+            if guard is not None:
+                guard.start()
             try:
                 yield
             finally:
+                if guard is not None:
+                    await guard.stop()
                 await retention.stop()
                 await the_executor.stop(settings.server.drain_seconds)
         finally:
@@ -182,7 +191,7 @@ def create_app(
     )
     install_error_handlers(app)
     authorised = [Depends(require_api_key)]
-    for module in (specs, threads, runs, openai):
+    for module in (specs, threads, runs, timeline, openai):
         app.include_router(module.router, dependencies=authorised)
     app.include_router(health.router)
     if settings.security.cors_origins:

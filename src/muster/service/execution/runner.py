@@ -47,6 +47,7 @@ from ..logs import log_context, log_run_transition
 from ..models import Run, RunError, RunStatus
 from ..settings import AgentsSettings
 from ..store.base import STOP_INTERRUPT, STOP_ROLLBACK, Store, TurnWrite
+from ..timeline import TurnTimings
 from ..tracing import ServiceTracing, trace_run
 from ._context import BuildContext
 from ._runstart import StartPlan, last_message, plan_start
@@ -124,6 +125,7 @@ class RunRunner:
         self.replayed_calls = 0
         self.model_calls = 0
         self._last_beat = 0.0
+        self._timings = TurnTimings()  # each turn's spans, written with it (the run's timeline)
 
     # ------------------------------------------------------------------ control
 
@@ -221,7 +223,7 @@ class RunRunner:
         team.turn_hook = self._on_turn
         current = asyncio.current_task()
         try:
-            with usage_scope(run_id=run.id):
+            with usage_scope(run_id=run.id), self._timings.recording():
                 result = await team.run(task=task, cancellation_token=self._token, run_id=run.id)
         except asyncio.CancelledError:
             if self.stop_reason is None or (current is not None and current.cancelling()):
@@ -263,6 +265,7 @@ class RunRunner:
                 finished=finished,
                 stop_reason=checkpoint.stop_reason,
                 worker=self.worker,
+                events=[self._timings.turn_event(checkpoint.turn)],
             )
         )
         self.turns_written += 1

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..memory import MemoryGuard
 from ..models import RunStatus
 from ..notify import Notifier, make_notifier
 from ..settings import ServiceSettings
@@ -34,6 +35,7 @@ logger = logging.getLogger("muster.service.worker")
 
 _RECONCILE_SECONDS = 60.0
 _ERROR_RETRY_SECONDS = 5.0
+_MEMORY_RETRY_SECONDS = 5.0
 
 
 class JobHandler:
@@ -48,9 +50,11 @@ class JobHandler:
         metrics: Any = None,
         response_cache: Any = None,
         tracing: ServiceTracing | None = None,
+        memory: Any = None,
     ) -> None:
         self.response_cache = response_cache
         self.tracing = tracing
+        self.memory = memory
         self.store = store
         self.settings = settings
         self.notifier = notifier
@@ -66,6 +70,9 @@ class JobHandler:
         """
         from procrastinate.job_context import AbortReason
 
+        if self.memory is not None and self.memory.backpressure:
+            # Memory is critical here: the job goes back to the queue, unclaimed, for a worker with room.
+            raise RunReleased(run_id, _MEMORY_RETRY_SECONDS)
         runner = RunRunner(
             self.store,
             run_id,
@@ -186,8 +193,12 @@ async def run_worker(
     *,
     install_signal_handlers: bool = True,
     stop: asyncio.Event | None = None,
+    memory_monitor: Any = None,
 ) -> None:
     """Execute runs until SIGTERM/SIGINT or ``stop`` is set (the store is the caller's to open and close).
+
+    ``memory_monitor``: a ``muster.ops.MemoryMonitor`` to use instead of the one ``memory``
+    settings build (at critical, new jobs go back to the queue unclaimed).
 
     Procrastinate's :class:`~procrastinate.worker.Worker` runs inside a loop: when it stops
     without being asked to (one of its side tasks failed: the database went away), the
@@ -204,7 +215,8 @@ async def run_worker(
     jobs = JobApp(settings)
     metrics, uncount = _serve_metrics(settings)
     cache = make_response_cache(settings)
-    jobs.set_handler(JobHandler(store, settings, notifier, name, metrics, cache, tracing))
+    guard = MemoryGuard.for_service(settings, monitor=memory_monitor, metrics=metrics, caches=[cache])
+    jobs.set_handler(JobHandler(store, settings, notifier, name, metrics, cache, tracing, guard))
     loop = asyncio.get_running_loop()
     if install_signal_handlers:
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -212,6 +224,8 @@ async def run_worker(
     tasks: list[asyncio.Task[None]] = []
     try:
         await _until_database(jobs.open, stopping)
+        if guard is not None:
+            guard.start()
         tasks.append(asyncio.create_task(_maintain(jobs, store, settings), name="muster worker maintenance"))
         current: list[Any] = []
         tasks.append(asyncio.create_task(_stop_when(stopping, current), name="muster worker stop"))
@@ -235,6 +249,8 @@ async def run_worker(
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if guard is not None:
+            await guard.stop()
         await jobs.close()
         await notifier.close()
         await close_response_cache(cache)

@@ -41,7 +41,7 @@ __all__ = [
 
 ACTIVE = (RunStatus.PENDING.value, RunStatus.RUNNING.value)
 """A thread's current runs: the ones a new run's strategy acts on."""
-EVENT_NAMES = frozenset({"message", "status", "end"})
+EVENT_NAMES = frozenset({"message", "status", "end", "timing"})
 OVERLOAD_RETRY_AFTER = 2.0
 """Seconds a refused client is told to wait (runs take seconds; the queue moves that fast)."""
 

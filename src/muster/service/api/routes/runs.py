@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1", tags=["runs"])
 _SSE_DOC: dict[str, Any] = {
     "responses": {
         200: {
-            "description": "Server-sent events: `message`, `status`, `end` (id = the event's seq)",
+            "description": "Server-sent events: `message`, `timing`, `status`, `end` (id = the event's seq)",
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
         }
     }
