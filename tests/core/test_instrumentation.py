@@ -155,5 +155,22 @@ def test_recorders_nest_and_a_subclass_sees_each_span() -> None:
         assert span is not None
         span.close()
     assert seen == ["start m", "end m"]
-    assert [s.name for s in outer.spans] == ["n"]
+    # The outer recorder sees the inner block's spans too (a timing recording inside a
+    # traced run must not cut the trace).
+    assert [s.name for s in outer.spans] == ["m", "n"]
     assert inner.spans == []
+
+
+def test_a_nested_recording_keeps_the_outer_span_as_parent() -> None:
+    outer, inner = Recorder(), Recorder()
+    with outer.recording():
+        turn = open_span(SpanKind.AGENT_TURN, "turn")
+        assert turn is not None
+        with inner.recording():
+            call = open_span(SpanKind.MODEL_CALL, "m")
+            assert call is not None
+            call.close()
+        turn.close()
+    assert [s.name for s in inner.spans] == ["m"]
+    assert inner.spans[0].parent is turn
+    assert [s.name for s in outer.spans] == ["m", "turn"]

@@ -137,6 +137,7 @@ def test_config_check_prints_the_effective_config_with_secrets_masked(
         "retention_days": 30.0,
         "pool_size": 10,
         "max_overflow": 0,
+        "prune_interval_seconds": 3600.0,
     }
     assert data["redis"]["url"] == "redis://:***@cache:6379/0"
     assert data["security"]["api_keys"] == ["**********"]

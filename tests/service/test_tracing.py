@@ -239,7 +239,13 @@ async def test_serve_exports_to_the_standard_endpoint_variable_and_logs_trace_id
     assert workflow.trace_id == CLIENT_TRACE and workflow.resource["service.name"] == "muster-api"
     assert workflow.attributes["muster.run.id"] == run["id"]
     # Run lines are written inside the run's span; the start-up lines outside any.
-    ended = [ln for ln in lines if ln.get("run_id") == run["id"] and ln.get("status") == "succeeded"]
+    ended = [
+        ln
+        for ln in lines
+        if ln["logger"] == "muster.service.runs"
+        and ln.get("run_id") == run["id"]
+        and ln.get("status") == "succeeded"
+    ]
     assert [(ln["trace_id"], ln["span_id"]) for ln in ended] == [(CLIENT_TRACE, workflow.span_id)]
     created = one_line(lines, lambda ln: ln.get("path") == "/v1/threads/{thread_id}/runs")
     request = one(receiver.named("POST /v1/threads/{thread_id}/runs"))

@@ -281,9 +281,15 @@ class Recorder:
     def recording(self) -> Iterator[Recorder]:
         """Record the spans opened in this block (and in tasks it starts).
 
-        Recorders nest: an inner block records into the inner recorder only.
+        Recorders nest: an inner block's spans reach the inner recorder and every recorder
+        around it, so a timing recording inside a traced run leaves the trace whole. The
+        span open around the block stays their parent.
         """
-        token = _ACTIVE.set(_Scope(self, None))
+        outer = _ACTIVE.get()
+        if outer is None:
+            token = _ACTIVE.set(_Scope(self, None))
+        else:
+            token = _ACTIVE.set(_Scope(_Both(self, outer.recorder), outer.span))
         self.started = time.perf_counter()
         self.ended = None
         try:
@@ -291,3 +297,20 @@ class Recorder:
         finally:
             self.ended = time.perf_counter()
             _ACTIVE.reset(token)
+
+
+class _Both(Recorder):
+    """Hands each span to an inner recorder, then to the one around it (nested recordings)."""
+
+    def __init__(self, inner: Recorder, outer: Recorder) -> None:
+        super().__init__()
+        self.inner = inner
+        self.outer = outer
+
+    def on_start(self, span: Span) -> None:
+        self.inner.on_start(span)
+        self.outer.on_start(span)
+
+    def on_end(self, span: Span) -> None:
+        self.inner.on_end(span)
+        self.outer.on_end(span)
