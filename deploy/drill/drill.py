@@ -1,0 +1,387 @@
+"""The drill, phase by phase (see ``docs/drill.md``).
+
+1. Start the topology (``topology.py``) and store the drill's spec: a round robin of two
+   agents on the slow loopback model, so every run spends seconds in flight.
+2. Post the first half of the background runs through nginx, then open the SSE clients
+   (``POST .../runs/stream``) and wait until each has seen a stored event.
+3. SIGKILL the replica serving the most open streams and the worker running the most runs.
+4. Post the second half while the streams reconnect through nginx; watch Prometheus
+   until ``MusterInstanceDown`` (both killed targets) and ``MusterAgentsOffline`` fire;
+   start the killed processes again, as an orchestrator would; watch the alerts clear.
+5. Wait for every run to end, then check everything (``checks.py``) and report.
+
+Everything is bounded: a global deadline, a fixed number of runs, and each wait its own
+timeout inside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from .checks import Report, check_run, check_stream, terminal_transitions
+from .clients import SPEC, Submission, StreamClient, submit
+from .prometheus import AlertLog, PrometheusApi
+from .topology import API_KEY, Topology
+
+__all__ = ["DrillOptions", "run_drill"]
+
+AGENTS = ["alice", "bob"]
+ALERTS = ("MusterInstanceDown", "MusterAgentsOffline")
+
+
+@dataclass(frozen=True)
+class DrillOptions:
+    """How much load, and how long the drill may take at most."""
+
+    runs: int = 200
+    streams: int = 20
+    turns: int = 4
+    concurrency: int = 12
+    deadline: float = 300.0
+
+
+def drill_spec(model_url: str, turns: int) -> dict[str, Any]:
+    """Alice and bob taking turns on the drill's model (``turns`` model calls per run)."""
+    from muster.agents import AssistantAgent
+    from muster.models.openai import OpenAIChatCompletionClient
+    from muster.teams import RoundRobinGroupChat
+
+    def agent(name: str) -> AssistantAgent:
+        client = OpenAIChatCompletionClient(model="gpt-4o", api_key="drill", base_url=model_url)
+        return AssistantAgent(name, model_client=client, system_message=f"You are {name}.")
+
+    team = RoundRobinGroupChat([agent(n) for n in AGENTS], max_turns=turns)
+    return team.dump_component().model_dump()
+
+
+class _Clock:
+    def __init__(self, deadline: float) -> None:
+        self.start = time.monotonic()
+        self.deadline = self.start + deadline
+
+    def left(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
+
+    def now(self) -> float:
+        return time.monotonic() - self.start
+
+
+async def _until(check: Any, *, timeout: float, what: str, interval: float = 0.25) -> Any:
+    """Poll ``check`` (an async probe of something the drill started) until truthy."""
+    end = time.monotonic() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+async def _ok(client: httpx.AsyncClient, url: str) -> bool:
+    try:
+        return (await client.get(url, timeout=2)).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+class _AlertWatch:
+    """Polls ``/api/v1/alerts`` and remembers when each alert was first and last seen firing."""
+
+    def __init__(self, prometheus: PrometheusApi, clock: _Clock) -> None:
+        self.prometheus = prometheus
+        self.clock = clock
+        self.seen: dict[str, AlertLog] = {}
+        self.active: dict[str, str] = {}
+
+    async def run(self, client: httpx.AsyncClient) -> None:
+        while True:
+            try:
+                alerts = await self.prometheus.alerts(client)
+            except (httpx.HTTPError, RuntimeError):
+                alerts = None
+            if alerts is not None:
+                self._update(alerts)
+            await asyncio.sleep(0.5)
+
+    def _update(self, alerts: list[dict[str, Any]]) -> None:
+        states: dict[str, str] = {}
+        for alert in alerts:
+            name, state = alert["labels"]["alertname"], alert["state"]
+            if states.get(name) != "firing":
+                states[name] = state
+            if state == "firing":
+                log = self.seen.setdefault(name, AlertLog(name))
+                log.instances.add(alert["labels"].get("instance", ""))
+                if log.fired_at is None:
+                    log.fired_at = self.clock.now()
+        self.active = states
+        for name, log in self.seen.items():
+            if name in states:
+                log.cleared_at = None
+            elif log.cleared_at is None:
+                log.cleared_at = self.clock.now()
+
+    def firing(self, name: str, instances: set[str] | None = None) -> bool:
+        log = self.seen.get(name)
+        if log is None or self.active.get(name) != "firing":
+            return False
+        return instances is None or instances <= log.instances
+
+
+async def run_drill(topology: Topology, options: DrillOptions, report: Report) -> None:
+    """Run the phases against a started ``topology``, filling ``report`` (failures included)."""
+    clock = _Clock(options.deadline)
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    limits = httpx.Limits(max_connections=options.concurrency + options.streams + 16)
+    async with httpx.AsyncClient(base_url=topology.base_url, headers=headers, timeout=30, limits=limits) as client:
+        prometheus = PrometheusApi(topology.prometheus_url)
+        watch = _AlertWatch(prometheus, clock)
+        watcher = asyncio.create_task(watch.run(client))
+        try:
+            await asyncio.wait_for(_phases(topology, options, report, client, watch, clock), clock.left())
+        except TimeoutError:
+            report.fail(f"the drill's deadline ({options.deadline:.0f} s) passed")
+        finally:
+            watcher.cancel()
+        report.durations["total"] = clock.now()
+
+
+async def _phases(
+    topology: Topology,
+    options: DrillOptions,
+    report: Report,
+    client: httpx.AsyncClient,
+    watch: _AlertWatch,
+    clock: _Clock,
+) -> None:
+    spec = drill_spec(topology.model_url, options.turns)
+    (await client.post("/v1/specs", json={"name": SPEC, "component": spec})).raise_for_status()
+    background = options.runs - options.streams
+    subs = [Submission(i, f"task {i}") for i in range(background)]
+    subs += [Submission(background + i, f"task {background + i} (streamed)", streamed=True) for i in range(options.streams)]
+    for sub in subs[background:]:
+        sub.stream = StreamClient()
+    report.runs, report.streamed = len(subs), options.streams
+    gate = asyncio.Semaphore(options.concurrency)
+
+    async def post(sub: Submission) -> None:
+        if sub.streamed:
+            await submit(client, sub)  # holds no slot: a stream lasts as long as its run
+            return
+        async with gate:
+            await submit(client, sub)
+
+    first, second = subs[: background // 2], subs[background // 2 : background]
+    load_start = clock.now()
+    await asyncio.gather(*(post(s) for s in first))
+    streaming = [asyncio.create_task(post(s)) for s in subs[background:]]
+    await _until(
+        lambda: _all_streaming(subs[background:]), timeout=min(60.0, clock.left()), what="every SSE client's first event"
+    )
+
+    # Kill one replica and one worker, mid-load.
+    replica = _busiest_replica(topology, subs[background:])
+    worker = await _until(lambda: _busiest_worker(client, topology, subs), timeout=30, what="a worker running runs")
+    cut = [s for s in subs[background:] if s.stream and not s.stream.ended and s.stream.upstreams[-1].endswith(f":{topology.replica_port(replica)}")]
+    in_flight = await _running_on(client, subs, topology.workers[worker].pid)
+    killed_at = clock.now()
+    topology.replicas[replica].kill()
+    topology.workers[worker].kill()
+    report.killed.append(f"{replica} (SIGKILL at {killed_at:.1f} s, serving {len(cut)} open SSE streams)")
+    report.killed.append(f"{worker} (SIGKILL at {killed_at:.1f} s, running {in_flight} runs)")
+    load_rest = asyncio.gather(*(post(s) for s in second))
+
+    # Prometheus must notice, and the alerts must fire; then restart and watch them clear.
+    instances = {f"127.0.0.1:{topology.replica_port(replica)}", f"127.0.0.1:{topology.worker_port(worker)}"}
+    try:
+        await _until(
+            lambda: _true(watch.firing("MusterInstanceDown", instances) and watch.firing("MusterAgentsOffline")),
+            timeout=min(60.0, clock.left()),
+            what="MusterInstanceDown (both killed targets) and MusterAgentsOffline to fire",
+        )
+    except TimeoutError as exc:
+        report.fail(str(exc))
+    restarted_at = clock.now()
+    topology.restart(replica)
+    topology.restart(worker)
+    await _until(lambda: _ok(client, f"http://127.0.0.1:{topology.replica_port(replica)}/ready"), timeout=90, what=f"{replica} ready again")
+    await _until(lambda: _ok(client, f"http://127.0.0.1:{topology.worker_port(worker)}/metrics"), timeout=90, what=f"{worker} serving again")
+    try:
+        await _until(
+            lambda: _true(not any(name in watch.active for name in ALERTS)),
+            timeout=min(60.0, clock.left()),
+            what="the alerts to clear after the restart",
+        )
+    except TimeoutError as exc:
+        report.fail(f"{exc} (still active: {watch.active})")
+    await load_rest
+    await asyncio.gather(*streaming)
+    report.durations["load"] = clock.now() - load_start
+
+    # Every accepted run must end.
+    accepted = [s for s in subs if s.run_id is not None]
+    await _until(lambda: _all_ended(client, accepted), timeout=min(120.0, clock.left()), what="every accepted run to end", interval=1.0)
+    report.durations["load to last run ended"] = clock.now() - load_start
+    await _check(topology, options, report, client, subs, watch, killed_at, restarted_at)
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def _all_streaming(streams: list[Submission]) -> bool:
+    return all(s.stream is not None and (s.stream.first_stored.is_set() or s.error) for s in streams)
+
+
+def _busiest_replica(topology: Topology, streams: list[Submission]) -> str:
+    open_on: Counter[str] = Counter()
+    for sub in streams:
+        if sub.stream and sub.stream.upstreams and not sub.stream.ended:
+            open_on[sub.stream.upstreams[-1].rsplit(":", 1)[-1]] += 1
+    for name in topology.replicas:
+        open_on.setdefault(str(topology.replica_port(name)), 0)
+    port = max(open_on, key=lambda p: open_on[p])
+    return next(n for n in topology.replicas if str(topology.replica_port(n)) == port)
+
+
+async def _run_states(client: httpx.AsyncClient, subs: list[Submission]) -> list[dict[str, Any]]:
+    gate = asyncio.Semaphore(8)
+
+    async def one(sub: Submission) -> dict[str, Any] | None:
+        async with gate:
+            try:
+                response = await client.get(f"/v1/runs/{sub.run_id}")
+            except httpx.TransportError:
+                return None
+            return dict(response.json()) if response.status_code == 200 else None
+
+    found = await asyncio.gather(*(one(s) for s in subs if s.run_id is not None))
+    return [f for f in found if f is not None]
+
+
+def _pid(worker: str | None) -> int | None:
+    found = re.search(r":(\d+)$", worker or "")
+    return int(found.group(1)) if found else None
+
+
+async def _busiest_worker(client: httpx.AsyncClient, topology: Topology, subs: list[Submission]) -> str | None:
+    pids = Counter(_pid(r["worker"]) for r in await _run_states(client, subs) if r["status"] == "running")
+    for pid, _ in pids.most_common():
+        for name, child in topology.workers.items():
+            if child.pid == pid:
+                return name
+    return None
+
+
+async def _running_on(client: httpx.AsyncClient, subs: list[Submission], pid: int) -> int:
+    return sum(1 for r in await _run_states(client, subs) if r["status"] == "running" and _pid(r["worker"]) == pid)
+
+
+async def _all_ended(client: httpx.AsyncClient, accepted: list[Submission]) -> bool:
+    states = await _run_states(client, accepted)
+    return len(states) == len(accepted) and all(r["status"] not in ("pending", "running") for r in states)
+
+
+async def _check(
+    topology: Topology,
+    options: DrillOptions,
+    report: Report,
+    client: httpx.AsyncClient,
+    subs: list[Submission],
+    watch: _AlertWatch,
+    killed_at: float,
+    restarted_at: float,
+) -> None:
+    accepted = [s for s in subs if s.run_id is not None]
+    report.accepted = len(accepted)
+    report.refused = sum(s.refused for s in subs)
+    report.answers_lost = sum(s.answer_lost for s in subs)
+    for sub in subs:
+        if sub.run_id is None:
+            report.fail(f"{sub.task}: {sub.error or 'never accepted'}")
+    gate = asyncio.Semaphore(8)
+
+    async def one(sub: Submission) -> Any:
+        async with gate:
+            return await check_run(client, sub, AGENTS, options.turns)
+
+    checks = await asyncio.gather(*(one(s) for s in accepted))
+    transitions = terminal_transitions(topology.worker_logs())
+    for sub, check in zip(accepted, checks, strict=True):
+        report.messages += check.messages
+        for problem in check.problems:
+            report.fail(f"{sub.task} (run {sub.run_id}): {problem}")
+        if transitions[sub.run_id or ""] != 1:
+            report.fail(f"{sub.task}: {transitions[sub.run_id or '']} terminal transitions logged")
+        if check.run["attempt"] > 1:
+            report.resumed += 1
+        if sub.stream is not None:
+            lost, duplicated, problems = check_stream(sub.stream, check.events)
+            report.events_lost += lost
+            report.events_duplicated += duplicated
+            report.reconnects += sub.stream.reconnects
+            report.streams_cut += 1 if len(sub.stream.upstreams) > 1 else 0
+            for problem in problems:
+                report.fail(f"{sub.task} SSE: {problem}")
+    report.finished = sum(1 for c in checks if not c.problems)
+    if report.resumed == 0:
+        report.fail("no run was resumed: the killed worker was running none")
+    if report.streams_cut == 0:
+        report.fail("no SSE client was cut by the replica kill")
+    stats = topology.model_stats()
+    report.model_requests, report.model_repeated = stats["requests"], stats["repeated"]
+    if report.model_repeated > report.resumed:
+        report.fail(f"{report.model_repeated} model requests repeated for {report.resumed} resumed runs")
+    await _check_prometheus(topology, report, client, watch, killed_at, restarted_at)
+
+
+async def _check_prometheus(
+    topology: Topology,
+    report: Report,
+    client: httpx.AsyncClient,
+    watch: _AlertWatch,
+    killed_at: float,
+    restarted_at: float,
+) -> None:
+    prometheus = PrometheusApi(topology.prometheus_url)
+    for name in ALERTS:
+        log = watch.seen.get(name)
+        if log is None or log.fired_at is None:
+            report.fail(f"{name} never fired")
+            continue
+        cleared = f"cleared {log.cleared_at - restarted_at:.1f} s after the restart" if log.cleared_at else "NOT CLEARED"
+        if log.cleared_at is None:
+            report.fail(f"{name} did not clear")
+        production, drill = topology.rule_changes.get(name, ("?", "?"))
+        report.alerts.append(
+            f"{name} fired {log.fired_at - killed_at:.1f} s after the kill (for: {production} -> {drill}), {cleared}"
+        )
+    others = sorted(set(watch.seen) - set(ALERTS))
+    if others:
+        report.alerts.append("also fired: " + ", ".join(others))
+    history = await prometheus.query(client, 'max_over_time(ALERTS{alertstate="firing"}[15m])')
+    fired = sorted({r["metric"]["alertname"] for r in history})
+    for name in ALERTS:
+        if name not in fired:
+            report.fail(f"Prometheus's ALERTS series has no firing {name}")
+    targets = await prometheus.targets_up(client)
+    up = sum(1 for health in targets.values() if health == "up")
+    if up != len(targets) or len(targets) != len(topology.api_ports) + len(topology.worker_ports):
+        report.fail(f"targets at the end: {targets}")
+    turns = await prometheus.query(client, "sum(muster_turns_total)")
+    scraped = float(turns[0]["value"][1]) if turns else 0.0
+    if scraped <= 0:
+        report.fail("Prometheus scraped no muster_turns_total")
+    loaded = await prometheus.rule_names(client)
+    report.prometheus.append(
+        f"{up}/{len(targets)} targets up at the end, {len(loaded)} alert rules loaded, "
+        f"sum(muster_turns_total) = {scraped:.0f} (workers alive now), ALERTS history: {', '.join(fired)}"
+    )
