@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint format typecheck test demo bench bench-install bench-service bench-service-install clean
+.PHONY: install lint format typecheck test demo drill bench bench-install bench-service bench-service-install clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
 	$(BIN)/python examples/serve_demo.py
+
+# The deployment drill (docs/drill.md): nginx, 3 replicas, 2 workers, PostgreSQL, Redis and
+# Prometheus as real processes on 127.0.0.1; a replica and a worker killed mid-load. Needs
+# Debian's nginx, prometheus and redis-server, and PostgreSQL's server binaries (.ci/run installs them).
+drill: $(STAMP)
+	$(BIN)/python -m deploy.drill $(DRILL_ARGS)
 
 # AutoGen is a benchmark-only dependency: it lives in its own venv, never in muster's.
 BENCH_VENV := .venv-bench

@@ -54,7 +54,9 @@ async def check_run(client: httpx.AsyncClient, sub: Submission, agents: list[str
     assert sub.run_id is not None and sub.thread_id is not None
     run = (await client.get(f"/v1/runs/{sub.run_id}")).raise_for_status().json()
     runs = (await client.get(f"/v1/threads/{sub.thread_id}/runs")).raise_for_status().json()
-    page = (await client.get(f"/v1/threads/{sub.thread_id}/messages", params={"limit": 1000})).raise_for_status()
+    page = (
+        await client.get(f"/v1/threads/{sub.thread_id}/messages", params={"limit": 1000})
+    ).raise_for_status()
     transcript = [(i["message"]["source"], i["message"]["content"]) for i in page.json()["items"]]
     events = await _stored_events(client, sub.run_id)
     check = RunCheck(run, events, len(transcript))
@@ -73,7 +75,9 @@ async def check_run(client: httpx.AsyncClient, sub: Submission, agents: list[str
         check.problems.append(f"message events {said} != expected transcript")
     kinds = Counter(e["event"] for e in events)
     if kinds["status"] != 1 or kinds["end"] != 1 or not events or events[-1]["event"] != "end":
-        check.problems.append(f"events end badly: {dict(kinds)}, last {events[-1]['event'] if events else None}")
+        check.problems.append(
+            f"events end badly: {dict(kinds)}, last {events[-1]['event'] if events else None}"
+        )
     return check
 
 
@@ -136,6 +140,7 @@ class Report:
     prometheus: list[str] = field(default_factory=list)
     durations: dict[str, float] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    folder: str = ""
 
     def fail(self, problem: str) -> None:
         self.failures.append(problem)
@@ -158,6 +163,7 @@ class Report:
             *(f"alert:       {a}" for a in self.alerts),
             *(f"prometheus:  {p}" for p in self.prometheus),
             "durations:   " + ", ".join(f"{k} {v:.1f} s" for k, v in self.durations.items()),
+            f"cleanup:     every process stopped, {self.folder} removed",
         ]
         if self.failures:
             lines.append(f"FAILED ({len(self.failures)} problems):")

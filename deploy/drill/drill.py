@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 
 from .checks import Report, check_run, check_stream, terminal_transitions
-from .clients import SPEC, Submission, StreamClient, submit
+from .clients import SPEC, StreamClient, Submission, submit
 from .prometheus import AlertLog, PrometheusApi
 from .topology import API_KEY, Topology
 
@@ -73,15 +73,15 @@ class _Clock:
         return time.monotonic() - self.start
 
 
-async def _until(check: Any, *, timeout: float, what: str, interval: float = 0.25) -> Any:
+async def _until(check: Any, *, within: float, what: str, interval: float = 0.25) -> Any:
     """Poll ``check`` (an async probe of something the drill started) until truthy."""
-    end = time.monotonic() + timeout
+    end = time.monotonic() + within
     while True:
         value = await check()
         if value:
             return value
         if time.monotonic() > end:
-            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+            raise TimeoutError(f"timed out after {within:.0f} s waiting for {what}")
         await asyncio.sleep(interval)
 
 
@@ -136,12 +136,17 @@ class _AlertWatch:
         return instances is None or instances <= log.instances
 
 
-async def run_drill(topology: Topology, options: DrillOptions, report: Report) -> None:
-    """Run the phases against a started ``topology``, filling ``report`` (failures included)."""
-    clock = _Clock(options.deadline)
+async def run_drill(topology: Topology, options: DrillOptions, report: Report, *, spent: float = 0.0) -> None:
+    """Run the phases against a started ``topology``, filling ``report`` (failures included).
+
+    ``spent``: seconds of the deadline the setup already took.
+    """
+    clock = _Clock(options.deadline - spent)
     headers = {"Authorization": f"Bearer {API_KEY}"}
     limits = httpx.Limits(max_connections=options.concurrency + options.streams + 16)
-    async with httpx.AsyncClient(base_url=topology.base_url, headers=headers, timeout=30, limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=topology.base_url, headers=headers, timeout=30, limits=limits
+    ) as client:
         prometheus = PrometheusApi(topology.prometheus_url)
         watch = _AlertWatch(prometheus, clock)
         watcher = asyncio.create_task(watch.run(client))
@@ -151,7 +156,6 @@ async def run_drill(topology: Topology, options: DrillOptions, report: Report) -
             report.fail(f"the drill's deadline ({options.deadline:.0f} s) passed")
         finally:
             watcher.cancel()
-        report.durations["total"] = clock.now()
 
 
 async def _phases(
@@ -166,7 +170,10 @@ async def _phases(
     (await client.post("/v1/specs", json={"name": SPEC, "component": spec})).raise_for_status()
     background = options.runs - options.streams
     subs = [Submission(i, f"task {i}") for i in range(background)]
-    subs += [Submission(background + i, f"task {background + i} (streamed)", streamed=True) for i in range(options.streams)]
+    subs += [
+        Submission(background + i, f"task {background + i} (streamed)", streamed=True)
+        for i in range(options.streams)
+    ]
     for sub in subs[background:]:
         sub.stream = StreamClient()
     report.runs, report.streamed = len(subs), options.streams
@@ -184,13 +191,23 @@ async def _phases(
     await asyncio.gather(*(post(s) for s in first))
     streaming = [asyncio.create_task(post(s)) for s in subs[background:]]
     await _until(
-        lambda: _all_streaming(subs[background:]), timeout=min(60.0, clock.left()), what="every SSE client's first event"
+        lambda: _all_streaming(subs[background:]),
+        within=min(60.0, clock.left()),
+        what="every SSE client's first event",
     )
 
     # Kill one replica and one worker, mid-load.
     replica = _busiest_replica(topology, subs[background:])
-    worker = await _until(lambda: _busiest_worker(client, topology, subs), timeout=30, what="a worker running runs")
-    cut = [s for s in subs[background:] if s.stream and not s.stream.ended and s.stream.upstreams[-1].endswith(f":{topology.replica_port(replica)}")]
+    worker = await _until(
+        lambda: _busiest_worker(client, topology, subs), within=30, what="a worker running runs"
+    )
+    cut = [
+        s
+        for s in subs[background:]
+        if s.stream
+        and not s.stream.ended
+        and s.stream.upstreams[-1].endswith(f":{topology.replica_port(replica)}")
+    ]
     in_flight = await _running_on(client, subs, topology.workers[worker].pid)
     killed_at = clock.now()
     topology.replicas[replica].kill()
@@ -203,8 +220,10 @@ async def _phases(
     instances = {f"127.0.0.1:{topology.replica_port(replica)}", f"127.0.0.1:{topology.worker_port(worker)}"}
     try:
         await _until(
-            lambda: _true(watch.firing("MusterInstanceDown", instances) and watch.firing("MusterAgentsOffline")),
-            timeout=min(60.0, clock.left()),
+            lambda: _true(
+                watch.firing("MusterInstanceDown", instances) and watch.firing("MusterAgentsOffline")
+            ),
+            within=min(60.0, clock.left()),
             what="MusterInstanceDown (both killed targets) and MusterAgentsOffline to fire",
         )
     except TimeoutError as exc:
@@ -212,12 +231,20 @@ async def _phases(
     restarted_at = clock.now()
     topology.restart(replica)
     topology.restart(worker)
-    await _until(lambda: _ok(client, f"http://127.0.0.1:{topology.replica_port(replica)}/ready"), timeout=90, what=f"{replica} ready again")
-    await _until(lambda: _ok(client, f"http://127.0.0.1:{topology.worker_port(worker)}/metrics"), timeout=90, what=f"{worker} serving again")
+    await _until(
+        lambda: _ok(client, f"http://127.0.0.1:{topology.replica_port(replica)}/ready"),
+        within=90,
+        what=f"{replica} ready again",
+    )
+    await _until(
+        lambda: _ok(client, f"http://127.0.0.1:{topology.worker_port(worker)}/metrics"),
+        within=90,
+        what=f"{worker} serving again",
+    )
     try:
         await _until(
             lambda: _true(not any(name in watch.active for name in ALERTS)),
-            timeout=min(60.0, clock.left()),
+            within=min(60.0, clock.left()),
             what="the alerts to clear after the restart",
         )
     except TimeoutError as exc:
@@ -225,10 +252,22 @@ async def _phases(
     await load_rest
     await asyncio.gather(*streaming)
     report.durations["load"] = clock.now() - load_start
+    killed_port = f":{topology.replica_port(replica)}"
+    for sub in cut:
+        assert sub.stream is not None
+        if len(sub.stream.upstreams) < 2 or sub.stream.upstreams[1].endswith(killed_port):
+            report.fail(
+                f"{sub.task}: the cut stream did not resume on another replica ({sub.stream.upstreams})"
+            )
 
     # Every accepted run must end.
     accepted = [s for s in subs if s.run_id is not None]
-    await _until(lambda: _all_ended(client, accepted), timeout=min(120.0, clock.left()), what="every accepted run to end", interval=1.0)
+    await _until(
+        lambda: _all_ended(client, accepted),
+        within=min(120.0, clock.left()),
+        what="every accepted run to end",
+        interval=1.0,
+    )
     report.durations["load to last run ended"] = clock.now() - load_start
     await _check(topology, options, report, client, subs, watch, killed_at, restarted_at)
 
@@ -272,7 +311,9 @@ def _pid(worker: str | None) -> int | None:
     return int(found.group(1)) if found else None
 
 
-async def _busiest_worker(client: httpx.AsyncClient, topology: Topology, subs: list[Submission]) -> str | None:
+async def _busiest_worker(
+    client: httpx.AsyncClient, topology: Topology, subs: list[Submission]
+) -> str | None:
     pids = Counter(_pid(r["worker"]) for r in await _run_states(client, subs) if r["status"] == "running")
     for pid, _ in pids.most_common():
         for name, child in topology.workers.items():
@@ -282,7 +323,9 @@ async def _busiest_worker(client: httpx.AsyncClient, topology: Topology, subs: l
 
 
 async def _running_on(client: httpx.AsyncClient, subs: list[Submission], pid: int) -> int:
-    return sum(1 for r in await _run_states(client, subs) if r["status"] == "running" and _pid(r["worker"]) == pid)
+    return sum(
+        1 for r in await _run_states(client, subs) if r["status"] == "running" and _pid(r["worker"]) == pid
+    )
 
 
 async def _all_ended(client: httpx.AsyncClient, accepted: list[Submission]) -> bool:
@@ -357,7 +400,11 @@ async def _check_prometheus(
         if log is None or log.fired_at is None:
             report.fail(f"{name} never fired")
             continue
-        cleared = f"cleared {log.cleared_at - restarted_at:.1f} s after the restart" if log.cleared_at else "NOT CLEARED"
+        cleared = (
+            f"cleared {log.cleared_at - restarted_at:.1f} s after the restart"
+            if log.cleared_at
+            else "NOT CLEARED"
+        )
         if log.cleared_at is None:
             report.fail(f"{name} did not clear")
         production, drill = topology.rule_changes.get(name, ("?", "?"))

@@ -89,8 +89,14 @@ class _Model:
             "object": "chat.completion",
             "created": int(time.time()),
             "model": body.get("model", "drill"),
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 10 * len(messages), "completion_tokens": 8, "total_tokens": 10 * len(messages) + 8},
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+            ],
+            "usage": {
+                "prompt_tokens": 10 * len(messages),
+                "completion_tokens": 8,
+                "total_tokens": 10 * len(messages) + 8,
+            },
         }
 
     def stats(self) -> dict[str, int]:

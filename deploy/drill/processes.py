@@ -45,7 +45,9 @@ def wait_for(check: Callable[[], bool], *, timeout: float, what: str, child: Chi
     deadline = time.monotonic() + timeout
     while not check():
         if child is not None and child.popen.poll() is not None:
-            raise RuntimeError(f"{child.name} exited with {child.popen.returncode} before {what}:\n{child.tail()}")
+            raise RuntimeError(
+                f"{child.name} exited with {child.popen.returncode} before {what}:\n{child.tail()}"
+            )
         if time.monotonic() > deadline:
             tail = f":\n{child.tail()}" if child is not None else ""
             raise TimeoutError(f"timed out after {timeout:g} s waiting for {what}{tail}")

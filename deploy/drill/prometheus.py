@@ -127,7 +127,9 @@ class PrometheusApi:
     async def firing(self, client: httpx.AsyncClient, name: str) -> list[dict[str, Any]]:
         """The firing alerts called ``name``."""
         return [
-            a for a in await self.alerts(client) if a["labels"].get("alertname") == name and a["state"] == "firing"
+            a
+            for a in await self.alerts(client)
+            if a["labels"].get("alertname") == name and a["state"] == "firing"
         ]
 
     async def query(self, client: httpx.AsyncClient, expr: str) -> list[dict[str, Any]]:

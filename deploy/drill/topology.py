@@ -20,7 +20,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,10 +88,24 @@ class _Postgres:
         self.data.mkdir(mode=0o700)
         if os.geteuid() == 0:
             shutil.chown(self.data, "postgres")
-        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        self._run(
+            str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"
+        )
+        options = (
+            f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        )
         self.started = True
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-w", "-l", str(self.data / "log"), "start")
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-w",
+            "-l",
+            str(self.data / "log"),
+            "start",
+        )
 
     def stop(self) -> None:
         if not self.started:
@@ -192,15 +205,31 @@ class Topology:
         self.postgres.start()
         redis = self.children.start(
             "redis",
-            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.root), "--daemonize", "no"],
+            [
+                "redis-server",
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.root),
+                "--daemonize",
+                "no",
+            ],
         )
         self._start_model()
         wait_for(lambda: _redis_pong(self.redis_port), timeout=30, what="Redis", child=redis)
         self._write_config()
         upgrade = subprocess.run(
             [sys.executable, "-m", "muster", "db", "upgrade", "--config", str(self.config)],
-            env=self._env(), capture_output=True, text=True, timeout=120,
+            env=self._env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         if upgrade.returncode != 0:
             raise RuntimeError(f"muster db upgrade failed:\n{upgrade.stdout}{upgrade.stderr}")
@@ -215,13 +244,19 @@ class Topology:
         for name in self.workers:
             self.wait_worker(name)
         wait_for(lambda: _http_ok(f"{self.base_url}/ready"), timeout=30, what="nginx", child=nginx)
-        wait_for(lambda: _http_ok(f"{self.prometheus_url}/-/ready"), timeout=60, what="Prometheus", child=prometheus)
+        wait_for(
+            lambda: _http_ok(f"{self.prometheus_url}/-/ready"),
+            timeout=60,
+            what="Prometheus",
+            child=prometheus,
+        )
 
     def _start_model(self) -> None:
         model = self.children.start(
             "model",
             [sys.executable, "-m", "deploy.drill.model_server", "--delay", str(self.options.model_delay)],
-            cwd=REPO, stdin_pipe=True,
+            cwd=REPO,
+            stdin_pipe=True,
         )
         assert model.popen.stdout is not None
         line = model.popen.stdout.readline().decode().strip()
@@ -254,8 +289,18 @@ class Topology:
         return env
 
     def _start_replica(self, name: str) -> Child:
-        argv = [sys.executable, "-m", "muster", "serve", "--config", str(self.config),
-                "--host", "127.0.0.1", "--port", str(self.replica_port(name))]
+        argv = [
+            sys.executable,
+            "-m",
+            "muster",
+            "serve",
+            "--config",
+            str(self.config),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.replica_port(name)),
+        ]
         self.replicas[name] = self.children.start(name, argv, env=self._env())
         return self.replicas[name]
 
@@ -267,11 +312,21 @@ class Topology:
 
     def wait_replica(self, name: str) -> None:
         url = f"http://127.0.0.1:{self.replica_port(name)}/ready"
-        wait_for(lambda: _http_ok(url), timeout=self.options.start_timeout, what=f"{name} /ready", child=self.replicas[name])
+        wait_for(
+            lambda: _http_ok(url),
+            timeout=self.options.start_timeout,
+            what=f"{name} /ready",
+            child=self.replicas[name],
+        )
 
     def wait_worker(self, name: str) -> None:
         url = f"http://127.0.0.1:{self.worker_port(name)}/metrics"
-        wait_for(lambda: _http_ok(url), timeout=self.options.start_timeout, what=f"{name} metrics", child=self.workers[name])
+        wait_for(
+            lambda: _http_ok(url),
+            timeout=self.options.start_timeout,
+            what=f"{name} metrics",
+            child=self.workers[name],
+        )
 
     def restart(self, name: str) -> Child:
         """Start a killed replica or worker again, as its orchestrator would (same port)."""
@@ -286,7 +341,17 @@ class Topology:
         user = "user nobody nogroup;\n" if os.geteuid() == 0 else ""
         conf = folder / "nginx.conf"
         conf.write_text(_NGINX.format(user=user, dir=folder, servers=servers, port=self.nginx_port))
-        argv = [nginx, "-p", str(folder), "-c", str(conf), "-e", str(folder / "error.log"), "-g", "daemon off;"]
+        argv = [
+            nginx,
+            "-p",
+            str(folder),
+            "-c",
+            str(conf),
+            "-e",
+            str(folder / "error.log"),
+            "-g",
+            "daemon off;",
+        ]
         return self.children.start("nginx", argv)
 
     def _start_prometheus(self) -> Child:
@@ -298,11 +363,17 @@ class Topology:
         rule_file.write_text(yaml.safe_dump(rules, sort_keys=False), encoding="utf-8")
         promtool = shutil.which("promtool")
         if promtool:
-            checked = subprocess.run([promtool, "check", "rules", str(rule_file)], capture_output=True, text=True, timeout=60)
+            checked = subprocess.run(
+                [promtool, "check", "rules", str(rule_file)], capture_output=True, text=True, timeout=60
+            )
             if checked.returncode != 0:
-                raise RuntimeError(f"promtool check rules refused the drill's rules:\n{checked.stdout}{checked.stderr}")
+                raise RuntimeError(
+                    f"promtool check rules refused the drill's rules:\n{checked.stdout}{checked.stderr}"
+                )
         config = scrape_config(
-            [f"127.0.0.1:{p}" for p in self.api_ports], [f"127.0.0.1:{p}" for p in self.worker_ports], rule_file
+            [f"127.0.0.1:{p}" for p in self.api_ports],
+            [f"127.0.0.1:{p}" for p in self.worker_ports],
+            rule_file,
         )
         (folder / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
         argv = [
@@ -341,5 +412,3 @@ class Topology:
         if (self.postgres.data / "postmaster.pid").exists():
             alive.append("postgres")
         return alive
-
-
