@@ -166,6 +166,25 @@ async def _phases(
     watch: _AlertWatch,
     clock: _Clock,
 ) -> None:
+    tasks: list[asyncio.Future[Any]] = []
+    try:
+        await _load_kill_restart(topology, options, report, client, watch, clock, tasks)
+    finally:
+        # A deadline, a failed wait or Ctrl-C: no client is left running against a closing topology.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _load_kill_restart(
+    topology: Topology,
+    options: DrillOptions,
+    report: Report,
+    client: httpx.AsyncClient,
+    watch: _AlertWatch,
+    clock: _Clock,
+    tasks: list[asyncio.Future[Any]],
+) -> None:
     spec = drill_spec(topology.model_url, options.turns)
     (await client.post("/v1/specs", json={"name": SPEC, "component": spec})).raise_for_status()
     background = options.runs - options.streams
@@ -190,6 +209,7 @@ async def _phases(
     load_start = clock.now()
     await asyncio.gather(*(post(s) for s in first))
     streaming = [asyncio.create_task(post(s)) for s in subs[background:]]
+    tasks.extend(streaming)
     await _until(
         lambda: _all_streaming(subs[background:]),
         within=min(60.0, clock.left()),
@@ -215,6 +235,7 @@ async def _phases(
     report.killed.append(f"{replica} (SIGKILL at {killed_at:.1f} s, serving {len(cut)} open SSE streams)")
     report.killed.append(f"{worker} (SIGKILL at {killed_at:.1f} s, running {in_flight} runs)")
     load_rest = asyncio.gather(*(post(s) for s in second))
+    tasks.append(load_rest)
 
     # Prometheus must notice, and the alerts must fire; then restart and watch them clear.
     instances = {f"127.0.0.1:{topology.replica_port(replica)}", f"127.0.0.1:{topology.worker_port(worker)}"}
@@ -360,6 +381,7 @@ async def _check(
     transitions = terminal_transitions(topology.worker_logs())
     for sub, check in zip(accepted, checks, strict=True):
         report.messages += check.messages
+        report.transcripts_wrong += check.transcript_wrong
         for problem in check.problems:
             report.fail(f"{sub.task} (run {sub.run_id}): {problem}")
         if transitions[sub.run_id or ""] != 1:
