@@ -23,7 +23,7 @@ import httpx
 from .clients import StreamClient, Submission, read_sse
 from .model_server import expected_transcript
 
-__all__ = ["Report", "RunCheck", "check_run", "check_stream", "terminal_transitions"]
+__all__ = ["Report", "RunCheck", "check_prompts", "check_run", "check_stream", "terminal_transitions"]
 
 TERMINAL = {"succeeded", "failed", "cancelled", "interrupted"}
 
@@ -101,6 +101,20 @@ def check_stream(stream: StreamClient, stored: list[dict[str, Any]]) -> tuple[in
     if not stream.ended:
         problems.append("the client never saw `end`")
     return lost, duplicated, problems
+
+
+def check_prompts(prompts: list[list[dict[str, Any]]], turns: int) -> list[str]:
+    """Problems with the distinct prompts one run asked: exactly one per turn, of 2..turns+1 messages.
+
+    A resumed run that rebuilt its agents' contexts wrongly (a message missing, repeated or
+    altered) asks a prompt the uninterrupted run never would: it shows here even when the
+    answer's text happens to match.
+    """
+    sizes = sorted(len(p) for p in prompts)
+    if sizes == list(range(2, turns + 2)):
+        return []
+    shown = [[(m.get("role"), m.get("name"), str(m.get("content"))[:40]) for m in p] for p in prompts]
+    return [f"the model was asked {len(prompts)} distinct prompts, not {turns}: {shown}"]
 
 
 def terminal_transitions(logs: list[Path]) -> Counter[str]:

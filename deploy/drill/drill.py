@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from .checks import Report, check_run, check_stream, terminal_transitions
+from .checks import Report, check_prompts, check_run, check_stream, terminal_transitions
 from .clients import SPEC, StreamClient, Submission, submit
 from .prometheus import AlertLog, PrometheusApi
 from .topology import API_KEY, Topology
@@ -379,7 +379,10 @@ async def _check(
 
     checks = await asyncio.gather(*(one(s) for s in accepted))
     transitions = terminal_transitions(topology.worker_logs())
+    prompts = topology.model_prompts()
     for sub, check in zip(accepted, checks, strict=True):
+        for problem in check_prompts(prompts.get(sub.task, []), options.turns):
+            report.fail(f"{sub.task} (run {sub.run_id}, attempt {check.run['attempt']}): {problem}")
         report.messages += check.messages
         report.transcripts_wrong += check.transcript_wrong
         for problem in check.problems:

@@ -11,8 +11,9 @@ transcript can be predicted (:func:`expected_transcript`):
 
 ``agent`` is the first word after "You are" in the system message, ``n`` the number of
 messages in the prompt (different at every turn), ``task`` the run's first user message
-(so two runs' answers never look alike). ``GET /stats`` returns the number of requests
-and of prompts asked more than once: a crash may cost one repeated call per run in
+(so two runs' answers never look alike). ``GET /prompts`` returns, per task, the
+distinct prompts asked. ``GET /stats`` returns the number of requests and of prompts
+asked more than once: a crash may cost one repeated call per run in
 flight (the call the killed worker was waiting for), never more, because the service
 replays what it recorded.
 
@@ -75,6 +76,7 @@ class _Model:
     def __init__(self, delay: float) -> None:
         self.delay = delay
         self.prompts: Counter[str] = Counter()
+        self.by_task: dict[str, dict[str, list[dict[str, Any]]]] = {}
         self.lock = threading.Lock()
 
     def answer(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -82,6 +84,7 @@ class _Model:
         key = hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()
         with self.lock:
             self.prompts[key] += 1
+            self.by_task.setdefault(_task_of(body), {})[key] = messages
         time.sleep(self.delay)  # the model thinking (this thread's request only)
         text = reply_text(agent_of(body), len(messages), _task_of(body))
         return {
@@ -98,6 +101,11 @@ class _Model:
                 "total_tokens": 10 * len(messages) + 8,
             },
         }
+
+    def prompts_of(self) -> dict[str, list[list[dict[str, Any]]]]:
+        """Per task, the distinct prompts asked (each a list of messages)."""
+        with self.lock:
+            return {task: list(prompts.values()) for task, prompts in self.by_task.items()}
 
     def stats(self) -> dict[str, int]:
         with self.lock:
@@ -136,6 +144,8 @@ def _handler(model: _Model) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # noqa: N802
             if self.path == "/stats":
                 self._send(200, model.stats())
+            elif self.path == "/prompts":
+                self._send(200, model.prompts_of())
             else:
                 self._send(404, {"error": {"message": f"no route GET {self.path}"}})
 

@@ -22,6 +22,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
@@ -390,6 +391,11 @@ class Topology:
     def model_stats(self) -> dict[str, int]:
         """The model server's counts (requests, repeated prompts)."""
         return dict(httpx.get(self.model_url.removesuffix("/v1") + "/stats", timeout=5).json())
+
+    def model_prompts(self) -> dict[str, list[list[dict[str, Any]]]]:
+        """Per task, the distinct prompts the model was asked."""
+        answer = httpx.get(self.model_url.removesuffix("/v1") + "/prompts", timeout=30)
+        return dict(answer.json())
 
     def worker_logs(self) -> list[Path]:
         """The log files of every worker process (a restarted worker appends to its file)."""
