@@ -144,6 +144,7 @@ class Report:
     resumed: int = 0
     refused: int = 0
     answers_lost: int = 0
+    ended_unlogged: int = 0
     messages: int = 0
     transcripts_wrong: int = 0
     events_lost: int = 0
@@ -167,7 +168,12 @@ class Report:
             "muster drill: nginx -> 3 API replicas, 2 workers, PostgreSQL, Redis, Prometheus (127.0.0.1 only)",
             f"runs:        {self.accepted} accepted of {self.runs} ({self.streamed} streamed), "
             f"{self.finished} finished exactly once, {self.resumed} resumed after the kill, "
-            f"{self.refused} refused (posted again), {self.answers_lost} answers lost (run found on its thread)",
+            f"{self.refused} refused (posted again), {self.answers_lost} answers lost (run found on its thread)"
+            + (
+                f", {self.ended_unlogged} ended by the killed worker just before the kill (end stored, log line lost)"
+                if self.ended_unlogged
+                else ""
+            ),
             f"transcripts: {self.messages} messages read back, {self.transcripts_wrong} runs' transcripts "
             "differing from the model's rule (a lost, duplicated or foreign message)",
             f"streams:     {self.streamed} SSE clients, {self.streams_cut} cut by the kill, "
