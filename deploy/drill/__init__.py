@@ -8,8 +8,9 @@ fire, and checks that every accepted run finished exactly once with an intact
 transcript, that the SSE clients saw every event exactly once across their reconnections,
 and that Prometheus's alerts fired and cleared. See ``docs/drill.md``.
 
-Modules: ``topology`` (the processes), ``processes`` (starting and killing them),
-``model_server`` (the slow loopback model), ``clients`` (posting and streaming),
-``prometheus`` (its config, the shortened rules, its API), ``drill`` (the phases),
-``checks`` (the checks and the report).
+Modules: ``topology`` (the processes), ``postgres`` (the throwaway cluster),
+``processes`` (starting and killing children), ``model_server`` (the slow loopback
+model), ``clients`` (posting and streaming), ``prometheus`` (its config, the shortened
+rules, its API, the alert watch), ``drill`` (the phases), ``verify`` and ``checks`` (the
+checks and the report).
 """

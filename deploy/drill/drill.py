@@ -8,7 +8,7 @@
 4. Post the second half while the streams reconnect through nginx; watch Prometheus
    until ``MusterInstanceDown`` (both killed targets) and ``MusterAgentsOffline`` fire;
    start the killed processes again, as an orchestrator would; watch the alerts clear.
-5. Wait for every run to end, then check everything (``checks.py``) and report.
+5. Wait for every run to end, then check everything (``verify.py``, ``checks.py``).
 
 Everything is bounded: a global deadline, a fixed number of runs, and each wait its own
 timeout inside it.
@@ -17,7 +17,6 @@ timeout inside it.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -25,15 +24,13 @@ from typing import Any
 
 import httpx
 
-from .checks import Report, check_prompts, check_run, check_stream, terminal_transitions
+from .checks import Report
 from .clients import SPEC, StreamClient, Submission, submit
-from .prometheus import AlertLog, PrometheusApi
+from .prometheus import AlertWatch, PrometheusApi
 from .topology import API_KEY, Topology
+from .verify import AGENTS, ALERTS, Kill, pid_of, verify
 
 __all__ = ["DrillOptions", "run_drill"]
-
-AGENTS = ["alice", "bob"]
-ALERTS = ("MusterInstanceDown", "MusterAgentsOffline")
 
 
 @dataclass(frozen=True)
@@ -59,13 +56,6 @@ def drill_spec(model_url: str, turns: int) -> dict[str, Any]:
 
     team = RoundRobinGroupChat([agent(n) for n in AGENTS], max_turns=turns)
     return team.dump_component().model_dump()
-
-
-@dataclass(frozen=True)
-class _Kill:
-    worker_pid: int
-    at: float
-    restarted_at: float
 
 
 class _Clock:
@@ -99,50 +89,6 @@ async def _ok(client: httpx.AsyncClient, url: str) -> bool:
         return False
 
 
-class _AlertWatch:
-    """Polls ``/api/v1/alerts`` and remembers when each alert was first and last seen firing."""
-
-    def __init__(self, prometheus: PrometheusApi, clock: _Clock) -> None:
-        self.prometheus = prometheus
-        self.clock = clock
-        self.seen: dict[str, AlertLog] = {}
-        self.active: dict[str, str] = {}
-
-    async def run(self, client: httpx.AsyncClient) -> None:
-        while True:
-            try:
-                alerts = await self.prometheus.alerts(client)
-            except (httpx.HTTPError, RuntimeError):
-                alerts = None
-            if alerts is not None:
-                self._update(alerts)
-            await asyncio.sleep(0.5)
-
-    def _update(self, alerts: list[dict[str, Any]]) -> None:
-        states: dict[str, str] = {}
-        for alert in alerts:
-            name, state = alert["labels"]["alertname"], alert["state"]
-            if states.get(name) != "firing":
-                states[name] = state
-            if state == "firing":
-                log = self.seen.setdefault(name, AlertLog(name))
-                log.instances.add(alert["labels"].get("instance", ""))
-                if log.fired_at is None:
-                    log.fired_at = self.clock.now()
-        self.active = states
-        for name, log in self.seen.items():
-            if name in states:
-                log.cleared_at = None
-            elif log.cleared_at is None:
-                log.cleared_at = self.clock.now()
-
-    def firing(self, name: str, instances: set[str] | None = None) -> bool:
-        log = self.seen.get(name)
-        if log is None or self.active.get(name) != "firing":
-            return False
-        return instances is None or instances <= log.instances
-
-
 async def run_drill(topology: Topology, options: DrillOptions, report: Report, *, spent: float = 0.0) -> None:
     """Run the phases against a started ``topology``, filling ``report`` (failures included).
 
@@ -155,7 +101,7 @@ async def run_drill(topology: Topology, options: DrillOptions, report: Report, *
         base_url=topology.base_url, headers=headers, timeout=30, limits=limits
     ) as client:
         prometheus = PrometheusApi(topology.prometheus_url)
-        watch = _AlertWatch(prometheus, clock)
+        watch = AlertWatch(prometheus, clock.now)
         watcher = asyncio.create_task(watch.run(client))
         try:
             await asyncio.wait_for(_phases(topology, options, report, client, watch, clock), clock.left())
@@ -170,7 +116,7 @@ async def _phases(
     options: DrillOptions,
     report: Report,
     client: httpx.AsyncClient,
-    watch: _AlertWatch,
+    watch: AlertWatch,
     clock: _Clock,
 ) -> None:
     tasks: list[asyncio.Future[Any]] = []
@@ -188,7 +134,7 @@ async def _load_kill_restart(
     options: DrillOptions,
     report: Report,
     client: httpx.AsyncClient,
-    watch: _AlertWatch,
+    watch: AlertWatch,
     clock: _Clock,
     tasks: list[asyncio.Future[Any]],
 ) -> None:
@@ -297,8 +243,8 @@ async def _load_kill_restart(
         interval=1.0,
     )
     report.durations["load to last run ended"] = clock.now() - load_start
-    kill = _Kill(killed_pid, killed_at, restarted_at)
-    await _check(topology, options, report, client, subs, watch, kill)
+    kill = Kill(killed_pid, killed_at, restarted_at)
+    await verify(topology, report, client, subs, watch, kill, turns=options.turns)
 
 
 async def _true(value: bool) -> bool:
@@ -335,15 +281,10 @@ async def _run_states(client: httpx.AsyncClient, subs: list[Submission]) -> list
     return [f for f in found if f is not None]
 
 
-def _pid(worker: str | None) -> int | None:
-    found = re.search(r":(\d+)$", worker or "")
-    return int(found.group(1)) if found else None
-
-
 async def _busiest_worker(
     client: httpx.AsyncClient, topology: Topology, subs: list[Submission]
 ) -> str | None:
-    pids = Counter(_pid(r["worker"]) for r in await _run_states(client, subs) if r["status"] == "running")
+    pids = Counter(pid_of(r["worker"]) for r in await _run_states(client, subs) if r["status"] == "running")
     for pid, _ in pids.most_common():
         for name, child in topology.workers.items():
             if child.pid == pid:
@@ -353,118 +294,10 @@ async def _busiest_worker(
 
 async def _running_on(client: httpx.AsyncClient, subs: list[Submission], pid: int) -> int:
     return sum(
-        1 for r in await _run_states(client, subs) if r["status"] == "running" and _pid(r["worker"]) == pid
+        1 for r in await _run_states(client, subs) if r["status"] == "running" and pid_of(r["worker"]) == pid
     )
 
 
 async def _all_ended(client: httpx.AsyncClient, accepted: list[Submission]) -> bool:
     states = await _run_states(client, accepted)
     return len(states) == len(accepted) and all(r["status"] not in ("pending", "running") for r in states)
-
-
-async def _check(
-    topology: Topology,
-    options: DrillOptions,
-    report: Report,
-    client: httpx.AsyncClient,
-    subs: list[Submission],
-    watch: _AlertWatch,
-    kill: _Kill,
-) -> None:
-    accepted = [s for s in subs if s.run_id is not None]
-    report.accepted = len(accepted)
-    report.refused = sum(s.refused for s in subs)
-    report.answers_lost = sum(s.answer_lost for s in subs)
-    for sub in subs:
-        if sub.run_id is None:
-            report.fail(f"{sub.task}: {sub.error or 'never accepted'}")
-    gate = asyncio.Semaphore(8)
-
-    async def one(sub: Submission) -> Any:
-        async with gate:
-            return await check_run(client, sub, AGENTS, options.turns)
-
-    checks = await asyncio.gather(*(one(s) for s in accepted))
-    transitions = terminal_transitions(topology.worker_logs())
-    prompts = topology.model_prompts()
-    for sub, check in zip(accepted, checks, strict=True):
-        for problem in check_prompts(prompts.get(sub.task, []), options.turns):
-            report.fail(f"{sub.task} (run {sub.run_id}, attempt {check.run['attempt']}): {problem}")
-        report.messages += check.messages
-        report.transcripts_wrong += check.transcript_wrong
-        for problem in check.problems:
-            report.fail(f"{sub.task} (run {sub.run_id}): {problem}")
-        logged = transitions[sub.run_id or ""]
-        if logged == 0 and _pid(check.run["worker"]) == kill.worker_pid:
-            # The killed worker committed the run's end and died before its log line: the
-            # store has the one end (one `status` event, checked above), the log has none.
-            report.ended_unlogged += 1
-        elif logged != 1:
-            report.fail(f"{sub.task} (run {sub.run_id}): {logged} terminal transitions logged")
-        if check.run["attempt"] > 1:
-            report.resumed += 1
-        if sub.stream is not None:
-            lost, duplicated, problems = check_stream(sub.stream, check.events)
-            report.events_lost += lost
-            report.events_duplicated += duplicated
-            report.reconnects += sub.stream.reconnects
-            report.streams_cut += 1 if len(sub.stream.upstreams) > 1 else 0
-            for problem in problems:
-                report.fail(f"{sub.task} SSE: {problem}")
-    report.finished = sum(1 for c in checks if not c.problems)
-    if report.resumed == 0:
-        report.fail("no run was resumed: the killed worker was running none")
-    if report.streams_cut == 0:
-        report.fail("no SSE client was cut by the replica kill")
-    stats = topology.model_stats()
-    report.model_requests, report.model_repeated = stats["requests"], stats["repeated"]
-    if report.model_repeated > report.resumed:
-        report.fail(f"{report.model_repeated} model requests repeated for {report.resumed} resumed runs")
-    await _check_prometheus(topology, report, client, watch, kill)
-
-
-async def _check_prometheus(
-    topology: Topology,
-    report: Report,
-    client: httpx.AsyncClient,
-    watch: _AlertWatch,
-    kill: _Kill,
-) -> None:
-    prometheus = PrometheusApi(topology.prometheus_url)
-    for name in ALERTS:
-        log = watch.seen.get(name)
-        if log is None or log.fired_at is None:
-            report.fail(f"{name} never fired")
-            continue
-        cleared = (
-            f"cleared {log.cleared_at - kill.restarted_at:.1f} s after the restart"
-            if log.cleared_at
-            else "NOT CLEARED"
-        )
-        if log.cleared_at is None:
-            report.fail(f"{name} did not clear")
-        production, drill = topology.rule_changes.get(name, ("?", "?"))
-        report.alerts.append(
-            f"{name} fired {log.fired_at - kill.at:.1f} s after the kill (for: {production} -> {drill}), {cleared}"
-        )
-    others = sorted(set(watch.seen) - set(ALERTS))
-    if others:
-        report.alerts.append("also fired: " + ", ".join(others))
-    history = await prometheus.query(client, 'max_over_time(ALERTS{alertstate="firing"}[15m])')
-    fired = sorted({r["metric"]["alertname"] for r in history})
-    for name in ALERTS:
-        if name not in fired:
-            report.fail(f"Prometheus's ALERTS series has no firing {name}")
-    targets = await prometheus.targets_up(client)
-    up = sum(1 for health in targets.values() if health == "up")
-    if up != len(targets) or len(targets) != len(topology.api_ports) + len(topology.worker_ports):
-        report.fail(f"targets at the end: {targets}")
-    turns = await prometheus.query(client, "sum(muster_turns_total)")
-    scraped = float(turns[0]["value"][1]) if turns else 0.0
-    if scraped <= 0:
-        report.fail("Prometheus scraped no muster_turns_total")
-    loaded = await prometheus.rule_names(client)
-    report.prometheus.append(
-        f"{up}/{len(targets)} targets up at the end, {len(loaded)} alert rules loaded, "
-        f"sum(muster_turns_total) = {scraped:.0f} (workers alive now), ALERTS history: {', '.join(fired)}"
-    )

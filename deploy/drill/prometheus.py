@@ -12,8 +12,10 @@ changed or added rule is in the next drill. The scrape jobs are the deployment's
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ __all__ = [
     "MAX_FOR_SECONDS",
     "SPEEDUP",
     "AlertLog",
+    "AlertWatch",
     "PrometheusApi",
     "parse_duration",
     "scrape_config",
@@ -146,3 +149,47 @@ class PrometheusApi:
         """``{job/instance: health}`` of the active targets."""
         data = await self._get(client, "/api/v1/targets", state="active")
         return {f"{t['labels']['job']}/{t['labels']['instance']}": t["health"] for t in data["activeTargets"]}
+
+
+class AlertWatch:
+    """Polls ``/api/v1/alerts`` and remembers when each alert was first and last seen firing."""
+
+    def __init__(self, prometheus: PrometheusApi, now: Callable[[], float]) -> None:
+        self.prometheus = prometheus
+        self.now = now
+        self.seen: dict[str, AlertLog] = {}
+        self.active: dict[str, str] = {}
+
+    async def run(self, client: httpx.AsyncClient) -> None:
+        while True:
+            try:
+                alerts = await self.prometheus.alerts(client)
+            except (httpx.HTTPError, RuntimeError):
+                alerts = None
+            if alerts is not None:
+                self._update(alerts)
+            await asyncio.sleep(0.5)
+
+    def _update(self, alerts: list[dict[str, Any]]) -> None:
+        states: dict[str, str] = {}
+        for alert in alerts:
+            name, state = alert["labels"]["alertname"], alert["state"]
+            if states.get(name) != "firing":
+                states[name] = state
+            if state == "firing":
+                log = self.seen.setdefault(name, AlertLog(name))
+                log.instances.add(alert["labels"].get("instance", ""))
+                if log.fired_at is None:
+                    log.fired_at = self.now()
+        self.active = states
+        for name, log in self.seen.items():
+            if name in states:
+                log.cleared_at = None
+            elif log.cleared_at is None:
+                log.cleared_at = self.now()
+
+    def firing(self, name: str, instances: set[str] | None = None) -> bool:
+        log = self.seen.get(name)
+        if log is None or self.active.get(name) != "firing":
+            return False
+        return instances is None or instances <= log.instances

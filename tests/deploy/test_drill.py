@@ -19,6 +19,31 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))  # the drill is ``deploy.drill``, run from the repository's root
+
+from deploy.drill.prometheus import parse_duration, shorten_rules  # noqa: E402
+
+
+def test_the_drill_loads_the_deployments_rules_with_shorter_waits(tmp_path: Path) -> None:
+    import yaml
+
+    source = REPO / "deploy" / "prometheus" / "rules" / "muster.rules.yml"
+    production = yaml.safe_load(source.read_text())
+    drill, changed = shorten_rules(source)
+    assert [g["name"] for g in drill["groups"]] == [g["name"] for g in production["groups"]]
+    for before_group, after_group in zip(production["groups"], drill["groups"], strict=True):
+        for before, after in zip(before_group["rules"], after_group["rules"], strict=True):
+            assert after["expr"] == before["expr"] and after.get("alert") == before.get("alert")
+            if "for" in before:
+                assert 1 <= parse_duration(after["for"]) <= min(10, parse_duration(before["for"]))
+                assert changed[before["alert"]] == (str(before["for"]), after["for"])
+    assert {"MusterInstanceDown", "MusterAgentsOffline"} <= set(changed)
+
+
+def test_prometheus_durations_parse() -> None:
+    assert parse_duration("1m30s") == 90 and parse_duration("500ms") == 0.5 and parse_duration("2h") == 7200
+    with pytest.raises(ValueError):
+        parse_duration("1 minute")
 
 
 def _drill(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,152 @@
+"""The checks after the load, against the live topology (``checks.py`` has the per-run ones).
+
+Every accepted run read back through nginx, the SSE clients' events against the stored
+ones, the processes' logs, the model's prompts, and Prometheus: the alerts the drill watched
+fire and clear, its ``ALERTS`` series, its targets and a scraped metric.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from .checks import Report, check_prompts, check_run, check_stream, terminal_transitions
+from .clients import Submission
+from .prometheus import AlertWatch, PrometheusApi
+from .topology import Topology
+
+__all__ = ["AGENTS", "ALERTS", "Kill", "pid_of", "verify"]
+
+AGENTS = ["alice", "bob"]
+"""The spec's agents, in turn order."""
+ALERTS = ("MusterInstanceDown", "MusterAgentsOffline")
+"""The alerts the kill must fire and the restart must clear."""
+
+
+@dataclass(frozen=True)
+class Kill:
+    """The kill: the worker's pid, and when (drill seconds) it was killed and restarted."""
+
+    worker_pid: int
+    at: float
+    restarted_at: float
+
+
+def pid_of(worker: str | None) -> int | None:
+    """The pid in a run's ``worker`` (``role@host:pid``)."""
+    found = re.search(r":(\d+)$", worker or "")
+    return int(found.group(1)) if found else None
+
+
+async def verify(
+    topology: Topology,
+    report: Report,
+    client: httpx.AsyncClient,
+    subs: list[Submission],
+    watch: AlertWatch,
+    kill: Kill,
+    *,
+    turns: int,
+) -> None:
+    """Check every run, every stream, the model's prompts and Prometheus; failures go to ``report``."""
+    accepted = [s for s in subs if s.run_id is not None]
+    report.accepted = len(accepted)
+    report.refused = sum(s.refused for s in subs)
+    report.answers_lost = sum(s.answer_lost for s in subs)
+    for sub in subs:
+        if sub.run_id is None:
+            report.fail(f"{sub.task}: {sub.error or 'never accepted'}")
+    gate = asyncio.Semaphore(8)
+
+    async def one(sub: Submission) -> Any:
+        async with gate:
+            return await check_run(client, sub, AGENTS, turns)
+
+    checks = await asyncio.gather(*(one(s) for s in accepted))
+    transitions = terminal_transitions(topology.worker_logs())
+    prompts = topology.model_prompts()
+    for sub, check in zip(accepted, checks, strict=True):
+        for problem in check_prompts(prompts.get(sub.task, []), turns):
+            report.fail(f"{sub.task} (run {sub.run_id}, attempt {check.run['attempt']}): {problem}")
+        report.messages += check.messages
+        report.transcripts_wrong += check.transcript_wrong
+        for problem in check.problems:
+            report.fail(f"{sub.task} (run {sub.run_id}): {problem}")
+        logged = transitions[sub.run_id or ""]
+        if logged == 0 and pid_of(check.run["worker"]) == kill.worker_pid:
+            # The killed worker committed the run's end and died before its log line: the
+            # store has the one end (one `status` event, checked above), the log has none.
+            report.ended_unlogged += 1
+        elif logged != 1:
+            report.fail(f"{sub.task} (run {sub.run_id}): {logged} terminal transitions logged")
+        if check.run["attempt"] > 1:
+            report.resumed += 1
+        if sub.stream is not None:
+            lost, duplicated, problems = check_stream(sub.stream, check.events)
+            report.events_lost += lost
+            report.events_duplicated += duplicated
+            report.reconnects += sub.stream.reconnects
+            report.streams_cut += 1 if len(sub.stream.upstreams) > 1 else 0
+            for problem in problems:
+                report.fail(f"{sub.task} SSE: {problem}")
+    report.finished = sum(1 for c in checks if not c.problems)
+    if report.resumed == 0:
+        report.fail("no run was resumed: the killed worker was running none")
+    if report.streams_cut == 0:
+        report.fail("no SSE client was cut by the replica kill")
+    stats = topology.model_stats()
+    report.model_requests, report.model_repeated = stats["requests"], stats["repeated"]
+    if report.model_repeated > report.resumed:
+        report.fail(f"{report.model_repeated} model requests repeated for {report.resumed} resumed runs")
+    await _verify_prometheus(topology, report, client, watch, kill)
+
+
+async def _verify_prometheus(
+    topology: Topology,
+    report: Report,
+    client: httpx.AsyncClient,
+    watch: AlertWatch,
+    kill: Kill,
+) -> None:
+    prometheus = PrometheusApi(topology.prometheus_url)
+    for name in ALERTS:
+        log = watch.seen.get(name)
+        if log is None or log.fired_at is None:
+            report.fail(f"{name} never fired")
+            continue
+        cleared = (
+            f"cleared {log.cleared_at - kill.restarted_at:.1f} s after the restart"
+            if log.cleared_at
+            else "NOT CLEARED"
+        )
+        if log.cleared_at is None:
+            report.fail(f"{name} did not clear")
+        production, drill = topology.rule_changes.get(name, ("?", "?"))
+        report.alerts.append(
+            f"{name} fired {log.fired_at - kill.at:.1f} s after the kill (for: {production} -> {drill}), {cleared}"
+        )
+    others = sorted(set(watch.seen) - set(ALERTS))
+    if others:
+        report.alerts.append("also fired: " + ", ".join(others))
+    history = await prometheus.query(client, 'max_over_time(ALERTS{alertstate="firing"}[15m])')
+    fired = sorted({r["metric"]["alertname"] for r in history})
+    for name in ALERTS:
+        if name not in fired:
+            report.fail(f"Prometheus's ALERTS series has no firing {name}")
+    targets = await prometheus.targets_up(client)
+    up = sum(1 for health in targets.values() if health == "up")
+    if up != len(targets) or len(targets) != len(topology.api_ports) + len(topology.worker_ports):
+        report.fail(f"targets at the end: {targets}")
+    turns = await prometheus.query(client, "sum(muster_turns_total)")
+    scraped = float(turns[0]["value"][1]) if turns else 0.0
+    if scraped <= 0:
+        report.fail("Prometheus scraped no muster_turns_total")
+    loaded = await prometheus.rule_names(client)
+    report.prometheus.append(
+        f"{up}/{len(targets)} targets up at the end, {len(loaded)} alert rules loaded, "
+        f"sum(muster_turns_total) = {scraped:.0f} (workers alive now), ALERTS history: {', '.join(fired)}"
+    )
