@@ -28,7 +28,7 @@ from .checks import Report
 from .clients import SPEC, StreamClient, Submission, submit
 from .prometheus import AlertWatch, PrometheusApi
 from .topology import API_KEY, Topology
-from .verify import AGENTS, ALERTS, Kill, pid_of, verify
+from .verify import AGENTS, Kill, pid_of, verify
 
 __all__ = ["DrillOptions", "run_drill"]
 
@@ -191,12 +191,14 @@ async def _load_kill_restart(
     tasks.append(load_rest)
 
     # Prometheus must notice, and the alerts must fire; then restart and watch them clear.
-    instances = {f"127.0.0.1:{topology.replica_port(replica)}", f"127.0.0.1:{topology.worker_port(worker)}"}
+    watched = [
+        ("MusterInstanceDown", f"127.0.0.1:{topology.replica_port(replica)}"),
+        ("MusterInstanceDown", f"127.0.0.1:{topology.worker_port(worker)}"),
+        ("MusterAgentsOffline", ""),
+    ]
     try:
         await _until(
-            lambda: _true(
-                watch.firing("MusterInstanceDown", instances) and watch.firing("MusterAgentsOffline")
-            ),
+            lambda: _true(all(watch.firing(*key) for key in watched)),
             within=min(60.0, clock.left()),
             what="MusterInstanceDown (both killed targets) and MusterAgentsOffline to fire",
         )
@@ -217,12 +219,12 @@ async def _load_kill_restart(
     )
     try:
         await _until(
-            lambda: _true(not any(name in watch.active for name in ALERTS)),
+            lambda: _true(all(watch.quiet(*key) for key in watched)),
             within=min(60.0, clock.left()),
             what="the alerts to clear after the restart",
         )
     except TimeoutError as exc:
-        report.fail(f"{exc} (still active: {watch.active})")
+        report.fail(f"{exc} (active: {watch.active})")
     await load_rest
     await asyncio.gather(*streaming)
     report.durations["load"] = clock.now() - load_start
@@ -243,7 +245,7 @@ async def _load_kill_restart(
         interval=1.0,
     )
     report.durations["load to last run ended"] = clock.now() - load_start
-    kill = Kill(killed_pid, killed_at, restarted_at)
+    kill = Kill(killed_pid, killed_at, restarted_at, watched)
     await verify(topology, report, client, subs, watch, kill, turns=options.turns)
 
 

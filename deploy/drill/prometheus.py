@@ -16,7 +16,7 @@ import asyncio
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -100,12 +100,16 @@ def scrape_config(api_targets: list[str], worker_targets: list[str], rule_file: 
 
 @dataclass
 class AlertLog:
-    """What the drill saw of one alert: when it first fired, when it was last seen firing."""
+    """What the drill saw of one alert on one instance: when it fired, when it went quiet again."""
 
     name: str
-    instances: set[str] = field(default_factory=set)
+    instance: str
     fired_at: float | None = None
     cleared_at: float | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}{{{self.instance}}}" if self.instance else self.name
 
 
 class PrometheusApi:
@@ -152,13 +156,18 @@ class PrometheusApi:
 
 
 class AlertWatch:
-    """Polls ``/api/v1/alerts`` and remembers when each alert was first and last seen firing."""
+    """Polls ``/api/v1/alerts`` twice a second; remembers each (alert, instance) it saw firing.
+
+    An alert without an ``instance`` label (an aggregate such as ``MusterAgentsOffline``) is
+    kept under the instance ``""``. ``cleared_at`` is when a fired alert was first seen
+    neither firing nor pending again.
+    """
 
     def __init__(self, prometheus: PrometheusApi, now: Callable[[], float]) -> None:
         self.prometheus = prometheus
         self.now = now
-        self.seen: dict[str, AlertLog] = {}
-        self.active: dict[str, str] = {}
+        self.seen: dict[tuple[str, str], AlertLog] = {}
+        self.active: dict[tuple[str, str], str] = {}
 
     async def run(self, client: httpx.AsyncClient) -> None:
         while True:
@@ -171,25 +180,24 @@ class AlertWatch:
             await asyncio.sleep(0.5)
 
     def _update(self, alerts: list[dict[str, Any]]) -> None:
-        states: dict[str, str] = {}
+        states: dict[tuple[str, str], str] = {}
         for alert in alerts:
-            name, state = alert["labels"]["alertname"], alert["state"]
-            if states.get(name) != "firing":
-                states[name] = state
-            if state == "firing":
-                log = self.seen.setdefault(name, AlertLog(name))
-                log.instances.add(alert["labels"].get("instance", ""))
+            key = (alert["labels"]["alertname"], alert["labels"].get("instance", ""))
+            states[key] = alert["state"]
+            if alert["state"] == "firing":
+                log = self.seen.setdefault(key, AlertLog(*key))
                 if log.fired_at is None:
                     log.fired_at = self.now()
-        self.active = states
-        for name, log in self.seen.items():
-            if name in states:
                 log.cleared_at = None
-            elif log.cleared_at is None:
+        self.active = states
+        for key, log in self.seen.items():
+            if key not in states and log.cleared_at is None:
                 log.cleared_at = self.now()
 
-    def firing(self, name: str, instances: set[str] | None = None) -> bool:
-        log = self.seen.get(name)
-        if log is None or self.active.get(name) != "firing":
-            return False
-        return instances is None or instances <= log.instances
+    def firing(self, name: str, instance: str = "") -> bool:
+        """Whether ``name`` fires now on ``instance``."""
+        return self.active.get((name, instance)) == "firing"
+
+    def quiet(self, name: str, instance: str = "") -> bool:
+        """Whether ``name`` is neither firing nor pending on ``instance``."""
+        return (name, instance) not in self.active
