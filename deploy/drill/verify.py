@@ -70,10 +70,8 @@ async def verify(
 
     checks = await asyncio.gather(*(one(s) for s in accepted))
     transitions = terminal_transitions(topology.worker_logs())
-    prompts = topology.model_prompts()
+    _verify_prompts(report, topology.model_prompts(), accepted, turns)
     for sub, check in zip(accepted, checks, strict=True):
-        for problem in check_prompts(prompts.get(sub.task, []), turns):
-            report.fail(f"{sub.task} (run {sub.run_id}, attempt {check.run['attempt']}): {problem}")
         report.messages += check.messages
         report.transcripts_wrong += check.transcript_wrong
         for problem in check.problems:
@@ -105,6 +103,20 @@ async def verify(
     if report.model_repeated > report.resumed:
         report.fail(f"{report.model_repeated} model requests repeated for {report.resumed} resumed runs")
     await _verify_prometheus(topology, report, client, watch, kill)
+
+
+def _verify_prompts(
+    report: Report, prompts: dict[str, list[list[dict[str, Any]]]], accepted: list[Submission], turns: int
+) -> None:
+    """Each run asked one distinct prompt per turn, and no prompt belongs to no run."""
+    for task in sorted(set(prompts) - {s.task for s in accepted}):
+        shown = [
+            [(m.get("role"), m.get("name"), str(m.get("content"))[:60]) for m in p] for p in prompts[task]
+        ]
+        report.fail(f"the model was asked prompts no run should ask (task {task!r}): {shown}")
+    for sub in accepted:
+        for problem in check_prompts(prompts.get(sub.task, []), turns):
+            report.fail(f"{sub.task} (run {sub.run_id}): {problem}")
 
 
 def _process_at(topology: Topology, instance: str) -> str:
