@@ -50,7 +50,7 @@ async def _stored_events(client: httpx.AsyncClient, run_id: str) -> list[dict[st
     return events
 
 
-async def check_run(client: httpx.AsyncClient, sub: Submission, agents: list[str], turns: int) -> RunCheck:
+async def check_run(client: httpx.AsyncClient, sub: Submission, agents: list[str]) -> RunCheck:
     """Read ``sub``'s run back and compare it with what it must be (see the module docstring)."""
     assert sub.run_id is not None and sub.thread_id is not None
     run = (await client.get(f"/v1/runs/{sub.run_id}")).raise_for_status().json()
@@ -61,7 +61,7 @@ async def check_run(client: httpx.AsyncClient, sub: Submission, agents: list[str
     transcript = [(i["message"]["source"], i["message"]["content"]) for i in page.json()["items"]]
     events = await _stored_events(client, sub.run_id)
     check = RunCheck(run, events, len(transcript))
-    expected = expected_transcript(sub.task, agents, turns)
+    expected = expected_transcript(sub.task, agents, sub.turns)
     if run["status"] != "succeeded":
         check.problems.append(f"status {run['status']} ({run.get('error')})")
     if [r["id"] for r in runs] != [sub.run_id]:

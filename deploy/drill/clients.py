@@ -18,9 +18,8 @@ from typing import Any
 
 import httpx
 
-__all__ = ["SseEvent", "StreamClient", "Submission", "read_sse", "submit"]
+__all__ = ["SseEvent", "StreamClient", "Submission", "follow", "read_sse", "submit"]
 
-SPEC = "drill"
 _ATTEMPTS = 20
 
 
@@ -91,6 +90,9 @@ class Submission:
 
     index: int
     task: str
+    spec: str
+    turns: int
+    """Model calls the run makes (the spec's turns): what its transcript must hold."""
     streamed: bool = False
     thread_id: str | None = None
     run_id: str | None = None
@@ -118,7 +120,7 @@ async def _backoff(response: httpx.Response | None) -> None:
 
 async def submit(client: httpx.AsyncClient, sub: Submission) -> None:
     """Get ``sub``'s run accepted (see the module docstring); streamed ones are read to their end."""
-    body = {"spec": SPEC, "task": sub.task}
+    body = {"spec": sub.spec, "task": sub.task}
     for _ in range(_ATTEMPTS):
         response: httpx.Response | None = None
         if sub.thread_id is None:

@@ -135,7 +135,12 @@ def _handler(model: _Model) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:  # noqa: N802 - http.server's name
             length = int(self.headers.get("content-length", "0"))
-            body = json.loads(self.rfile.read(length) or b"{}")
+            raw = self.rfile.read(length)
+            if len(raw) < length:
+                # The asker was killed while sending (headers through, body not): no request.
+                self.close_connection = True
+                return
+            body = json.loads(raw or b"{}")
             if self.path.rstrip("/").endswith("/chat/completions"):
                 self._send(200, model.answer(body))
             else:

@@ -51,8 +51,6 @@ async def verify(
     subs: list[Submission],
     watch: AlertWatch,
     kill: Kill,
-    *,
-    turns: int,
 ) -> None:
     """Check every run, every stream, the model's prompts and Prometheus; failures go to ``report``."""
     accepted = [s for s in subs if s.run_id is not None]
@@ -66,11 +64,11 @@ async def verify(
 
     async def one(sub: Submission) -> Any:
         async with gate:
-            return await check_run(client, sub, AGENTS, turns)
+            return await check_run(client, sub, AGENTS)
 
     checks = await asyncio.gather(*(one(s) for s in accepted))
     transitions = terminal_transitions(topology.worker_logs())
-    _verify_prompts(report, topology.model_prompts(), accepted, turns)
+    _verify_prompts(report, topology.model_prompts(), accepted)
     for sub, check in zip(accepted, checks, strict=True):
         report.messages += check.messages
         report.transcripts_wrong += check.transcript_wrong
@@ -106,7 +104,7 @@ async def verify(
 
 
 def _verify_prompts(
-    report: Report, prompts: dict[str, list[list[dict[str, Any]]]], accepted: list[Submission], turns: int
+    report: Report, prompts: dict[str, list[list[dict[str, Any]]]], accepted: list[Submission]
 ) -> None:
     """Each run asked one distinct prompt per turn, and no prompt belongs to no run."""
     for task in sorted(set(prompts) - {s.task for s in accepted}):
@@ -115,7 +113,7 @@ def _verify_prompts(
         ]
         report.fail(f"the model was asked prompts no run should ask (task {task!r}): {shown}")
     for sub in accepted:
-        for problem in check_prompts(prompts.get(sub.task, []), turns):
+        for problem in check_prompts(prompts.get(sub.task, []), sub.turns):
             report.fail(f"{sub.task} (run {sub.run_id}): {problem}")
 
 
