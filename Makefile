@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint format typecheck test deploy-check demo bench bench-install bench-service bench-service-install clean
+.PHONY: install lint format typecheck test deploy-check demo drill bench bench-install bench-service bench-service-install clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,12 +15,12 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests examples benchmarks
-	$(BIN)/ruff format --check src tests examples benchmarks
+	$(BIN)/ruff check src tests examples benchmarks deploy
+	$(BIN)/ruff format --check src tests examples benchmarks deploy
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests examples benchmarks
-	$(BIN)/ruff check --fix src tests examples benchmarks
+	$(BIN)/ruff format src tests examples benchmarks deploy
+	$(BIN)/ruff check --fix src tests examples benchmarks deploy
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -38,6 +38,12 @@ deploy-check: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
 	$(BIN)/python examples/serve_demo.py
+
+# The deployment drill (docs/drill.md): nginx, 3 replicas, 2 workers, PostgreSQL, Redis and
+# Prometheus as real processes on 127.0.0.1; a replica and a worker killed mid-load. Needs
+# Debian's nginx, prometheus and redis-server, and PostgreSQL's server binaries (.ci/run installs them).
+drill: $(STAMP)
+	$(BIN)/python -m deploy.drill $(DRILL_ARGS)
 
 # AutoGen is a benchmark-only dependency: it lives in its own venv, never in muster's.
 BENCH_VENV := .venv-bench

@@ -77,7 +77,7 @@ class MonitoringSettings(_Section):
 
     enabled: bool = True
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
-    """Serve metrics on this port instead of the API's ``/metrics`` (workers always need one)."""
+    """Serve metrics on this port (on ``server.host``) instead of the API's ``/metrics`` (workers always need one)."""
 
 
 class TracingSettings(_Section):

@@ -213,7 +213,7 @@ async def run_worker(
     notifier = make_notifier(settings)
     await notifier.start()
     jobs = JobApp(settings)
-    metrics, uncount = _serve_metrics(settings)
+    metrics, stop_metrics = _serve_metrics(settings)
     cache = make_response_cache(settings)
     guard = MemoryGuard.for_service(settings, monitor=memory_monitor, metrics=metrics, caches=[cache])
     jobs.set_handler(JobHandler(store, settings, notifier, name, metrics, cache, tracing, guard))
@@ -255,8 +255,8 @@ async def run_worker(
         await notifier.close()
         await close_response_cache(cache)
         tracing.shutdown()
-        if uncount is not None:
-            uncount()
+        if stop_metrics is not None:
+            stop_metrics()
         logger.info("worker %s stopped", name)
 
 
@@ -311,7 +311,12 @@ async def _until_database(attempt: Callable[[], Awaitable[None]], stopping: asyn
 
 
 def _serve_metrics(settings: ServiceSettings) -> tuple[Any, Any]:
-    """The worker's metrics on ``monitoring.metrics_port`` (a worker has no API to serve them on)."""
+    """The worker's metrics on ``monitoring.metrics_port`` (a worker has no API to serve them on).
+
+    They listen on ``server.host``, as the API would: the default (127.0.0.1) keeps a worker
+    run on a laptop unreachable from the network, and a container sets ``0.0.0.0`` for both.
+    Returns the metrics and the function that stops counting and serving them.
+    """
     if not settings.monitoring.enabled or settings.monitoring.metrics_port is None:
         return None, None
     from prometheus_client import start_http_server
@@ -319,5 +324,14 @@ def _serve_metrics(settings: ServiceSettings) -> tuple[Any, Any]:
     from ..metrics import ServiceMetrics, count_model_calls
 
     metrics = ServiceMetrics()
-    start_http_server(settings.monitoring.metrics_port, registry=metrics.registry)
-    return metrics, count_model_calls(metrics)
+    server, _ = start_http_server(
+        settings.monitoring.metrics_port, addr=settings.server.host, registry=metrics.registry
+    )
+    uncount = count_model_calls(metrics)
+
+    def stop() -> None:
+        uncount()
+        server.shutdown()
+        server.server_close()
+
+    return metrics, stop
