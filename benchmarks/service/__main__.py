@@ -227,11 +227,16 @@ def main() -> int:
         action="store_true",
         help=f"only the overload check: {OVERLOAD_FACTOR}x agents.max_queue runs offered at once",
     )
+    parser.add_argument(
+        "--soak", type=int, default=0, metavar="RUNS", help="only the soak: RUNS runs, server memory sampled"
+    )
     args = parser.parse_args()
     if args.quick:
         args.runs, args.seconds = 200, 20.0
     if args.overload:
         return _overload([t for t in args.targets if t.startswith("muster-")], max(args.clients))
+    if args.soak:
+        return _soak([t for t in args.targets if t.startswith("muster-")], args.soak, max(args.clients))
     rows: list[tuple[str, str, int, dict[str, Any]]] = []
     for target in args.targets:
         with tempfile.TemporaryDirectory(prefix="muster-bench-") as tmp:
@@ -289,6 +294,43 @@ def _overload(targets: list[str], clients: int) -> int:
                 )
                 failed = failed or drain["lost"] > 0 or bool(offer["other_answers"])
     return 1 if failed else 0
+
+
+def _soak(targets: list[str], runs: int, clients: int) -> int:
+    """``runs`` runs in ten chunks; the servers' memory after each: it must stay flat.
+
+    The first chunk warms up (imports, pools, caches filling to their bounds); the growth
+    that counts is from its end to the last chunk's, per 1,000 runs.
+    """
+    chunk = max(1, runs // 10)
+    for target in targets:
+        with tempfile.TemporaryDirectory(prefix="muster-bench-") as tmp:
+            with muster_server(target.removeprefix("muster-"), Path(tmp)) as server:
+                samples: list[tuple[int, float, float]] = []
+                done = 0
+                while done < runs:
+                    result = _load(server, "wait", clients, min(chunk, runs - done), 3600.0)
+                    if "error" in result:
+                        print(f"{server.name}: {result['error']}")
+                        return 1
+                    done += result["runs"]
+                    samples.append((done, result["rss_mb"], result["runs_per_s"]))
+                    print(
+                        f"  {server.name}: {done} runs, {result['rss_mb']:.1f} MB",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                warm = samples[0]
+                last = samples[-1]
+                per_k = (last[1] - warm[1]) / max(1, (last[0] - warm[0])) * 1000
+                print(
+                    f"{server.name:<24} soak of {done} runs at {clients} clients: RSS (all its processes) by runs done:"
+                )
+                print("  " + ", ".join(f"{n}: {mb:.0f} MB" for n, mb, _ in samples))
+                print(
+                    f"  growth after the first chunk: {last[1] - warm[1]:+.1f} MB ({per_k:+.3f} MB per 1,000 runs)"
+                )
+    return 0
 
 
 def _run_json(cmd: list[str]) -> dict[str, Any] | None:
