@@ -1,9 +1,9 @@
-"""A throwaway PostgreSQL cluster for the drill: its own folder, its own port, gone afterwards.
+"""A throwaway PostgreSQL cluster: its own folder, its own port, gone afterwards.
 
 The installed server's ``initdb`` and ``pg_ctl`` (``/usr/lib/postgresql/*/bin``), run as
-the package's ``postgres`` user when the drill runs as root (the server refuses root), as
-``tests/service/test_db_outage.py`` does. ``fsync=off``: the drill's data is worthless
-after it. The server on 5432 is never touched.
+the package's ``postgres`` user when run as root (the server refuses root). The drill and
+``tests/service/test_db_outage.py`` (which stops and starts it) both use it. ``fsync=off``:
+the data is worthless afterwards. The server on 5432 is never touched.
 """
 
 from __future__ import annotations
@@ -41,13 +41,20 @@ class ThrowawayPostgres:
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd[:1])} failed: {done.stdout}{done.stderr}")
 
-    def start(self) -> None:
+    def init(self) -> None:
+        """Create the cluster (``initdb``) in ``<root>/pgdata``."""
         self.data.mkdir(mode=0o700)
         if os.geteuid() == 0:
+            shutil.chown(self.data.parent, "postgres")
             shutil.chown(self.data, "postgres")
         self._run(
             str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"
         )
+
+    def start(self) -> None:
+        """Create the cluster if it is not there yet, then start its server (again, after a stop)."""
+        if not (self.data / "PG_VERSION").exists():
+            self.init()
         options = (
             f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
         )
@@ -64,11 +71,12 @@ class ThrowawayPostgres:
             "start",
         )
 
-    def stop(self) -> None:
+    def stop(self, mode: str = "immediate") -> None:
+        """Stop the server (``pg_ctl -m mode``; killed if pg_ctl cannot); the cluster stays."""
         if not self.started:
             return
         try:
-            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
         except (RuntimeError, subprocess.TimeoutExpired):
             # pg_ctl could not stop it: kill the postmaster named in its pid file.
             with contextlib.suppress(OSError, ValueError, IndexError):

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import socket
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import httpx
 import uvicorn
+
+# One SSE reader for the tests and the drill: the drill's (``deploy.drill``, run from the root).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from deploy.drill.clients import SseEvent, read_sse  # noqa: E402
 
 __all__ = [
     "SseEvent",
@@ -57,43 +60,6 @@ async def serve_app(app: Any) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
-
-
-@dataclass
-class SseEvent:
-    """One server-sent event."""
-
-    id: str | None
-    event: str
-    data: Any
-
-
-async def read_sse(response: httpx.Response) -> AsyncIterator[SseEvent]:
-    """The events of an SSE response, as they arrive (comments and pings skipped)."""
-    event_id: str | None = None
-    name = "message"
-    data: list[str] = []
-    async for line in response.aiter_lines():
-        if line == "":
-            if data:
-                text = "\n".join(data)
-                try:
-                    value: Any = json.loads(text)
-                except ValueError:
-                    value = text
-                yield SseEvent(event_id, name, value)
-            event_id, name, data = None, "message", []
-            continue
-        if line.startswith(":"):
-            continue
-        field, _, value_text = line.partition(":")
-        value_text = value_text.removeprefix(" ")
-        if field == "id":
-            event_id = value_text
-        elif field == "event":
-            name = value_text
-        elif field == "data":
-            data.append(value_text)
 
 
 async def wait_until(
