@@ -72,7 +72,7 @@ class SqlStore(CatalogStore):
             "created_at": at,
             "updated_at": at,
         }
-        async with self._tx() as conn:
+        async with self._tx(single=True) as conn:
             await conn.execute(sa.insert(threads).values(row))
         return to_thread(row)
 
