@@ -34,6 +34,10 @@ from process_kit import Processes  # noqa: E402
 from service_kit import SseEvent, free_port, read_sse, serve_app, wait_until  # noqa: E402
 from team_specs import pipeline  # noqa: E402
 
+# Real processes started, killed and restarted, with takeovers after missed heartbeats: on a
+# busy machine one such test takes well over the suite's default 60 s.
+pytestmark = pytest.mark.timeout(240)
+
 KEY = "crash-test-key-0123456789"
 HEADERS = {"Authorization": f"Bearer {KEY}"}
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
