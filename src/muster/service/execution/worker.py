@@ -175,6 +175,7 @@ async def requeue_orphans(jobs: JobApp, store: Store) -> int:
 
 async def _maintain(jobs: JobApp, store: Store, settings: ServiceSettings) -> None:
     last_reconcile = time.monotonic() - _RECONCILE_SECONDS  # the first pass re-defers at once
+    me = asyncio.current_task()
     while True:
         await asyncio.sleep(settings.worker.poll_seconds)
         try:
@@ -185,6 +186,11 @@ async def _maintain(jobs: JobApp, store: Store, settings: ServiceSettings) -> No
                 await requeue_orphans(jobs, store)
         except Exception:
             logger.warning("stalled-job check failed; trying again", exc_info=True)
+        if me is not None and me.cancelling():
+            # Asked to stop while a database call was under way, and that call swallowed
+            # the cancellation (seen under load in a connection pool): stop now rather
+            # than loop on, a worker that never finishes stopping.
+            raise asyncio.CancelledError
 
 
 async def run_worker(
