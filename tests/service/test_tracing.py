@@ -26,8 +26,6 @@ from typing import Any
 import httpx
 import pytest
 
-pytest.importorskip("opentelemetry.proto")
-
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent / "api"))
 
