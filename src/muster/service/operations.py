@@ -7,7 +7,8 @@ executor, the notifier and the limits, per app (no module-level state).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,16 +20,17 @@ from .exceptions import InvalidRequestError, NotFoundError, OverloadedError, Sto
 from .execution import Executor
 from .execution._runstart import text_task
 from .models import EventRecord, Run, RunCreate, RunStatus, SpecRecord
-from .notify import Notifier
+from .notify import Notifier, Subscription
 from .settings import ServiceSettings
 from .store.base import STOP_CANCEL, Store
-from .streaming import StreamLimiter, run_events
+from .streaming import POLL_SECONDS, StreamLimiter
 from .tracing import with_trace_context
 
 __all__ = [
     "Services",
     "cancel_run",
     "parse_spec_ref",
+    "read_all_events",
     "run_messages",
     "start_run",
     "task_messages",
@@ -98,11 +100,17 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-async def start_run(services: Services, thread_id: str, body: RunCreate) -> Run:
+async def start_run(
+    services: Services,
+    thread_id: str,
+    body: RunCreate,
+    on_created: Callable[[Run], None] | None = None,
+) -> Run:
     """Store a new run on the thread (applying its strategy) and hand it to the executor.
 
     The run is stored before anything else may fail, and the executor never drops a
-    stored run, so an accepted run always runs.
+    stored run, so an accepted run always runs. ``on_created`` is called with the stored
+    run before it is submitted (a waiter subscribes to its notifications there).
 
     Raises:
         StoreUnavailableError: the service is draining (503: retry on another replica).
@@ -128,6 +136,8 @@ async def start_run(services: Services, thread_id: str, body: RunCreate) -> Run:
         max_queue=services.settings.agents.max_queue,
         metadata=with_trace_context(body.metadata),
     )
+    if on_created is not None:
+        on_created(run)
     await services.executor.submit(run)
     return run
 
@@ -142,29 +152,59 @@ async def cancel_run(services: Services, run_id: str) -> Run:
     run = await services.store.request_stop(run_id, STOP_CANCEL)
     if run.status is RunStatus.RUNNING:
         await services.executor.cancel(run_id)
+    else:  # stopped here and now: wake its waiters (a running run's worker does that)
+        with contextlib.suppress(Exception):
+            await services.notifier.publish(run_id, ended=True)
     return run
 
 
-async def wait_for_end(services: Services, run_id: str) -> tuple[Run, list[dict[str, Any]]]:
+async def wait_for_end(
+    services: Services, run_id: str, subscription: Subscription | None = None
+) -> tuple[Run, list[dict[str, Any]]]:
     """Wait until the run stops (its ``end`` event); returns it and the messages it wrote.
 
-    The messages are the ``message`` events the wait read anyway, so the answer costs
-    no second pass over the run's events.
+    ``subscription``: one taken before the run was submitted (:func:`start_run`'s
+    ``on_created``), so that nothing it publishes is missed: the store is then read once,
+    when the run's last write is announced (or a poll finds it ended), not after every
+    turn. Without one, the wait subscribes now and reads the store first.
     """
-    messages: list[dict[str, Any]] = []
-    async for event in run_events(services.store, services.notifier, run_id):
-        if event.event == "message":
-            messages.append(dict(event.data))
-    return await services.store.get_run(run_id), messages
+    if subscription is None:
+        with services.notifier.subscribe(run_id) as subscription:
+            return await _wait(services, run_id, subscription, read_first=True)
+    return await _wait(services, run_id, subscription, read_first=False)
+
+
+async def _wait(
+    services: Services, run_id: str, subscription: Subscription, *, read_first: bool
+) -> tuple[Run, list[dict[str, Any]]]:
+    read = read_first
+    while True:
+        if read:
+            events = await read_all_events(services.store, run_id)
+            if events and events[-1].event == "end":
+                messages = [dict(e.data) for e in events if e.event == "message"]
+                return await services.store.get_run(run_id), messages
+        woken = await subscription.wait(POLL_SECONDS)
+        # Read when the run announced its end, when a wake-up may have been one (a
+        # listener reconnected), or when a poll interval passed (a lost notification).
+        read = not woken or subscription.ended
+        subscription.clear()
+
+
+async def read_all_events(store: Store, run_id: str, after: int = 0) -> list[EventRecord]:
+    """The run's events with ``seq > after``, every page of them."""
+    result: list[EventRecord] = []
+    while True:
+        events: list[EventRecord] = await store.read_events(run_id, after=after, limit=_PAGE)
+        result.extend(events)
+        if len(events) < _PAGE or events[-1].event == "end":
+            return result  # a short page is the last: no empty read to confirm it
+        after = events[-1].seq
+
+
+_PAGE = 1000
 
 
 async def run_messages(store: Store, run_id: str) -> list[dict[str, Any]]:
     """The messages the run wrote, in order (its ``message`` events)."""
-    messages: list[dict[str, Any]] = []
-    after = 0
-    while True:
-        events: list[EventRecord] = await store.read_events(run_id, after=after)
-        if not events:
-            return messages
-        messages.extend(dict(e.data) for e in events if e.event == "message")
-        after = events[-1].seq
+    return [dict(e.data) for e in await read_all_events(store, run_id) if e.event == "message"]

@@ -20,7 +20,7 @@ from starlette.background import BackgroundTask
 
 from .exceptions import InvalidRequestError, OverloadedError
 from .models import EventRecord
-from .notify import Notifier
+from .notify import Notifier, Subscription
 from .store.base import Store
 
 __all__ = ["StreamLimiter", "event_stream", "parse_last_event_id", "run_events", "to_sse"]
@@ -30,14 +30,28 @@ POLL_SECONDS = 2.0
 
 
 async def run_events(
-    store: Store, notifier: Notifier, run_id: str, *, after: int = 0, poll_seconds: float = POLL_SECONDS
+    store: Store,
+    notifier: Notifier,
+    run_id: str,
+    *,
+    after: int = 0,
+    poll_seconds: float = POLL_SECONDS,
+    subscription: Subscription | None = None,
 ) -> AsyncIterator[EventRecord]:
-    """The run's events with ``seq > after``, then each new one as it is stored, up to ``end``."""
-    with notifier.subscribe(run_id) as subscription:
+    """The run's events with ``seq > after``, then each new one as it is stored, up to ``end``.
+
+    ``subscription``: one taken before a new run was submitted (it has nothing stored
+    yet, so the first read waits for its first write); it is closed when the events end.
+    """
+    fresh = subscription is not None
+    with subscription or notifier.subscribe(run_id) as subscribed:
         while True:
+            if fresh:
+                fresh = False
+                await subscribed.wait(poll_seconds)
             # Cleared before reading: a write landing between the read and the wait
             # sets the flag again, so the wait returns at once and nothing is missed.
-            subscription.clear()
+            subscribed.clear()
             events = await store.read_events(run_id, after=after)
             for event in events:
                 yield event
@@ -45,7 +59,7 @@ async def run_events(
                 if event.event == "end":
                     return
             if not events:
-                await subscription.wait(poll_seconds)
+                await subscribed.wait(poll_seconds)
 
 
 def to_sse(event: EventRecord) -> ServerSentEvent:
@@ -63,6 +77,7 @@ def event_stream(
     poll_seconds: float = POLL_SECONDS,
     first: ServerSentEvent | None = None,
     acquired: bool = False,
+    subscription: Subscription | None = None,
 ) -> EventSourceResponse:
     """The SSE response of :func:`run_events`, holding one of ``limiter``'s slots while open.
 
@@ -71,6 +86,7 @@ def event_stream(
     ``first`` is sent before the stored events (without an id, so that a reconnecting
     client's ``Last-Event-ID`` is always a stored event's). ``acquired``: the caller took
     the slot already (before creating the run, so a refused stream creates nothing).
+    ``subscription``: see :func:`run_events`.
 
     Raises:
         OverloadedError: every stream slot is taken.
@@ -81,10 +97,17 @@ def event_stream(
     async def events() -> AsyncIterator[ServerSentEvent]:
         if first is not None:
             yield first
-        async for event in run_events(store, notifier, run_id, after=after, poll_seconds=poll_seconds):
+        async for event in run_events(
+            store, notifier, run_id, after=after, poll_seconds=poll_seconds, subscription=subscription
+        ):
             yield to_sse(event)
 
-    return EventSourceResponse(events(), ping=15, background=BackgroundTask(limiter.release))
+    def done() -> None:
+        limiter.release()
+        if subscription is not None:  # closed here too if the stream never started
+            subscription.close()
+
+    return EventSourceResponse(events(), ping=15, background=BackgroundTask(done))
 
 
 def parse_last_event_id(value: str | None) -> int:

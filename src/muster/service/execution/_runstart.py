@@ -60,14 +60,6 @@ def _single_text(task: Sequence[Mapping[str, Any]] | None) -> str | None:
     return None
 
 
-async def _previous_run(store: Store, run: Run) -> Run | None:
-    runs = [
-        r for r in await store.list_runs(run.thread_id) if r.id != run.id and r.created_at <= run.created_at
-    ]
-    runs.sort(key=lambda r: r.created_at)
-    return runs[-1] if runs else None
-
-
 async def last_message(store: Store, run_id: str) -> Mapping[str, Any] | None:
     last: Mapping[str, Any] | None = None
     after = 0
@@ -95,8 +87,8 @@ async def _answered(store: Store, run_id: str, agent: str) -> bool:
 
 async def plan_start(store: Store, run: Run) -> StartPlan:
     """Decide where ``run`` starts (see the module docstring)."""
-    task = await store.run_task(run.id)
-    previous = await _previous_run(store, run)
+    start = await store.run_start(run.id)
+    task, previous = start.task, start.previous
     requester = None
     if previous is not None and previous.status is RunStatus.INTERRUPTED:
         requester = input_requester(previous.stop_reason)
@@ -111,7 +103,7 @@ async def plan_start(store: Store, run: Run) -> StartPlan:
 
     # finish_run makes a run's last checkpoint its thread's state, whatever its status,
     # so this is where the previous run stopped (rolled-back runs excepted: they are undone).
-    state = await store.thread_state(run.thread_id)
+    state = start.thread_state
     if answer is not None and state is not None:
         return StartPlan(state=state, task=None, answer=answer)
 

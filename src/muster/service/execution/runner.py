@@ -302,11 +302,11 @@ class RunRunner:
         if not alive:
             self.request_stop("lost")
 
-    async def _publish(self) -> None:
+    async def _publish(self, *, ended: bool = False) -> None:
         if self._notify is None:
             return
         try:
-            await self._notify(self.run_id)
+            await self._notify(self.run_id, ended=ended)
         except Exception:  # streams also poll: a lost wake-up only delays them
             logger.warning("could not notify the streams of run %s", self.run_id, exc_info=True)
 
@@ -357,7 +357,7 @@ class RunRunner:
         except ConflictError:
             logger.warning("run %s was ended or taken over meanwhile: this worker stops", run.id)
             return None
-        await self._publish()
+        await self._publish(ended=True)
         log_run_transition(ended, RunStatus.RUNNING, status, duration_ms=_ms(started), error=error)
         if self._metrics is not None:
             self._metrics.observe_run(time.monotonic() - started)

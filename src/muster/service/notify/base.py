@@ -3,8 +3,10 @@
 A stream (``GET /v1/runs/{id}/events``) reads the run's events from the store, then waits
 for more. What it waits on is a notifier: after every write, the runner publishes the
 run's id; every process's notifier wakes its local subscribers to that run, who read the
-store again from the last event they sent. A notification carries nothing but the id, so
-a lost or duplicated one costs a delay or a read, never a missing or repeated event;
+store again from the last event they sent. A notification carries nothing but the id and,
+for a run's last write, the word ``end`` (``"<run id> end"``: a ``/runs/wait`` reads the
+store once, when the run ended, instead of after every turn), so a lost or duplicated one
+costs a delay or a read, never a missing or repeated event;
 streams also re-read the store every few seconds for the notifications a reconnecting
 listener may miss. Implementations (one file each):
 
@@ -21,9 +23,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 
-__all__ = ["Notifier", "Subscription", "listen_forever"]
+__all__ = ["Notifier", "Subscription", "listen_forever", "payload"]
 
 logger = logging.getLogger("muster.service.notify")
+
+
+def payload(run_id: str, ended: bool) -> str:
+    """What a notification carries: the run id, and `` end`` after the run's last write."""
+    return f"{run_id} end" if ended else run_id
 
 
 class Subscription:
@@ -33,13 +40,19 @@ class Subscription:
         self._notifier = notifier
         self.run_id = run_id
         self._event = asyncio.Event()
+        self.ended = False
+        """Whether a wake-up since :meth:`clear` was the run's last write, or may have been
+        (a wake-up of every stream after a listener reconnected tells nothing)."""
 
     def clear(self) -> None:
         """Forget earlier wake-ups: call it before reading the store."""
         self._event.clear()
+        self.ended = False
 
-    def wake(self) -> None:
-        """Mark that the run wrote something."""
+    def wake(self, ended: bool | None = False) -> None:
+        """Mark that the run wrote something (``ended``: its last write; ``None``: unknown)."""
+        if ended is not False:
+            self.ended = True
         self._event.set()
 
     async def wait(self, seconds: float) -> bool:
@@ -49,6 +62,10 @@ class Subscription:
         except TimeoutError:
             return False
         return True
+
+    def close(self) -> None:
+        """Unsubscribe (what leaving the ``with`` block does)."""
+        self._notifier._unsubscribe(self)
 
     def __enter__(self) -> Subscription:
         return self
@@ -75,8 +92,8 @@ class Notifier(ABC):
         """Raise unless the notifier's server answers (``/ready``)."""
 
     @abstractmethod
-    async def publish(self, run_id: str) -> None:
-        """Tell every process's subscribers to ``run_id`` that it wrote."""
+    async def publish(self, run_id: str, *, ended: bool = False) -> None:
+        """Tell every process's subscribers to ``run_id`` that it wrote (``ended``: its last write)."""
 
     def subscribe(self, run_id: str) -> Subscription:
         """A subscription to ``run_id``'s writes (use it as a context manager)."""
@@ -84,16 +101,21 @@ class Notifier(ABC):
         self._subscribers.setdefault(run_id, set()).add(subscription)
         return subscription
 
-    def wake_local(self, run_id: str) -> None:
+    def wake_local(self, run_id: str, *, ended: bool = False) -> None:
         """Wake this process's subscribers to ``run_id``."""
         for subscription in self._subscribers.get(run_id, ()):
-            subscription.wake()
+            subscription.wake(ended)
+
+    def wake_payload(self, payload: str) -> None:
+        """Wake this process's subscribers named by a notification's payload (see :func:`payload`)."""
+        run_id, _, flag = payload.partition(" ")
+        self.wake_local(run_id, ended=flag == "end")
 
     def wake_all(self) -> None:
         """Wake every local subscriber (after a listener reconnected: it may have missed some)."""
         for subscriptions in self._subscribers.values():
             for subscription in subscriptions:
-                subscription.wake()
+                subscription.wake(None)
 
     def _unsubscribe(self, subscription: Subscription) -> None:
         subscriptions = self._subscribers.get(subscription.run_id)

@@ -10,6 +10,6 @@ __all__ = ["LocalNotifier"]
 class LocalNotifier(Notifier):
     """Wakes this process's subscribers directly (SQLite: one serving process runs everything)."""
 
-    async def publish(self, run_id: str) -> None:
+    async def publish(self, run_id: str, *, ended: bool = False) -> None:
         """Wake the local subscribers to ``run_id``."""
-        self.wake_local(run_id)
+        self.wake_local(run_id, ended=ended)

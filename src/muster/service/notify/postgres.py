@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from .base import Notifier, listen_forever
+from .base import Notifier, listen_forever, payload
 
 __all__ = ["PostgresNotifier"]
 
@@ -54,22 +54,24 @@ class PostgresNotifier(Notifier):
             connected()
             self.wake_all()
             async for notify in conn.notifies():
-                self.wake_local(notify.payload)
+                self.wake_payload(notify.payload)
         finally:
             with contextlib.suppress(Exception):
                 await conn.close()
 
-    async def publish(self, run_id: str) -> None:
+    async def publish(self, run_id: str, *, ended: bool = False) -> None:
         """Wake local subscribers now, and every other process through NOTIFY."""
         import psycopg
 
-        self.wake_local(run_id)
+        self.wake_local(run_id, ended=ended)
         async with self._lock:
             for attempt in (1, 2):
                 if self._publisher is None or self._publisher.closed:
                     self._publisher = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
                 try:
-                    await self._publisher.execute("SELECT pg_notify(%s, %s)", (self.channel, run_id))
+                    await self._publisher.execute(
+                        "SELECT pg_notify(%s, %s)", (self.channel, payload(run_id, ended))
+                    )
                     return
                 except psycopg.OperationalError:
                     # A dropped connection: reconnect once, then let the caller know.

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from .base import Notifier, listen_forever
+from .base import Notifier, listen_forever, payload
 
 __all__ = ["RedisNotifier"]
 
@@ -49,15 +49,15 @@ class RedisNotifier(Notifier):
             async for message in pubsub.listen():
                 if message.get("type") == "message":
                     data = message["data"]
-                    self.wake_local(data.decode() if isinstance(data, bytes) else str(data))
+                    self.wake_payload(data.decode() if isinstance(data, bytes) else str(data))
         finally:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
 
-    async def publish(self, run_id: str) -> None:
+    async def publish(self, run_id: str, *, ended: bool = False) -> None:
         """Wake local subscribers now, and every other process through Redis."""
-        self.wake_local(run_id)
-        await self._client.publish(self.channel, run_id)
+        self.wake_local(run_id, ended=ended)
+        await self._client.publish(self.channel, payload(run_id, ended))
 
     async def ping(self) -> None:
         """Raise unless Redis answers (``/ready``)."""

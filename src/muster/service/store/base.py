@@ -36,7 +36,7 @@ from ..models import (
     Thread,
 )
 
-__all__ = ["STOP_CANCEL", "STOP_INTERRUPT", "STOP_ROLLBACK", "Checkpoint", "Store", "TurnWrite"]
+__all__ = ["STOP_CANCEL", "STOP_INTERRUPT", "STOP_ROLLBACK", "Checkpoint", "RunStart", "Store", "TurnWrite"]
 
 STOP_CANCEL = "cancel"
 """``POST /v1/runs/{id}/cancel``."""
@@ -44,6 +44,18 @@ STOP_INTERRUPT = "interrupt"
 """A newer run on the thread with strategy ``interrupt``."""
 STOP_ROLLBACK = "rollback"
 """The run was rolled back (strategy ``rollback``); it is already ``cancelled``."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunStart:
+    """What a worker needs to start a run, read in one query (``Store.run_start``)."""
+
+    task: Sequence[Mapping[str, Any]] | None
+    """The task messages the run was created with."""
+    previous: Run | None
+    """The thread's run before this one (by number), if any."""
+    thread_state: Mapping[str, Any] | None
+    """The team state the thread's runs left (``None`` before any)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +184,10 @@ class Store(Protocol):
 
     async def run_task(self, run_id: str) -> list[Mapping[str, Any]] | None:
         """The task messages the run was created with."""
+        ...
+
+    async def run_start(self, run_id: str) -> RunStart:
+        """The run's task, the thread's previous run and the thread's state, at once."""
         ...
 
     async def claim_run(

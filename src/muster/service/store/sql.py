@@ -35,7 +35,7 @@ from ._catalog import CatalogStore
 from ._checkpoints import rebuild_state
 from ._rows import new_id, now, plain, to_event, to_message, to_run, to_thread
 from ._turns import record_turn
-from .base import STOP_ROLLBACK, Checkpoint, Store, TurnWrite
+from .base import STOP_ROLLBACK, Checkpoint, RunStart, Store, TurnWrite
 from .tables import checkpoints, events, messages, model_responses, runs, threads
 
 __all__ = ["SqlStore"]
@@ -153,6 +153,25 @@ class SqlStore(CatalogStore):
             await self._one(sa.select(runs.c.task).where(runs.c.id == run_id), "run", run_id)
         )["task"]
         return task
+
+    async def run_start(self, run_id: str) -> RunStart:
+        """The run's task, the thread's previous run and its state, in one query."""
+        previous = runs.alias("previous")
+        query = (
+            sa.select(runs.c.task, threads.c.state, *(c.label(f"p_{c.name}") for c in previous.c))
+            .select_from(
+                runs.join(threads, threads.c.id == runs.c.thread_id).outerjoin(
+                    previous,
+                    (previous.c.thread_id == runs.c.thread_id) & (previous.c.number == runs.c.number - 1),
+                )
+            )
+            .where(runs.c.id == run_id)
+        )
+        row = await self._one(query, "run", run_id)
+        prior = None
+        if row["p_id"] is not None:
+            prior = to_run({c.name: row[f"p_{c.name}"] for c in previous.c})
+        return RunStart(task=row["task"], previous=prior, thread_state=row["state"])
 
     async def claim_run(
         self, run_id: str, worker: str, *, stale_before: datetime | None = None

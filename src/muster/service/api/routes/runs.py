@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from ...models import Run, RunCreate
+from ...notify import Subscription
 from ...operations import cancel_run, start_run, wait_for_end
 from ...streaming import event_stream, parse_last_event_id
 from ..auth import ServicesDep
@@ -59,10 +60,15 @@ async def create_run(thread_id: str, body: RunCreate, services: ServicesDep) -> 
 )
 async def create_run_stream(thread_id: str, body: RunCreate, services: ServicesDep) -> EventSourceResponse:
     services.streams.acquire()  # before the run exists: a refused stream must not start one
+    subscriptions: list[Subscription] = []
     try:
-        run = await start_run(services, thread_id, body)
+        run = await start_run(
+            services, thread_id, body, lambda r: subscriptions.append(services.notifier.subscribe(r.id))
+        )
     except BaseException:
         services.streams.release()
+        for subscription in subscriptions:
+            subscription.close()
         raise
     response = event_stream(
         services.store,
@@ -72,6 +78,7 @@ async def create_run_stream(thread_id: str, body: RunCreate, services: ServicesD
         limiter=services.streams,
         acquired=True,
         first=ServerSentEvent(event="metadata", data=json.dumps({"run_id": run.id, "thread_id": thread_id})),
+        subscription=subscriptions[0],
     )
     response.headers["Content-Location"] = f"/v1/runs/{run.id}"
     return response
@@ -83,8 +90,15 @@ async def create_run_stream(thread_id: str, body: RunCreate, services: ServicesD
     summary="Start a run and answer when it stops",
 )
 async def create_run_wait(thread_id: str, body: RunCreate, services: ServicesDep) -> RunResult:
-    run = await start_run(services, thread_id, body)
-    ended, messages = await wait_for_end(services, run.id)
+    subscriptions: list[Subscription] = []
+    try:
+        run = await start_run(
+            services, thread_id, body, lambda r: subscriptions.append(services.notifier.subscribe(r.id))
+        )
+        ended, messages = await wait_for_end(services, run.id, subscriptions[0])
+    finally:
+        for subscription in subscriptions:  # subscribed before the run was submitted
+            subscription.close()
     return RunResult(run=ended, messages=messages)
 
 
