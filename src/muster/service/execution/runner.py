@@ -7,7 +7,8 @@
    from the state the thread's previous run left, then ``run(task=...)``.
 4. At every **turn boundary** the hook writes the turn (messages, delta or full state)
    in one transaction, notifies the run's streams, heartbeats now and then and checks
-   whether a stop was requested.
+   whether a stop was requested. The last boundary is written with the run's end, in
+   the transaction that sets its status.
 5. **End** with a status: ``succeeded``; ``interrupted`` (a handoff to someone outside
    the team, a user proxy asking for input, or the ``interrupt`` strategy); ``cancelled``;
    ``failed`` with a :class:`RunError` (type, message, agent: never a stack trace), also
@@ -126,6 +127,7 @@ class RunRunner:
         self.model_calls = 0
         self._last_beat = 0.0
         self._timings = TurnTimings()  # each turn's spans, written with it (the run's timeline)
+        self._last_turn: TurnWrite | None = None  # the last boundary, written with the run's end
 
     # ------------------------------------------------------------------ control
 
@@ -255,27 +257,34 @@ class RunRunner:
             or checkpoint.delta is None
             or checkpoint.turn % self._full_state_every == 0
         )
-        requested = await self.store.record_turn(
-            TurnWrite(
-                run_id=self.run_id,
-                turn=checkpoint.turn,
-                messages=[message.dump() for message in checkpoint.messages],
-                state=checkpoint.state if full else None,
-                delta=checkpoint.delta,
-                finished=finished,
-                stop_reason=checkpoint.stop_reason,
-                worker=self.worker,
-                events=[self._timings.turn_event(checkpoint.turn)],
-            )
+        write = TurnWrite(
+            run_id=self.run_id,
+            turn=checkpoint.turn,
+            messages=[message.dump() for message in checkpoint.messages],
+            state=checkpoint.state if full else None,
+            delta=checkpoint.delta,
+            finished=finished,
+            stop_reason=checkpoint.stop_reason,
+            worker=self.worker,
+            events=[self._timings.turn_event(checkpoint.turn)],
         )
+        if finished:
+            # The last boundary is written with the run's end, in one transaction
+            # (``_finish``): the status is known once ``run()`` returns, right after.
+            # Until then nothing follows it that could be lost: a crash in between redoes
+            # the turn from the last checkpoint, replaying its recorded model answers.
+            self._last_turn = write
+            self.turns_written += 1
+            if self._metrics is not None:
+                self._metrics.turn(replayed=self._replays() > self._replays_seen)
+            return
+        requested = await self.store.record_turn(write)
         self.turns_written += 1
         if self._metrics is not None:
             replays = self._replays()
             self._metrics.turn(replayed=replays > self._replays_seen)
             self._replays_seen = replays
         await self._publish()
-        if finished:
-            return
         if self.stop_reason is None and requested:
             self.request_stop(normalize_reason(requested))
         if self.stop_reason == "interrupt" and self._token is not None:
@@ -350,9 +359,10 @@ class RunRunner:
     async def _finish(
         self, run: Run, status: RunStatus, stop_reason: str | None, error: RunError | None, started: float
     ) -> Run | None:
+        last, self._last_turn = self._last_turn, None
         try:
             ended = await self.store.finish_run(
-                run.id, status, stop_reason=stop_reason, error=error, worker=self.worker
+                run.id, status, stop_reason=stop_reason, error=error, worker=self.worker, turn=last
             )
         except ConflictError:
             logger.warning("run %s was ended or taken over meanwhile: this worker stops", run.id)

@@ -215,6 +215,7 @@ class Store(Protocol):
         stop_reason: str | None = None,
         error: RunError | None = None,
         worker: str | None = None,
+        turn: TurnWrite | None = None,
     ) -> Run:
         """Set a final (or ``interrupted``) status, append the ``status`` and ``end`` events.
 
@@ -223,6 +224,11 @@ class Store(Protocol):
         ``ConflictError`` unless the run is ``pending`` or ``running`` (and held by
         ``worker``, when given); ``ValueError`` for a status that is not final or
         ``interrupted``.
+
+        ``turn``: the run's last boundary, written first in the same transaction (what
+        ``record_turn`` would write, refused as it would refuse it): a run's end costs
+        one transaction, not two, and there is no moment at which its last turn is stored
+        but its status is not.
         """
         ...
 

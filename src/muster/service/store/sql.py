@@ -11,12 +11,14 @@ transaction, call them, and turn rows into resources.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..exceptions import ConflictError, InvalidRequestError, NotFoundError
 from ..models import (
@@ -33,6 +35,7 @@ from ..models import (
 from . import _runs
 from ._catalog import CatalogStore
 from ._checkpoints import rebuild_state
+from ._pgturns import RunEnd, pipelined_turn, refusal
 from ._rows import new_id, now, plain, to_event, to_message, to_run, to_thread
 from ._turns import record_turn
 from .base import STOP_ROLLBACK, Checkpoint, RunStart, Store, TurnWrite
@@ -224,21 +227,41 @@ class SqlStore(CatalogStore):
         stop_reason: str | None = None,
         error: RunError | None = None,
         worker: str | None = None,
+        turn: TurnWrite | None = None,
     ) -> Run:
         """Stop the run with ``status`` and end its event stream (see ``Store.finish_run``)."""
         status = RunStatus(status)
         if status not in _FINAL:
             raise ValueError(f"finish_run: {status} is not a final status (or interrupted)")
-        async with self._tx() as conn:
-            thread, run = await _runs.lock_thread_and_run(conn, run_id)
-            if run["status"] not in _runs.ACTIVE:
-                raise ConflictError(f"run {run_id!r} is already {run['status']}")
-            if worker is not None and run["worker"] != worker:
-                raise ConflictError(f"run {run_id!r} is held by {run['worker']!r}, not {worker!r}")
-            row = await _runs.finish_run(
-                conn, thread, run, status, now(), stop_reason=stop_reason, error=error
-            )
-        return to_run(row)
+        if turn is not None and turn.run_id != run_id:
+            raise ValueError(f"finish_run: the turn is run {turn.run_id!r}'s, not {run_id!r}'s")
+        if turn is not None and self._pipelines(turn):
+            if worker is not None:
+                turn = replace(turn, worker=worker)
+            return to_run(await self._pipelined(turn, RunEnd(status, stop_reason, error)))
+        try:
+            async with self._tx() as conn:
+                if turn is not None:
+                    await record_turn(conn, turn, now())
+                return to_run(await self._finish(conn, run_id, status, stop_reason, error, worker))
+        except sa.exc.IntegrityError as exc:
+            raise _turn_written(turn) from exc
+
+    async def _finish(
+        self,
+        conn: AsyncConnection,
+        run_id: str,
+        status: RunStatus,
+        stop_reason: str | None,
+        error: RunError | None,
+        worker: str | None,
+    ) -> sa.RowMapping:
+        thread, run = await _runs.lock_thread_and_run(conn, run_id)
+        if run["status"] not in _runs.ACTIVE:
+            raise ConflictError(f"run {run_id!r} is already {run['status']}")
+        if worker is not None and run["worker"] != worker:
+            raise ConflictError(f"run {run_id!r} is held by {run['worker']!r}, not {worker!r}")
+        return await _runs.finish_run(conn, thread, run, status, now(), stop_reason=stop_reason, error=error)
 
     async def release_run(self, run_id: str, worker: str) -> bool:
         """Give a running run back to ``pending`` (SIGTERM drain); ``False`` if not held."""
@@ -327,11 +350,41 @@ class SqlStore(CatalogStore):
 
     async def record_turn(self, write: TurnWrite) -> str | None:
         """Write one turn boundary atomically (see ``Store.record_turn``)."""
+        if self._pipelines(write):
+            stop: str | None = (await self._pipelined(write))["stop_requested"]
+            return stop
         try:
             async with self._tx() as conn:
                 return await record_turn(conn, write, now())
         except sa.exc.IntegrityError as exc:
-            raise ConflictError(f"run {write.run_id!r}: turn {write.turn} is already written") from exc
+            raise _turn_written(write) from exc
+
+    def _pipelines(self, write: TurnWrite) -> bool:
+        """Whether the turn goes through PostgreSQL's pipeline (``_pgturns.py``).
+
+        Not a last turn that brings only a delta: the thread's new state must then be
+        rebuilt from stored checkpoints first (the portable path does that).
+        """
+        return self.backend == "postgresql" and not (write.finished and write.state is None)
+
+    async def _pipelined(self, write: TurnWrite, end: RunEnd | None = None) -> dict[str, Any]:
+        import psycopg
+
+        failure: BaseException | None = None
+        try:
+            async with self._tx() as conn:
+                raw = await conn.get_raw_connection()
+                row = await pipelined_turn(raw.driver_connection, write, now(), end)
+                if row is None:
+                    raise _Refused
+                return row
+        except _Refused:
+            pass
+        except psycopg.IntegrityError as exc:  # a turn stored twice; a delta without its base
+            failure = exc
+        async with self._tx(write=False) as conn:
+            run = (await conn.execute(sa.select(runs).where(runs.c.id == write.run_id))).mappings().first()
+        raise refusal(write, run, failure)
 
     async def latest_checkpoint(self, run_id: str) -> Checkpoint | None:
         """The last turn written for the run and the full state there."""
@@ -390,6 +443,16 @@ class SqlStore(CatalogStore):
                 result = await conn.execute(sa.delete(table).where(table.c.run_id.in_(finished)))
                 deleted += result.rowcount
         return deleted
+
+
+class _Refused(Exception):
+    """The pipelined write matched no run it may write: roll back, then explain."""
+
+
+def _turn_written(write: TurnWrite | None) -> ConflictError:
+    if write is None:  # pragma: no cover - only a turn's rows can collide
+        return ConflictError("the write collided with a stored row")
+    return ConflictError(f"run {write.run_id!r}: turn {write.turn} is already written")
 
 
 def _check_page(after: int, limit: int) -> None:
