@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from ..exceptions import ConflictError, InvalidRequestError, NotFoundError
 from ..models import ApiKey, SpecRecord
 from ._database import SqlDatabase
+from ._pgpaths import LATEST_SPEC_VERSION, fetch_one
 from ._rows import canonical_digest, new_id, now, plain, to_api_key, to_spec
 from .keys import check_secret, digest_matches, generate_secret, hash_secret, key_prefix
 from .tables import api_keys, specs
@@ -75,6 +76,12 @@ class CatalogStore(SqlDatabase):
     async def get_spec(self, name: str, version: int | None = None) -> SpecRecord:
         """The latest (or the given) version of spec ``name``."""
         cache = self._spec_cache
+        if version is None and self.backend == "postgresql":
+            async with self._driver() as pg:
+                row = await fetch_one(pg, LATEST_SPEC_VERSION, (name,))
+            if row is None:
+                raise NotFoundError("spec", name)
+            version = int(row["version"])  # then the cache, or the row of that version
         if version is not None and (name, version) in cache:
             return cache[name, version]  # a version never changes once stored
         query = sa.select(specs).where(specs.c.name == name)

@@ -7,6 +7,7 @@ between the backends.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -127,9 +128,20 @@ class SqlDatabase:
         except (ServiceError, sa.exc.IntegrityError):
             raise
         except Exception as exc:
+            if _is_driver_integrity_error(exc):
+                # A statement sent through psycopg directly (``_pgpaths.py``): the same
+                # error as SQLAlchemy's, so callers handle one type.
+                raise sa.exc.IntegrityError(None, None, exc) from exc
             if is_unavailable(exc):
                 raise unavailable(exc) from exc
             raise
+
+    @asynccontextmanager
+    async def _driver(self, *, write: bool = False, single: bool = False) -> AsyncIterator[Any]:
+        """:meth:`_tx`'s connection as psycopg's own (PostgreSQL; see ``_pgpaths.py``)."""
+        async with self._tx(write=write, single=single) as conn:
+            raw = await conn.get_raw_connection()
+            yield raw.driver_connection
 
     async def _one(self, query: sa.Select[Any], kind: str, ident: str) -> sa.RowMapping:
         async with self._tx(write=False) as conn:
@@ -142,6 +154,11 @@ class SqlDatabase:
     async def _exists(conn: AsyncConnection, table: sa.Table, ident: str, kind: str) -> None:
         if await conn.scalar(sa.select(table.c.id).where(table.c.id == ident)) is None:
             raise NotFoundError(kind, ident)
+
+
+def _is_driver_integrity_error(exc: BaseException) -> bool:
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(exc, psycopg.IntegrityError)
 
 
 def _check_sqlite_folder(database: str) -> None:

@@ -10,6 +10,7 @@ transaction, call them, and turn rows into resources.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -32,6 +33,7 @@ from ..models import (
     Thread,
     ThreadStatus,
 )
+from . import _pgpaths as P
 from . import _runs
 from ._catalog import CatalogStore
 from ._checkpoints import rebuild_state
@@ -75,6 +77,12 @@ class SqlStore(CatalogStore):
             "created_at": at,
             "updated_at": at,
         }
+        if self.backend == "postgresql":
+            async with self._driver(single=True) as pg:
+                await pg.execute(
+                    P.INSERT_THREAD, (row["id"], json.dumps(row["metadata"]), row["status"], at, at)
+                )
+            return to_thread(row)
         async with self._tx(single=True) as conn:
             await conn.execute(sa.insert(threads).values(row))
         return to_thread(row)
@@ -123,6 +131,12 @@ class SqlStore(CatalogStore):
         """Add a pending run, applying ``strategy`` atomically (see ``Store.create_run``)."""
         try:
             async with self._tx() as conn:
+                if self.backend == "postgresql":
+                    pg = (await conn.get_raw_connection()).driver_connection
+                    thread = await P.lock_thread_and_count(pg, thread_id, max_queue)
+                    if thread["status"] != ThreadStatus.BUSY or strategy == Strategy.ENQUEUE:
+                        return to_run(await P.insert_run(pg, thread, spec, task, strategy, now(), metadata))
+                    # A strategy acts on the thread's current runs: the portable path below.
                 row = await _runs.create_run(
                     conn, thread_id, spec, task, strategy, now(), max_queue=max_queue, metadata=metadata
                 )
@@ -132,6 +146,12 @@ class SqlStore(CatalogStore):
 
     async def get_run(self, run_id: str) -> Run:
         """The run (``NotFoundError`` if there is none)."""
+        if self.backend == "postgresql":
+            async with self._driver() as pg:
+                found = await P.fetch_one(pg, P.RUN, (run_id,))
+            if found is None:
+                raise NotFoundError("run", run_id)
+            return to_run(found)
         return to_run(await self._one(sa.select(runs).where(runs.c.id == run_id), "run", run_id))
 
     async def list_runs(self, thread_id: str) -> list[Run]:
@@ -159,6 +179,15 @@ class SqlStore(CatalogStore):
 
     async def run_start(self, run_id: str) -> RunStart:
         """The run's task, the thread's previous run and its state, in one query."""
+        if self.backend == "postgresql":
+            async with self._driver() as pg:
+                found = await P.fetch_one(pg, P.RUN_START, (run_id,))
+            if found is None:
+                raise NotFoundError("run", run_id)
+            before = to_run(found) if found["id"] is not None else None
+            return RunStart(
+                task=found["start_task"], previous=before, thread_state=found["start_thread_state"]
+            )
         previous = runs.alias("previous")
         query = (
             sa.select(runs.c.task, threads.c.state, *(c.label(f"p_{c.name}") for c in previous.c))
@@ -181,6 +210,13 @@ class SqlStore(CatalogStore):
     ) -> Run | None:
         """Atomically move a pending (or stale running) run to running for ``worker``."""
         at = now()
+        if self.backend == "postgresql":
+            params = {"run": run_id, "worker": worker, "at": at, "stale": stale_before}
+            async with self._driver(single=True) as pg:
+                claimed = await P.fetch_one(pg, P.CLAIM, params)
+                if claimed is None and await P.fetch_one(pg, P.RUN_EXISTS, (run_id,)) is None:
+                    raise NotFoundError("run", run_id)
+            return to_run(claimed) if claimed is not None else None
         claimable = runs.c.status == RunStatus.PENDING.value
         if stale_before is not None:
             claimable = claimable | (
@@ -368,8 +404,6 @@ class SqlStore(CatalogStore):
         return self.backend == "postgresql" and not (write.finished and write.state is None)
 
     async def _pipelined(self, write: TurnWrite, end: RunEnd | None = None) -> dict[str, Any]:
-        import psycopg
-
         failure: BaseException | None = None
         try:
             async with self._tx() as conn:
@@ -380,8 +414,8 @@ class SqlStore(CatalogStore):
                 return row
         except _Refused:
             pass
-        except psycopg.IntegrityError as exc:  # a turn stored twice; a delta without its base
-            failure = exc
+        except sa.exc.IntegrityError as exc:  # a turn stored twice; a delta without its base
+            failure = exc.orig
         async with self._tx(write=False) as conn:
             run = (await conn.execute(sa.select(runs).where(runs.c.id == write.run_id))).mappings().first()
         raise refusal(write, run, failure)
@@ -397,6 +431,12 @@ class SqlStore(CatalogStore):
     async def read_events(self, run_id: str, *, after: int = 0, limit: int = 1000) -> list[EventRecord]:
         """The run's events with ``seq > after``, in order."""
         _check_page(after, limit)
+        if self.backend == "postgresql":
+            async with self._driver() as pg:
+                found_events = await P.fetch_all(pg, P.EVENTS_AFTER, (run_id, after, limit))
+                if not found_events and await P.fetch_one(pg, P.RUN_EXISTS, (run_id,)) is None:
+                    raise NotFoundError("run", run_id)
+            return [to_event(r) for r in found_events]
         query = (
             sa.select(events)
             .where(events.c.run_id == run_id, events.c.seq > after)

@@ -1,0 +1,163 @@
+"""The statements a run costs most often, on PostgreSQL, through psycopg directly.
+
+A run's life on PostgreSQL is a handful of statements that every run pays: the thread and
+run inserts, the spec lookup, the claim, the start read, the event and run reads of a
+waiting client. Through SQLAlchemy Core each costs about three times the driver's own
+CPU (building the statement, its cache key, the result's metadata), which made the store
+the largest share of a run's service time. These are the same statements, written once
+as SQL and sent on the pooled connection's psycopg connection (the store's transaction
+helper still owns the connection, its transaction and its errors). Everything else, and
+SQLite, goes through the portable Core code in ``sql.py`` and ``_runs.py``; the tests run
+the same suite on both backends, so the two paths are held to the same behaviour.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from ..exceptions import NotFoundError, OverloadedError
+from ..models import SpecRecord, Strategy, ThreadStatus
+from ._rows import new_id, plain
+from ._runs import OVERLOAD_RETRY_AFTER
+
+__all__ = [
+    "CLAIM",
+    "EVENTS_AFTER",
+    "INSERT_THREAD",
+    "LATEST_SPEC_VERSION",
+    "RUN",
+    "RUN_EXISTS",
+    "RUN_START",
+    "fetch_all",
+    "fetch_one",
+    "insert_run",
+    "lock_thread_and_count",
+]
+
+RUN = "SELECT * FROM runs WHERE id = %s"
+RUN_EXISTS = "SELECT 1 FROM runs WHERE id = %s"
+EVENTS_AFTER = "SELECT seq, event, data FROM events WHERE run_id = %s AND seq > %s ORDER BY seq LIMIT %s"
+INSERT_THREAD = """
+INSERT INTO threads (id, metadata, status, run_count, message_seq, created_at, updated_at)
+VALUES (%s, %s::jsonb, %s, 0, 0, %s, %s)
+"""
+LATEST_SPEC_VERSION = "SELECT version FROM specs WHERE name = %s ORDER BY version DESC LIMIT 1"
+CLAIM = """
+UPDATE runs SET status = 'running', worker = %(worker)s,
+       attempt = CASE WHEN started_at IS NULL THEN attempt ELSE attempt + 1 END,
+       started_at = COALESCE(started_at, %(at)s), heartbeat_at = %(at)s, updated_at = %(at)s
+ WHERE id = %(run)s
+   AND (status = 'pending' OR (%(stale)s::timestamptz IS NOT NULL AND status = 'running'
+                               AND heartbeat_at < %(stale)s::timestamptz))
+RETURNING *
+"""
+RUN_START = """
+SELECT p.*, r.task AS start_task, t.state AS start_thread_state
+  FROM runs r
+  JOIN threads t ON t.id = r.thread_id
+  LEFT JOIN runs p ON p.thread_id = r.thread_id AND p.number = r.number - 1
+ WHERE r.id = %s
+"""
+_LOCK_THREAD = "SELECT id, status, run_count FROM threads WHERE id = %s FOR UPDATE"
+_QUEUE_DEPTH = "SELECT count(*) AS depth FROM runs WHERE status = 'pending'"
+_INSERT_RUN = """
+INSERT INTO runs (id, thread_id, number, spec, spec_version, status, strategy, task, metadata,
+                  attempt, turns, event_seq, replaced_state, created_at, updated_at)
+VALUES (%(id)s, %(thread)s, %(number)s, %(spec)s, %(version)s, 'pending', %(strategy)s,
+        %(task)s::jsonb, %(metadata)s::jsonb, 1, 0, 0, false, %(at)s, %(at)s)
+RETURNING *
+"""
+_THREAD_BUSY = """
+UPDATE threads SET run_count = run_count + 1, status = %(busy)s, updated_at = %(at)s WHERE id = %(thread)s
+"""
+
+
+def _utc(row: dict[str, Any]) -> dict[str, Any]:
+    for key, value in row.items():
+        if isinstance(value, datetime):
+            row[key] = value.astimezone(UTC)
+    return row
+
+
+async def fetch_all(pg: Any, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every row, as dicts with UTC timestamps (the portable path's ``UtcDateTime``)."""
+    from psycopg.rows import dict_row
+
+    cursor = pg.cursor(row_factory=dict_row)
+    await cursor.execute(sql, params)
+    return [_utc(row) for row in await cursor.fetchall()]
+
+
+async def fetch_one(pg: Any, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> dict[str, Any] | None:
+    """The first row, or ``None``."""
+    from psycopg.rows import dict_row
+
+    cursor = pg.cursor(row_factory=dict_row)
+    await cursor.execute(sql, params)
+    row: dict[str, Any] | None = await cursor.fetchone()
+    return _utc(row) if row is not None else None
+
+
+async def lock_thread_and_count(pg: Any, thread_id: str, max_queue: int | None) -> dict[str, Any]:
+    """Lock the thread's row and check the queue, in one round trip (``_runs.create_run``'s first steps).
+
+    Raises:
+        NotFoundError: no such thread.
+        OverloadedError: ``max_queue`` runs or more are pending.
+    """
+    from psycopg.rows import dict_row
+
+    async with pg.pipeline():
+        thread = pg.cursor(row_factory=dict_row)
+        await thread.execute(_LOCK_THREAD, (thread_id,))
+        depth = None
+        if max_queue is not None:
+            depth = pg.cursor(row_factory=dict_row)
+            await depth.execute(_QUEUE_DEPTH)
+        row: dict[str, Any] | None = await thread.fetchone()
+        pending = (await depth.fetchone())["depth"] if depth is not None else 0
+    if row is None:
+        raise NotFoundError("thread", thread_id)
+    if max_queue is not None and pending >= max_queue:
+        raise OverloadedError(
+            f"{pending} runs are waiting (limit {max_queue}); retry later", retry_after=OVERLOAD_RETRY_AFTER
+        )
+    return row
+
+
+async def insert_run(
+    pg: Any,
+    thread: Mapping[str, Any],
+    spec: SpecRecord,
+    task: Sequence[Mapping[str, Any]] | None,
+    strategy: Strategy,
+    at: datetime,
+    metadata: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """Insert a pending run on a thread locked by :func:`lock_thread_and_count` and mark it busy.
+
+    Only for a thread whose current runs the strategy leaves alone (idle, or ``enqueue``).
+    """
+    from psycopg.rows import dict_row
+
+    params = {
+        "id": new_id(),
+        "thread": thread["id"],
+        "number": thread["run_count"] + 1,
+        "spec": spec.name,
+        "version": spec.version,
+        "strategy": strategy.value,
+        "task": json.dumps([plain(m) for m in task]) if task is not None else None,
+        "metadata": json.dumps(plain(metadata or {})),
+        "at": at,
+        "busy": ThreadStatus.BUSY.value,
+    }
+    async with pg.pipeline():
+        run = pg.cursor(row_factory=dict_row)
+        await run.execute(_INSERT_RUN, params)
+        await pg.execute(_THREAD_BUSY, params)
+        row: dict[str, Any] = await run.fetchone()
+    return _utc(row)
