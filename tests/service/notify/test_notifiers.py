@@ -52,3 +52,35 @@ async def test_in_process_notifier_wakes_only_that_run() -> None:
         assert await a.wait(1)
         assert not await b.wait(0.05)
     assert notifier._subscribers == {}  # leaving unsubscribes
+
+
+async def test_a_runs_last_write_is_announced_as_its_end_across_processes(
+    pair: tuple[Notifier, Notifier],
+) -> None:
+    publisher, listener = pair
+    with listener.subscribe("run-1") as woken:
+        woken.clear()
+        await publisher.publish("run-1")
+        assert await woken.wait(10)
+        assert not woken.ended  # a turn: a waiter for the end does not read the store
+        woken.clear()
+        await publisher.publish("run-1", ended=True)
+        assert await woken.wait(10)
+        assert woken.ended
+        woken.clear()
+        assert not woken.ended
+
+
+async def test_a_wake_up_of_every_stream_may_have_been_an_end() -> None:
+    notifier = LocalNotifier()
+    with notifier.subscribe("a") as a:
+        a.clear()
+        notifier.wake_all()  # a listener reconnected: what it missed is unknown
+        assert await a.wait(1)
+        assert a.ended
+        a.clear()
+        notifier.wake_payload("a end")
+        assert a.ended
+        a.clear()
+        notifier.wake_payload("a")
+        assert await a.wait(1) and not a.ended

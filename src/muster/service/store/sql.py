@@ -271,9 +271,9 @@ class SqlStore(CatalogStore):
             raise ValueError(f"finish_run: {status} is not a final status (or interrupted)")
         if turn is not None and turn.run_id != run_id:
             raise ValueError(f"finish_run: the turn is run {turn.run_id!r}'s, not {run_id!r}'s")
+        if turn is not None and worker is not None:
+            turn = replace(turn, worker=worker)  # the turn is refused as the end would be
         if turn is not None and self._pipelines(turn):
-            if worker is not None:
-                turn = replace(turn, worker=worker)
             return to_run(await self._pipelined(turn, RunEnd(status, stop_reason, error)))
         try:
             async with self._tx() as conn:
