@@ -128,6 +128,7 @@ async def start_run(
     except NotFoundError as exc:
         await services.store.get_thread(thread_id)  # a missing thread is the 404 to report first
         raise InvalidRequestError(str(exc), field="spec") from None
+    enqueue = services.executor.enqueue_in()  # PostgreSQL: the job commits with the run
     run = await services.store.create_run(
         thread_id,
         spec,
@@ -135,10 +136,11 @@ async def start_run(
         body.strategy,
         max_queue=services.settings.agents.max_queue,
         metadata=with_trace_context(body.metadata),
+        on_insert=enqueue,
     )
     if on_created is not None:
         on_created(run)
-    await services.executor.submit(run)
+    await services.executor.submit(run, enqueued=enqueue is not None)
     return run
 
 

@@ -127,12 +127,20 @@ class JobApp:
         busy = sum(1 for row in rows if row["alive"] and row["busy"])
         return online, len(rows) - online, busy
 
-    async def defer(self, run: Run) -> None:
-        """Queue the run's job (a run already queued is left as it is)."""
+    async def defer(self, connection: Any, run: Run) -> None:
+        """Queue the run's job (a run already queued is left as it is).
+
+        ``connection``: a psycopg connection whose transaction the job joins (the one
+        storing the run), or ``None`` for the app's own pool.
+        """
         from procrastinate.exceptions import AlreadyEnqueued
 
         deferrer = self.app.configure_task(
-            TASK_NAME, lock=run.thread_id, queueing_lock=run.id, queue=self.settings.worker.queue
+            TASK_NAME,
+            lock=run.thread_id,
+            queueing_lock=run.id,
+            queue=self.settings.worker.queue,
+            connection=connection,
         )
         try:
             await deferrer.defer_async(run_id=run.id)

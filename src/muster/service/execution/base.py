@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 import socket
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from ..models import Run
 
@@ -39,9 +41,21 @@ class Executor(ABC):
         """Stop taking runs; finish or checkpoint-and-release running ones within ``grace`` seconds."""
 
     @abstractmethod
-    async def submit(self, run: Run) -> None:
+    async def submit(self, run: Run, *, enqueued: bool = False) -> None:
         """Schedule a ``pending`` run (already stored). Never drops it: a run that cannot be
-        scheduled stays ``pending`` in the store and is picked up later."""
+        scheduled stays ``pending`` in the store and is picked up later.
+
+        ``enqueued``: :meth:`enqueue_in` already queued it, in the transaction that stored it.
+        """
+
+    def enqueue_in(self) -> Callable[[Any, Run], Awaitable[None]] | None:
+        """A function that queues a new run inside the store's transaction, or ``None``.
+
+        The store calls it (``Store.create_run(on_insert=...)``, PostgreSQL) with the
+        transaction's driver connection and the inserted run: the run and its job are
+        committed together or not at all.
+        """
+        return None
 
     @abstractmethod
     async def cancel(self, run_id: str) -> None:

@@ -38,6 +38,7 @@ What procrastinate gives and what this module adds:
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..models import Run, Strategy
@@ -80,13 +81,18 @@ class JobExecutor(Executor):
         self._draining = True
         await self.jobs.close()
 
-    async def submit(self, run: Run) -> None:
-        """Defer the run's job; a failure leaves the run pending for a worker to re-defer."""
-        try:
-            await self.jobs.defer(run)
-        except Exception:
-            logger.warning("could not enqueue run %s; a worker will", run.id, exc_info=True)
-            return
+    def enqueue_in(self) -> Callable[[Any, Run], Awaitable[None]]:
+        """Defer the run's job on the store's connection, in the transaction that stores the run."""
+        return self.jobs.defer
+
+    async def submit(self, run: Run, *, enqueued: bool = False) -> None:
+        """Defer the run's job (unless ``enqueued``); a failure leaves the run pending for a worker to re-defer."""
+        if not enqueued:
+            try:
+                await self.jobs.defer(None, run)
+            except Exception:
+                logger.warning("could not enqueue run %s; a worker will", run.id, exc_info=True)
+                return
         if run.strategy is Strategy.ROLLBACK:
             # The store rolled the thread's current runs back: stop their turns now.
             await self._abort(lock=run.thread_id, exclude=run.id)

@@ -97,7 +97,7 @@ class LocalExecutor(Executor):
         for run in await self.store.pending_runs():
             self._schedule(run)
 
-    async def submit(self, run: Run) -> None:
+    async def submit(self, run: Run, *, enqueued: bool = False) -> None:
         """Schedule a stored ``pending`` run; a drain leaves it pending for the next start."""
         if self._draining:
             return

@@ -153,7 +153,7 @@ async def take_over_stale_runs(jobs: JobApp, store: Store, settings: ServiceSett
             elif job.status == "todo":
                 queued = True
         if not queued:
-            await jobs.defer(run)
+            await jobs.defer(None, run)
         count += 1
         logger.info(
             "run %s had no heartbeat for %g s: queued again", run.id, settings.worker.stalled_after_seconds
@@ -168,7 +168,7 @@ async def requeue_orphans(jobs: JobApp, store: Store) -> int:
         existing = await jobs.app.job_manager.list_jobs_async(task=TASK_NAME, queueing_lock=run.id)
         if any(job.status in ("todo", "doing") for job in existing):
             continue
-        await jobs.defer(run)
+        await jobs.defer(None, run)
         count += 1
     return count
 

@@ -19,7 +19,7 @@ rolled back: it is already ``cancelled`` and its writes are refused). A runner t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -164,6 +164,7 @@ class Store(Protocol):
         *,
         max_queue: int | None = None,
         metadata: Mapping[str, Any] | None = None,
+        on_insert: Callable[[Any, Run], Awaitable[None]] | None = None,
     ) -> Run:
         """Add a ``pending`` run to the thread, applying ``strategy`` atomically.
 
@@ -174,7 +175,9 @@ class Store(Protocol):
         ones at once (``interrupted`` if they already wrote turns, else ``cancelled``);
         ``rollback`` rolls every current run back (:meth:`rollback_run`) in the same
         transaction. With ``max_queue``, raises ``OverloadedError`` when that many runs
-        are pending service-wide (checked before anything changes).
+        are pending service-wide (checked before anything changes). ``on_insert``
+        (PostgreSQL only) is awaited with the transaction's psycopg connection and the new
+        run before the commit: what it writes (the run's job) commits with the run.
         """
         ...
 

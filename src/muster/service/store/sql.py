@@ -11,7 +11,7 @@ transaction, call them, and turn rows into resources.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -127,22 +127,32 @@ class SqlStore(CatalogStore):
         *,
         max_queue: int | None = None,
         metadata: Mapping[str, Any] | None = None,
+        on_insert: Callable[[Any, Run], Awaitable[None]] | None = None,
     ) -> Run:
         """Add a pending run, applying ``strategy`` atomically (see ``Store.create_run``)."""
         try:
             async with self._tx() as conn:
-                if self.backend == "postgresql":
-                    pg = (await conn.get_raw_connection()).driver_connection
-                    thread = await P.lock_thread_and_count(pg, thread_id, max_queue)
-                    if thread["status"] != ThreadStatus.BUSY or strategy == Strategy.ENQUEUE:
-                        return to_run(await P.insert_run(pg, thread, spec, task, strategy, now(), metadata))
-                    # A strategy acts on the thread's current runs: the portable path below.
-                row = await _runs.create_run(
-                    conn, thread_id, spec, task, strategy, now(), max_queue=max_queue, metadata=metadata
-                )
+                if self.backend != "postgresql":
+                    if on_insert is not None:
+                        raise ValueError("create_run: on_insert needs PostgreSQL")
+                    row = await _runs.create_run(
+                        conn, thread_id, spec, task, strategy, now(), max_queue=max_queue, metadata=metadata
+                    )
+                    return to_run(row)
+                pg = (await conn.get_raw_connection()).driver_connection
+                thread = await P.lock_thread_and_count(pg, thread_id, max_queue)
+                if thread["status"] != ThreadStatus.BUSY or strategy == Strategy.ENQUEUE:
+                    run = to_run(await P.insert_run(pg, thread, spec, task, strategy, now(), metadata))
+                else:  # the strategy acts on the thread's current runs: the portable path
+                    row = await _runs.create_run(
+                        conn, thread_id, spec, task, strategy, now(), max_queue=max_queue, metadata=metadata
+                    )
+                    run = to_run(row)
+                if on_insert is not None:
+                    await on_insert(pg, run)
+                return run
         except sa.exc.IntegrityError as exc:
             raise NotFoundError("spec", f"{spec.name}@{spec.version}") from exc
-        return to_run(row)
 
     async def get_run(self, run_id: str) -> Run:
         """The run (``NotFoundError`` if there is none)."""
