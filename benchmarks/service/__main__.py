@@ -230,9 +230,18 @@ def main() -> int:
     parser.add_argument(
         "--soak", type=int, default=0, metavar="RUNS", help="only the soak: RUNS runs, server memory sampled"
     )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="only the floors: procrastinate alone (no-op jobs) and the HTTP stack alone (benchmarks/service/floor.py)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.runs, args.seconds = 200, 20.0
+    if args.floor:
+        from .floor import main as floors
+
+        return floors(6000)
     if args.overload:
         return _overload([t for t in args.targets if t.startswith("muster-")], max(args.clients))
     if args.soak:

@@ -1,0 +1,240 @@
+"""What the service's parts cost on their own, on this machine: the floors under its goals.
+
+``python -m benchmarks.service --floor`` runs two measurements, each a fresh set of
+processes, and prints one JSON object per line:
+
+- ``procrastinate``: the job engine alone. 2,500 no-op jobs are deferred in batches,
+  then two worker processes (procrastinate's own worker, concurrency 10, successful jobs
+  deleted: the service's settings) run them; over a window while they run (the queue
+  between about 2,300 and 300 deep; PostgreSQL's cost per job grows with it): jobs per
+  second, the workers' CPU per job and PostgreSQL's CPU per job (all of its processes).
+- ``http``: the HTTP stack alone. A FastAPI app on uvicorn (httptools, uvloop: the
+  service's server) with one route that answers a small JSON body, loaded by the
+  benchmark's own client at 100 connections, two requests per iteration as a run costs
+  (create the thread, start the run): iterations per second and the server's CPU per one.
+
+Every run of the service pays at least one job of the engine and two such requests, on
+the same two cores as PostgreSQL and the load generator: these are the floors its
+throughput goals are measured against (docs/benchmarks.md, "Service").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+PG_ADMIN_URL = os.environ.get("MUSTER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
+DB = f"muster_floor_{os.getpid()}"
+WINDOW_S = 8.0
+
+
+def _db_url() -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{DB}"
+
+
+def _app(conninfo: str) -> Any:
+    import procrastinate
+
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
+
+    @app.task(name="noop", queue="floor")
+    async def noop(i: int) -> None:
+        return None
+
+    return app
+
+
+def _cpu(procs: list[psutil.Process]) -> float:
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def _postgres() -> list[psutil.Process]:
+    return [p for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith("postgres")]
+
+
+async def _todo(conninfo: str) -> int:
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(conninfo) as conn:
+        row = await (
+            await conn.execute("SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'")
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+async def _worker(conninfo: str) -> None:
+    app = _app(conninfo)
+    async with app.open_async():
+        await app.run_worker_async(
+            queues=["floor"], concurrency=10, delete_jobs="successful", install_signal_handlers=False
+        )
+
+
+async def procrastinate_floor(jobs: int) -> dict[str, Any]:
+    """The engine alone: see the module docstring."""
+    subprocess.run(
+        ["psql", PG_ADMIN_URL, "-qc", f"DROP DATABASE IF EXISTS {DB}"], check=True, capture_output=True
+    )
+    subprocess.run(["psql", PG_ADMIN_URL, "-qc", f"CREATE DATABASE {DB}"], check=True, capture_output=True)
+    conninfo = _db_url()
+    try:
+        app = _app(conninfo)
+        async with app.open_async():
+            await app.schema_manager.apply_schema_async()
+            task = app.tasks["noop"]
+            for start in range(0, jobs, 500):
+                await task.batch_defer_async(*({"i": i} for i in range(start, min(jobs, start + 500))))
+        cmd = [sys.executable, "-m", "benchmarks.service.floor", "--worker", conninfo]
+        root = Path(__file__).resolve().parents[2]
+        workers = [subprocess.Popen(cmd, cwd=root, stderr=subprocess.DEVNULL) for _ in range(2)]
+        try:
+            # Started once both are fetching: the window holds no start-up.
+            while await _todo(conninfo) > jobs - 200:
+                await asyncio.sleep(0.05)
+            procs = [psutil.Process(w.pid) for w in workers]
+            postgres = _postgres()
+            left, worker_cpu, pg_cpu, began = (
+                await _todo(conninfo),
+                _cpu(procs),
+                _cpu(postgres),
+                time.perf_counter(),
+            )
+            # Until a few hundred are left (or the window ends): the queue stays hundreds
+            # to a couple of thousand deep, as under the service's load, never empty.
+            remaining = left
+            while remaining > 300 and time.perf_counter() - began < WINDOW_S:
+                await asyncio.sleep(0.1)
+                remaining = await _todo(conninfo)
+            postgres += [p for p in _postgres() if p not in postgres]
+            done = left - remaining
+            elapsed = time.perf_counter() - began
+            worker_cpu, pg_cpu = _cpu(procs) - worker_cpu, _cpu(postgres) - pg_cpu
+        finally:
+            for proc in workers:
+                proc.terminate()
+            for proc in workers:
+                proc.wait()
+        if done < 500:
+            return {
+                "floor": "procrastinate",
+                "error": f"too few jobs for the window ({done} done); raise --jobs",
+            }
+        return {
+            "floor": "procrastinate",
+            "jobs_per_s": round(done / elapsed, 1),
+            "worker_cpu_ms_per_job": round(worker_cpu / done * 1000, 2),
+            "postgres_cpu_ms_per_job": round(pg_cpu / done * 1000, 2),
+        }
+    finally:
+        subprocess.run(
+            ["psql", PG_ADMIN_URL, "-qc", f"DROP DATABASE IF EXISTS {DB}"], check=False, capture_output=True
+        )
+
+
+def _http_app() -> Any:
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.post("/v1/threads")
+    async def thread() -> dict[str, str]:
+        return {"id": "0" * 32, "status": "idle"}
+
+    @app.post("/v1/threads/{thread_id}/runs/wait")
+    async def run(thread_id: str) -> dict[str, Any]:
+        return {
+            "run": {"id": thread_id, "status": "succeeded"},
+            "messages": [{"content": "The answer is 42."}],
+        }
+
+    return app
+
+
+def http_floor(seconds: float = WINDOW_S) -> dict[str, Any]:
+    """The HTTP stack alone: see the module docstring."""
+    from .__main__ import _free_port
+
+    port = _free_port()
+    code = (
+        "import uvicorn, benchmarks.service.floor as f; "
+        f"uvicorn.run(f._http_app(), host='127.0.0.1', port={port}, log_level='warning', "
+        "loop='uvloop', http='httptools', access_log=False)"
+    )
+    root = Path(__file__).resolve().parents[2]
+    muster_python = root / ".venv" / "bin" / "python"
+    server = subprocess.Popen([str(muster_python), "-c", code], cwd=root, stderr=subprocess.DEVNULL)
+    try:
+        _wait_ready_post(port)
+        proc = psutil.Process(server.pid)
+        load = [sys.executable, "-m", "benchmarks.service.load", "--target", "muster", "--mode", "wait"]
+        load += ["--base", f"http://127.0.0.1:{port}", "--clients", "100", "--runs", "1000000"]
+        load += ["--seconds", str(seconds), "--api-key", "x" * 16]
+        before = _cpu([proc])
+        result = json.loads(subprocess.run(load, cwd=root, capture_output=True, text=True, check=True).stdout)
+        cpu = _cpu([proc]) - before
+        return {
+            "floor": "http",
+            "iterations_per_s": round(result["runs_per_s"], 1),
+            "server_cpu_ms_per_iteration": round(cpu / max(1, result["runs"]) * 1000, 3),
+            "errors": result["errors"],
+        }
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def _wait_ready_post(port: int) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.post(f"http://127.0.0.1:{port}/v1/threads", timeout=2)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)  # polling a process we started; there is no event to wait on
+    raise RuntimeError("the HTTP floor's server did not start")
+
+
+def main(jobs: int) -> int:
+    """Print both floors, one JSON object per line (run from the benchmark's venv, as ``--floor``).
+
+    The engine's floor runs under muster's venv (procrastinate, psycopg), the HTTP one's
+    server too (FastAPI, uvicorn, uvloop, httptools), its load under this one (aiohttp).
+    """
+    root = Path(__file__).resolve().parents[2]
+    muster_python = root / ".venv" / "bin" / "python"
+    engine = subprocess.run(
+        [str(muster_python), "-m", "benchmarks.service.floor", "--procrastinate", str(jobs)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    print(engine.stdout.strip().splitlines()[-1], flush=True)
+    print(json.dumps(http_floor()), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--worker":
+        asyncio.run(_worker(sys.argv[2]))
+    elif len(sys.argv) == 3 and sys.argv[1] == "--procrastinate":
+        print(json.dumps(asyncio.run(procrastinate_floor(int(sys.argv[2])))))
+    else:
+        sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 2500))
