@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 from store_helpers import text, turn
 
-from muster.service.exceptions import ConflictError
+from muster.service.exceptions import ConflictError, NotFoundError
 from muster.service.models import RunError, RunStatus, SpecRecord, Strategy, Thread
 from muster.service.store import SqlStore
 from muster.teams import state_delta
@@ -136,3 +136,24 @@ async def test_run_start_reads_the_task_the_previous_run_and_the_thread_state(
     assert start.previous is not None and start.previous.id == first_id
     assert start.previous.status == RunStatus.INTERRUPTED and start.previous.stop_reason == "asked"
     assert start.thread_state == {"turn": 0, "said": ["t0"]}
+
+
+async def test_claim_run_start_claims_once_and_reads_the_start(
+    store: SqlStore, thread: Thread, spec: SpecRecord
+) -> None:
+    first_id = await _running(store, thread, spec)
+    await store.finish_run(first_id, RunStatus.SUCCEEDED, turn=turn(first_id, 0, "a", finished=True))
+    second = await store.create_run(thread.id, spec, [text("next", "user")], Strategy.ENQUEUE)
+    claimed = await store.claim_run_start(second.id, "w9")
+    assert claimed is not None
+    run, start = claimed
+    assert run.id == second.id and run.status == RunStatus.RUNNING and run.worker == "w9"
+    assert run.started_at is not None and run.attempt == 1
+    assert start.task == [text("next", "user")]
+    assert start.previous is not None and start.previous.id == first_id
+    assert start.previous.status == RunStatus.SUCCEEDED
+    assert start.previous.created_at <= run.created_at
+    assert start.thread_state == {"turn": 0, "said": ["t0"]}
+    assert await store.claim_run_start(second.id, "w8") is None  # someone has it
+    with pytest.raises(NotFoundError):
+        await store.claim_run_start("missing", "w9")

@@ -25,7 +25,7 @@ from typing import Any
 from muster.messages import HandoffMessage, TextMessage
 
 from ..models import Run, RunStatus
-from ..store.base import Store
+from ..store.base import RunStart, Store
 from .human import input_requester
 
 __all__ = ["StartPlan", "last_message", "plan_start", "text_task"]
@@ -85,9 +85,10 @@ async def _answered(store: Store, run_id: str, agent: str) -> bool:
         after = events[-1].seq
 
 
-async def plan_start(store: Store, run: Run) -> StartPlan:
-    """Decide where ``run`` starts (see the module docstring)."""
-    start = await store.run_start(run.id)
+async def plan_start(store: Store, run: Run, start: RunStart | None = None) -> StartPlan:
+    """Decide where ``run`` starts (see the module docstring); ``start``: read with the claim."""
+    if start is None:
+        start = await store.run_start(run.id)
     task, previous = start.task, start.previous
     requester = None
     if previous is not None and previous.status is RunStatus.INTERRUPTED:

@@ -47,7 +47,7 @@ from ..exceptions import ConflictError, StoreUnavailableError
 from ..logs import log_context, log_run_transition
 from ..models import Run, RunError, RunStatus
 from ..settings import AgentsSettings
-from ..store.base import STOP_INTERRUPT, STOP_ROLLBACK, Store, TurnWrite
+from ..store.base import STOP_INTERRUPT, STOP_ROLLBACK, RunStart, Store, TurnWrite
 from ..timeline import TurnTimings
 from ..tracing import ServiceTracing, trace_run
 from ._context import BuildContext
@@ -161,9 +161,10 @@ class RunRunner:
         A run given back (``release``) or lost to another worker (taken over, rolled back)
         returns ``None`` too: its end is someone else's to write.
         """
-        run = await self.store.claim_run(self.run_id, self.worker)
-        if run is None:
+        claimed = await self.store.claim_run_start(self.run_id, self.worker)
+        if claimed is None:
             return None
+        run, start = claimed
         started = time.monotonic()
         with (
             log_context(run_id=run.id, thread_id=run.thread_id, spec=run.spec, worker=self.worker),
@@ -175,13 +176,13 @@ class RunRunner:
             heartbeat = asyncio.create_task(self._heartbeat_loop(), name=f"heartbeat {self.run_id}")
             timer = asyncio.get_running_loop().call_later(self.agents.timeout, self.request_stop, "timeout")
             try:
-                return trace.ended(await self._run(run, started))
+                return trace.ended(await self._run(run, start, started))
             finally:
                 timer.cancel()
                 heartbeat.cancel()
 
-    async def _run(self, run: Run, started: float) -> Run | None:
-        plan = await plan_start(self.store, run)
+    async def _run(self, run: Run, start: RunStart, started: float) -> Run | None:
+        plan = await plan_start(self.store, run, start)
         self._token = CancellationToken()
         if self.stop_reason in IMMEDIATE_STOPS:
             self._token.cancel()

@@ -25,6 +25,7 @@ from ._runs import OVERLOAD_RETRY_AFTER
 
 __all__ = [
     "CLAIM",
+    "CLAIM_START",
     "EVENTS_AFTER",
     "INSERT_THREAD",
     "LATEST_SPEC_VERSION",
@@ -53,6 +54,13 @@ UPDATE runs SET status = 'running', worker = %(worker)s,
    AND (status = 'pending' OR (%(stale)s::timestamptz IS NOT NULL AND status = 'running'
                                AND heartbeat_at < %(stale)s::timestamptz))
 RETURNING *
+"""
+CLAIM_START = f"""
+WITH c AS ({CLAIM.strip()})
+SELECT c.*, t.state AS start_thread_state, to_jsonb(p) AS start_previous
+  FROM c
+  JOIN threads t ON t.id = c.thread_id
+  LEFT JOIN runs p ON p.thread_id = c.thread_id AND p.number = c.number - 1
 """
 RUN_START = """
 SELECT p.*, r.task AS start_task, t.state AS start_thread_state

@@ -193,6 +193,10 @@ class Store(Protocol):
         """The run's task, the thread's previous run and the thread's state, at once."""
         ...
 
+    async def claim_run_start(self, run_id: str, worker: str) -> tuple[Run, RunStart] | None:
+        """:meth:`claim_run`, then :meth:`run_start` for the claimed run (one round trip where it can)."""
+        ...
+
     async def claim_run(
         self, run_id: str, worker: str, *, stale_before: datetime | None = None
     ) -> Run | None:

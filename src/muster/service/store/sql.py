@@ -215,6 +215,28 @@ class SqlStore(CatalogStore):
             prior = to_run({c.name: row[f"p_{c.name}"] for c in previous.c})
         return RunStart(task=row["task"], previous=prior, thread_state=row["state"])
 
+    async def claim_run_start(self, run_id: str, worker: str) -> tuple[Run, RunStart] | None:
+        """Claim the run and read its start (see ``Store.claim_run_start``): one statement on PostgreSQL."""
+        if self.backend != "postgresql":
+            claimed_run = await self.claim_run(run_id, worker)
+            if claimed_run is None:
+                return None
+            return claimed_run, await self.run_start(run_id)
+        params = {"run": run_id, "worker": worker, "at": now(), "stale": None}
+        async with self._driver(single=True) as pg:
+            row = await P.fetch_one(pg, P.CLAIM_START, params)
+            if row is None:
+                if await P.fetch_one(pg, P.RUN_EXISTS, (run_id,)) is None:
+                    raise NotFoundError("run", run_id)
+                return None
+        previous = row["start_previous"]
+        start = RunStart(
+            task=row["task"],
+            previous=to_run(previous) if previous is not None else None,
+            thread_state=row["start_thread_state"],
+        )
+        return to_run(row), start
+
     async def claim_run(
         self, run_id: str, worker: str, *, stale_before: datetime | None = None
     ) -> Run | None:
