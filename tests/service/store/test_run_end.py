@@ -157,3 +157,12 @@ async def test_claim_run_start_claims_once_and_reads_the_start(
     assert await store.claim_run_start(second.id, "w8") is None  # someone has it
     with pytest.raises(NotFoundError):
         await store.claim_run_start("missing", "w9")
+
+
+async def test_an_end_with_a_turn_that_is_not_the_last_still_adopts_it_as_the_threads_state(
+    store: SqlStore, thread: Thread, spec: SpecRecord
+) -> None:
+    run_id = await _running(store, thread, spec)
+    ended = await store.finish_run(run_id, RunStatus.CANCELLED, turn=turn(run_id, 0, "a"))
+    assert ended.status == RunStatus.CANCELLED and ended.turns == 1
+    assert await store.thread_state(thread.id) == {"turn": 0, "said": ["t0"]}

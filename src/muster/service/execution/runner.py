@@ -275,22 +275,23 @@ class RunRunner:
             # Until then nothing follows it that could be lost: a crash in between redoes
             # the turn from the last checkpoint, replaying its recorded model answers.
             self._last_turn = write
-            self.turns_written += 1
-            if self._metrics is not None:
-                self._metrics.turn(replayed=self._replays() > self._replays_seen)
+            self._count_turn()
             return
         requested = await self.store.record_turn(write)
-        self.turns_written += 1
-        if self._metrics is not None:
-            replays = self._replays()
-            self._metrics.turn(replayed=replays > self._replays_seen)
-            self._replays_seen = replays
+        self._count_turn()
         await self._publish()
         if self.stop_reason is None and requested:
             self.request_stop(normalize_reason(requested))
         if self.stop_reason == "interrupt" and self._token is not None:
             self._token.cancel()  # after the write: the boundary is where the next run starts
         self._last_beat = time.monotonic()  # record_turn heartbeats too
+
+    def _count_turn(self) -> None:
+        self.turns_written += 1
+        if self._metrics is not None:
+            replays = self._replays()
+            self._metrics.turn(replayed=replays > self._replays_seen)
+            self._replays_seen = replays
 
     def _replays(self) -> int:
         context = self._context

@@ -305,7 +305,9 @@ class SqlStore(CatalogStore):
             raise ValueError(f"finish_run: the turn is run {turn.run_id!r}'s, not {run_id!r}'s")
         if turn is not None and worker is not None:
             turn = replace(turn, worker=worker)  # the turn is refused as the end would be
-        if turn is not None and self._pipelines(turn):
+        if turn is not None and turn.finished and self._pipelines(turn):
+            # (A last turn that is not ``finished`` leaves the thread's state to the portable
+            # path, which adopts the run's last checkpoint.)
             return to_run(await self._pipelined(turn, RunEnd(status, stop_reason, error)))
         try:
             async with self._tx() as conn:
