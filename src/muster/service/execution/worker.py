@@ -78,7 +78,8 @@ class JobHandler:
             run_id,
             worker=self.name,
             agents=self.settings.agents,
-            notify=self.notifier.publish,
+            # The store notifies inside its writes when it can (``notify_channel``).
+            notify=None if getattr(self.store, "notify_channel", None) else self.notifier.publish,
             heartbeat_seconds=self.settings.worker.heartbeat_seconds,
             metrics=self.metrics,
             response_cache=self.response_cache,
@@ -218,6 +219,7 @@ async def run_worker(
     tracing.start()  # first: a tracing misconfiguration stops the worker before it opens anything
     notifier = make_notifier(settings)
     await notifier.start()
+    _notify_in_writes(store, notifier)
     jobs = JobApp(settings)
     metrics, stop_metrics = _serve_metrics(settings)
     cache = make_response_cache(settings)
@@ -264,6 +266,24 @@ async def run_worker(
         if stop_metrics is not None:
             stop_metrics()
         logger.info("worker %s stopped", name)
+
+
+def _notify_in_writes(store: Store, notifier: Notifier) -> None:
+    """Let the store send the runs' notifications inside its writes (PostgreSQL ``NOTIFY``).
+
+    Sent in the write's own transaction, a notification costs no round trip of its own
+    and is delivered exactly when the write commits. Only when the notifier is
+    ``LISTEN``/``NOTIFY`` on the store's own database (no Redis configured).
+    """
+    from ..notify.postgres import PostgresNotifier
+    from ..store.sql import SqlStore
+
+    if (
+        isinstance(notifier, PostgresNotifier)
+        and isinstance(store, SqlStore)
+        and store.backend == "postgresql"
+    ):
+        store.notify_channel = notifier.channel
 
 
 def _procrastinate_worker(jobs: JobApp, settings: ServiceSettings, name: str) -> Any:

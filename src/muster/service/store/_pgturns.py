@@ -29,10 +29,13 @@ from typing import Any
 
 from ..exceptions import ConflictError, NotFoundError
 from ..models import RunError, RunStatus
+from ..notify.base import payload
 from ._runs import EVENT_NAMES
 from .base import TurnWrite
 
-__all__ = ["RunEnd", "pipelined_turn", "refusal"]
+__all__ = ["NOTIFY", "RunEnd", "pipelined_turn", "refusal"]
+
+NOTIFY = "SELECT pg_notify(%s, %s)"
 
 _LOCK_THREAD = """
 UPDATE threads SET message_seq = message_seq + %(n)s::int, updated_at = %(at)s::timestamptz
@@ -121,12 +124,13 @@ def _dumps(value: Any) -> str | None:
 
 
 async def pipelined_turn(
-    pg: Any, write: TurnWrite, at: datetime, end: RunEnd | None = None
+    pg: Any, write: TurnWrite, at: datetime, end: RunEnd | None = None, channel: str | None = None
 ) -> dict[str, Any] | None:
     """Send the turn (and the run's end) in one pipeline; returns the run row, or ``None`` if refused.
 
     ``pg`` is a psycopg ``AsyncConnection`` inside the caller's transaction. ``None``
     means nothing was allowed: the caller rolls back and asks :func:`refusal` why.
+    ``channel``: a ``NOTIFY`` channel told of the write, at its commit (``SqlStore.notify_channel``).
     Errors the statements raise (a turn stored twice, a missing base for a delta) come
     out of here as psycopg's; the caller rolls back and asks :func:`refusal` too.
     """
@@ -177,6 +181,8 @@ async def pipelined_turn(
             await pg.execute(_THREAD_STATE, params)
         if end is not None:
             await pg.execute(_THREAD_STATUS, params)
+        if channel is not None:
+            await pg.execute(NOTIFY, (channel, payload(write.run_id, end is not None)))
         row: dict[str, Any] | None = await run.fetchone()
     if row is not None:
         for key, value in row.items():

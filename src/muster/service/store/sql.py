@@ -33,11 +33,12 @@ from ..models import (
     Thread,
     ThreadStatus,
 )
+from ..notify.base import payload
 from . import _pgpaths as P
 from . import _runs
 from ._catalog import CatalogStore
 from ._checkpoints import rebuild_state
-from ._pgturns import RunEnd, pipelined_turn, refusal
+from ._pgturns import NOTIFY, RunEnd, pipelined_turn, refusal
 from ._rows import new_id, now, plain, to_event, to_message, to_run, to_thread
 from ._turns import record_turn
 from .base import STOP_ROLLBACK, Checkpoint, RunStart, Store, TurnWrite
@@ -61,7 +62,15 @@ class SqlStore(CatalogStore):
             PostgreSQL, :meth:`open` otherwise refuses a database whose schema is behind
             (``SchemaOutOfDateError``: run ``muster db upgrade``).
         pool_size: Connections kept open (plus ``max_overflow`` more under load).
+
+    Attributes:
+        notify_channel: PostgreSQL only: a ``LISTEN``/``NOTIFY`` channel (the
+            ``PostgresNotifier``'s) that turn writes, run ends and releases notify inside
+            their own transaction, delivered at commit: a worker then publishes nothing
+            itself. ``None`` (the default): the caller publishes after each write.
     """
+
+    notify_channel: str | None = None
 
     # ------------------------------------------------------------ threads
 
@@ -313,7 +322,9 @@ class SqlStore(CatalogStore):
             async with self._tx() as conn:
                 if turn is not None:
                     await record_turn(conn, turn, now())
-                return to_run(await self._finish(conn, run_id, status, stop_reason, error, worker))
+                row = await self._finish(conn, run_id, status, stop_reason, error, worker)
+                await self._notify(conn, run_id, ended=True)
+                return to_run(row)
         except sa.exc.IntegrityError as exc:
             raise _turn_written(turn) from exc
 
@@ -342,9 +353,15 @@ class SqlStore(CatalogStore):
         )
         async with self._tx(single=True) as conn:
             if (await conn.execute(query)).rowcount == 1:
+                await self._notify(conn, run_id)  # autocommit: right after the release
                 return True
             await self._exists(conn, runs, run_id, "run")
         return False
+
+    async def _notify(self, conn: AsyncConnection, run_id: str, *, ended: bool = False) -> None:
+        """Tell ``notify_channel`` of the write, at its commit (nothing without a channel)."""
+        if self.notify_channel is not None:
+            await conn.exec_driver_sql(NOTIFY, (self.notify_channel, payload(run_id, ended)))
 
     async def request_stop(self, run_id: str, reason: str) -> Run:
         """Stop a pending run now, or ask a running one to stop at its next boundary."""
@@ -425,7 +442,9 @@ class SqlStore(CatalogStore):
             return stop
         try:
             async with self._tx() as conn:
-                return await record_turn(conn, write, now())
+                requested = await record_turn(conn, write, now())
+                await self._notify(conn, write.run_id)
+                return requested
         except sa.exc.IntegrityError as exc:
             raise _turn_written(write) from exc
 
@@ -442,7 +461,7 @@ class SqlStore(CatalogStore):
         try:
             async with self._tx() as conn:
                 raw = await conn.get_raw_connection()
-                row = await pipelined_turn(raw.driver_connection, write, now(), end)
+                row = await pipelined_turn(raw.driver_connection, write, now(), end, self.notify_channel)
                 if row is None:
                     raise _Refused
                 return row

@@ -1,0 +1,65 @@
+"""A PostgreSQL store given a ``notify_channel`` announces its writes inside their transactions."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from store_helpers import COMPONENT, text, turn
+
+from muster.service.exceptions import ConflictError
+from muster.service.models import RunStatus, Strategy
+from muster.service.notify.postgres import PostgresNotifier
+from muster.service.store import SqlStore, upgrade_database
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+async def pair(pg_url: str, pg_schema: str) -> AsyncIterator[tuple[SqlStore, PostgresNotifier]]:
+    await upgrade_database(pg_url, pg_schema)
+    store = SqlStore(pg_url, schema=pg_schema)
+    await store.open()
+    listener = PostgresNotifier(pg_url, f"muster_test_{uuid.uuid4().hex[:8]}")
+    await listener.start()
+    store.notify_channel = listener.channel
+    yield store, listener
+    await listener.close()
+    await store.close()
+
+
+async def test_turns_ends_and_releases_are_announced_at_commit(
+    pair: tuple[SqlStore, PostgresNotifier],
+) -> None:
+    store, listener = pair
+    spec = await store.put_spec("team", COMPONENT)
+    thread = await store.create_thread()
+    runs = [await store.create_run(thread.id, spec, [text("go", "user")], Strategy.ENQUEUE) for _ in range(3)]
+    first, second, third = (r.id for r in runs)
+    for run_id in (first, second, third):
+        assert await store.claim_run(run_id, "w1") is not None
+    with listener.subscribe(first) as a, listener.subscribe(second) as b, listener.subscribe(third) as c:
+        for sub in (a, b, c):
+            sub.clear()
+        await store.record_turn(turn(first, 0, "x"))  # the pipelined write
+        assert await a.wait(10) and not a.ended
+        a.clear()
+        await store.finish_run(first, RunStatus.SUCCEEDED, turn=turn(first, 1, "y", finished=True))
+        assert await a.wait(10) and a.ended
+        await store.finish_run(second, RunStatus.CANCELLED)  # the portable end, no turn
+        assert await b.wait(10) and b.ended
+        assert await store.release_run(third, "w1")
+        assert await c.wait(10) and not c.ended
+
+
+async def test_a_refused_write_announces_nothing(pair: tuple[SqlStore, PostgresNotifier]) -> None:
+    store, listener = pair
+    spec = await store.put_spec("team", COMPONENT)
+    thread = await store.create_thread()
+    run = await store.create_run(thread.id, spec, [text("go", "user")], Strategy.ENQUEUE)
+    with listener.subscribe(run.id) as sub:
+        sub.clear()
+        with pytest.raises(ConflictError, match="not running"):
+            await store.record_turn(turn(run.id, 0, "x"))  # pending: refused, rolled back
+        assert not await sub.wait(0.5)
