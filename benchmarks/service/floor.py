@@ -8,6 +8,9 @@ processes, and prints one JSON object per line:
   deleted: the service's settings) run them; over a window while they run (the queue
   between about 2,300 and 300 deep; PostgreSQL's cost per job grows with it): jobs per
   second, the workers' CPU per job and PostgreSQL's CPU per job (all of its processes).
+- ``pgqueuer``: the same measurement on PgQueuer (a benchmark-only dependency, the candidate
+  engine: it fetches and acknowledges jobs in batches), for the engine decision in
+  docs/benchmarks.md ("Service").
 - ``http``: the HTTP stack alone. A FastAPI app on uvicorn (httptools, uvloop: the
   service's server) with one route that answers a small JSON body, loaded by the
   benchmark's own client at 100 connections, two requests per iteration as a run costs
@@ -146,6 +149,81 @@ async def procrastinate_floor(jobs: int) -> dict[str, Any]:
         )
 
 
+async def _pgqueuer_worker(conninfo: str) -> None:
+    import psycopg
+    from pgqueuer import PgQueuer, PsycopgDriver
+
+    conn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
+    pgq = PgQueuer(PsycopgDriver(conn))
+
+    @pgq.entrypoint("noop")
+    async def noop(job: Any) -> None:
+        return None
+
+    await pgq.run(batch_size=10)
+
+
+async def pgqueuer_floor(jobs: int) -> dict[str, Any]:
+    """PgQueuer alone, measured as :func:`procrastinate_floor` measures procrastinate."""
+    import psycopg
+    from pgqueuer import PsycopgDriver, Queries
+
+    subprocess.run(
+        ["psql", PG_ADMIN_URL, "-qc", f"DROP DATABASE IF EXISTS {DB}"], check=True, capture_output=True
+    )
+    subprocess.run(["psql", PG_ADMIN_URL, "-qc", f"CREATE DATABASE {DB}"], check=True, capture_output=True)
+    conninfo = _db_url()
+
+    async def queued() -> int:
+        async with await psycopg.AsyncConnection.connect(conninfo) as conn:
+            row = await (
+                await conn.execute("SELECT count(*) FROM pgqueuer WHERE status = 'queued'")
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    try:
+        async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+            queries = Queries(PsycopgDriver(conn))
+            await queries.install()
+            for start in range(0, jobs, 500):
+                count = min(500, jobs - start)
+                await queries.enqueue(["noop"] * count, [None] * count, [0] * count)
+        cmd = [sys.executable, "-m", "benchmarks.service.floor", "--pgqueuer-worker", conninfo]
+        root = Path(__file__).resolve().parents[2]
+        workers = [subprocess.Popen(cmd, cwd=root, stderr=subprocess.DEVNULL) for _ in range(2)]
+        try:
+            while await queued() > jobs - 200:
+                await asyncio.sleep(0.05)
+            procs = [psutil.Process(w.pid) for w in workers]
+            postgres = _postgres()
+            left, worker_cpu, pg_cpu, began = await queued(), _cpu(procs), _cpu(postgres), time.perf_counter()
+            remaining = left
+            while remaining > 300 and time.perf_counter() - began < WINDOW_S:
+                await asyncio.sleep(0.02)
+                remaining = await queued()
+            postgres += [p for p in _postgres() if p not in postgres]
+            done = left - remaining
+            elapsed = time.perf_counter() - began
+            worker_cpu, pg_cpu = _cpu(procs) - worker_cpu, _cpu(postgres) - pg_cpu
+        finally:
+            for proc in workers:
+                proc.terminate()
+            for proc in workers:
+                proc.wait()
+        if done < 500:
+            return {"floor": "pgqueuer", "error": f"too few jobs for the window ({done} done)"}
+        return {
+            "floor": "pgqueuer",
+            "jobs_per_s": round(done / elapsed, 1),
+            "worker_cpu_ms_per_job": round(worker_cpu / done * 1000, 2),
+            "postgres_cpu_ms_per_job": round(pg_cpu / done * 1000, 2),
+        }
+    finally:
+        subprocess.run(
+            ["psql", PG_ADMIN_URL, "-qc", f"DROP DATABASE IF EXISTS {DB}"], check=False, capture_output=True
+        )
+
+
 def _http_app() -> Any:
     from fastapi import FastAPI
 
@@ -214,8 +292,9 @@ def _wait_ready_post(port: int) -> None:
 def main(jobs: int) -> int:
     """Print both floors, one JSON object per line (run from the benchmark's venv, as ``--floor``).
 
-    The engine's floor runs under muster's venv (procrastinate, psycopg), the HTTP one's
-    server too (FastAPI, uvicorn, uvloop, httptools), its load under this one (aiohttp).
+    procrastinate's floor runs under muster's venv (procrastinate, psycopg), the HTTP one's
+    server too (FastAPI, uvicorn, uvloop, httptools); PgQueuer's floor and the HTTP load
+    under this one (pgqueuer and aiohttp are benchmark-only).
     """
     root = Path(__file__).resolve().parents[2]
     muster_python = root / ".venv" / "bin" / "python"
@@ -227,6 +306,7 @@ def main(jobs: int) -> int:
         check=True,
     )
     print(engine.stdout.strip().splitlines()[-1], flush=True)
+    print(json.dumps(asyncio.run(pgqueuer_floor(jobs * 4))), flush=True)
     print(json.dumps(http_floor()), flush=True)
     return 0
 
@@ -234,6 +314,8 @@ def main(jobs: int) -> int:
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--worker":
         asyncio.run(_worker(sys.argv[2]))
+    elif len(sys.argv) == 3 and sys.argv[1] == "--pgqueuer-worker":
+        asyncio.run(_pgqueuer_worker(sys.argv[2]))
     elif len(sys.argv) == 3 and sys.argv[1] == "--procrastinate":
         print(json.dumps(asyncio.run(procrastinate_floor(int(sys.argv[2])))))
     else:
