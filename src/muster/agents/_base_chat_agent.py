@@ -13,7 +13,8 @@ from muster.base.internal import add_message_event, describe_participant, parse_
 from muster.core import CancellationToken, ComponentBase
 from muster.core.instrumentation import SpanKind, open_span
 from muster.core.internal import construct_trusted
-from muster.messages import BaseAgentEvent, BaseChatMessage, ModelClientStreamingChunkEvent
+from muster.messages import BaseAgentEvent, BaseChatMessage
+from muster.messages.internal import is_streaming_chunk
 
 __all__ = ["BaseChatAgent"]
 
@@ -150,7 +151,7 @@ class BaseChatAgent(ChatAgent, ABC, ComponentBase[BaseModel]):
                     if span is not None:
                         add_message_event(span, message)
                     yield message
-                    if not isinstance(message, ModelClientStreamingChunkEvent):
+                    if not is_streaming_chunk(message):
                         output.append(message)
         except BaseException as exc:
             if span is not None:

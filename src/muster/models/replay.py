@@ -9,7 +9,6 @@ the event logger would emit them.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, Literal, Self
@@ -99,6 +98,8 @@ class _LLMCallRecord:
         }
 
     def __str__(self) -> str:
+        import json  # only here: a plain run never prints its call log (start-up, docs/performance.md)
+
         return json.dumps(self.to_dict())
 
 
