@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from pydantic import BaseModel, ConfigDict, SerializeAsAny
+from pydantic import BaseModel, ConfigDict
 
 from muster.core import CancellationToken
 from muster.core.internal import construct_trusted
 from muster.messages import BaseAgentEvent, BaseChatMessage, TextMessage
 
 from .exceptions import InvalidTaskError
+
+if TYPE_CHECKING:
+    from pydantic import SerializeAsAny
+else:  # the same marker, without loading pydantic.functional_serializers (start-up)
+    from muster.core.internal import SerializeAsAny
 
 __all__ = ["TaskResult", "TaskRunner", "normalize_task"]
 
