@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from muster import messages as _messages
-
 from muster.base import Response
 from muster.core import CancellationToken
 from muster.core.instrumentation import Span, SpanKind, open_span

@@ -1,7 +1,5 @@
 """Running a task: the result type and the runner contract shared by agents and teams."""
 
-from __future__ import annotations
-
 from collections.abc import AsyncGenerator, Sequence
 from typing import TYPE_CHECKING, Protocol
 

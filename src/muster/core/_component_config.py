@@ -6,8 +6,6 @@ AutoGen load here: providers under ``autogen_*`` are translated to the matching
 muster module (see :data:`AUTOGEN_PROVIDER_PREFIXES`).
 """
 
-from __future__ import annotations
-
 import importlib
 import warnings
 from typing import Any, ClassVar, Generic, Literal, Self, TypeGuard, TypeVar, cast, overload

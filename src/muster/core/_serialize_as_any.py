@@ -9,7 +9,7 @@ process's start-up, while a plain run never dumps a result. This marker sets the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 if TYPE_CHECKING:
     from pydantic import GetCoreSchemaHandler
@@ -33,9 +33,9 @@ class SerializeAsAny:
         from pydantic_core import core_schema
 
         schema = handler(source_type)
-        target = schema
+        target: dict[str, Any] = cast("dict[str, Any]", schema)
         while target["type"] == "definitions":
             target = target.copy()
-            target = target["schema"]  # type: ignore[typeddict-item]
+            target = target["schema"]
         target["serialization"] = core_schema.simple_ser_schema("any")
         return schema

@@ -63,7 +63,9 @@ __all__ = [
 ]
 
 _EXPORTS = {
-    **dict.fromkeys(("HandoffMessage", "MultiModalMessage", "StopMessage", "ToolCallSummaryMessage"), "._chat"),
+    **dict.fromkeys(
+        ("HandoffMessage", "MultiModalMessage", "StopMessage", "ToolCallSummaryMessage"), "._chat"
+    ),
     **dict.fromkeys(
         (
             "CodeExecutionEvent",
@@ -79,7 +81,9 @@ _EXPORTS = {
         "._events",
     ),
     **dict.fromkeys(("AgentEvent", "ChatMessage", "MessageFactory"), "._factory"),
-    **dict.fromkeys(("StructuredContentType", "StructuredMessage", "StructuredMessageFactory"), "._structured"),
+    **dict.fromkeys(
+        ("StructuredContentType", "StructuredMessage", "StructuredMessageFactory"), "._structured"
+    ),
 }
 
 if not TYPE_CHECKING:  # hidden from mypy so a typo stays an error for users

@@ -1,7 +1,5 @@
 """The message bases: what every chat message and event shares (ids, source, usage, timestamps)."""
 
-from __future__ import annotations
-
 import sys
 import uuid
 from abc import ABC, abstractmethod
@@ -92,7 +90,6 @@ class BaseAgentEvent(BaseMessage, ABC):
     created_at: datetime = Field(default_factory=_now)
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
-
 
 
 def is_streaming_chunk(message: object) -> bool:

@@ -63,5 +63,3 @@ class MultiModalMessage(BaseChatMessage):
 
     def to_model_message(self) -> UserMessage:
         return UserMessage(content=list(self.content), source=self.source)
-
-

@@ -117,5 +117,3 @@ class CodeExecutionEvent(BaseAgentEvent):
 
     def to_text(self) -> str:
         return self.result.output
-
-

@@ -94,5 +94,3 @@ class MessageFactory:
                 f"Unknown message type {message_type!r}; register it with MessageFactory.register"
             )
         return cls.load(data)
-
-

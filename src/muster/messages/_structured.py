@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Generic, Self, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, computed_field, create_model
@@ -11,7 +12,12 @@ from muster.models import UserMessage
 
 from ._base import BaseChatMessage
 
-__all__ = ["StructuredContentType", "StructuredMessage", "StructuredMessageFactory", "StructuredMessageFactoryConfig"]
+__all__ = [
+    "StructuredContentType",
+    "StructuredMessage",
+    "StructuredMessageFactory",
+    "StructuredMessageFactoryConfig",
+]
 
 
 StructuredContentType = TypeVar("StructuredContentType", bound=BaseModel, covariant=True)
@@ -40,7 +46,6 @@ class StructuredMessage(BaseChatMessage, Generic[StructuredContentType]):
 
     def to_model_message(self) -> UserMessage:
         return UserMessage(content=self.to_text(), source=self.source)
-
 
 
 class StructuredMessageFactoryConfig(BaseModel):

@@ -4,8 +4,6 @@ In a module of its own, apart from the other chat messages and the events, so th
 agent run defines only the message classes it uses (docs/performance.md, "Start-up").
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from ._base import BaseTextChatMessage
@@ -17,5 +15,3 @@ class TextMessage(BaseTextChatMessage):
     """Plain text."""
 
     type: Literal["TextMessage"] = "TextMessage"
-
-

@@ -1,7 +1,5 @@
 """The base of every model context: the message store an agent sends its model from."""
 
-from __future__ import annotations
-
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any

@@ -1,7 +1,5 @@
 """A model context that shows the model the whole conversation."""
 
-from __future__ import annotations
-
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict

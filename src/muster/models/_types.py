@@ -1,7 +1,5 @@
 """Messages exchanged with a chat-completion model, and what a model call returns."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import Annotated, Literal
 

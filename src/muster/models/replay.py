@@ -6,8 +6,6 @@ the hot path of our benchmarks, so calls avoid copies and build log records only
 the event logger would emit them.
 """
 
-from __future__ import annotations
-
 import asyncio
 import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
