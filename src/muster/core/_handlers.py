@@ -84,7 +84,7 @@ def _build(
         return result
 
     def check_result(result: Any) -> None:
-        if type(result) not in returnable and not isinstance(result, return_types):
+        if not isinstance(result, return_types):
             if strict:
                 raise HandlerReturnTypeError(name, type(result), return_types)
             _logger.warning("Handler %s returned undeclared type %s", name, type(result).__qualname__)
@@ -104,7 +104,9 @@ def _build(
     # For RoutedAgent, which finds a handler by the message's type (so the wrapper's check
     # of the message type always passes there): the method itself and the check of its
     # result, awaited without the wrapper's coroutine (see RoutedAgent._pick_handler).
-    handler._muster_direct = (func, None if returns_any else check_result)  # type: ignore[attr-defined]
+    # The runtime checks the exact type against ``returnable`` itself (no call per delivery)
+    # and calls ``check_result`` only for a result of another type.
+    handler._muster_direct = (func, None if returns_any else returnable, check_result)  # type: ignore[attr-defined]
     return handler
 
 

@@ -19,15 +19,19 @@ _logger = logging.getLogger(ROOT_LOGGER_NAME)
 
 _KIND_CODES: dict[HandlerKind, int] = {"any": 0, "rpc": 1, "event": 2}
 
-_Handler = tuple[Callable[..., Any], Callable[[Any], None] | None]
-"""A picked handler: the method to await with ``(agent, message, ctx)`` and its result check."""
-# ((method, result check), kind code, match predicate): plain tuples, built once per class, keep
-# the dispatch loop allocation-free (every object a delivery allocates is more work for the
+_Handler = tuple[Callable[..., Any], frozenset[type[Any]] | None, Callable[[Any], None]]
+"""A picked handler: the method to await with ``(agent, message, ctx)``, the result types
+it may return exactly (``None``: anything), and the check of a result of any other type."""
+# (picked handler, kind code, match predicate): plain tuples, built once per class, keep the
+# dispatch loop allocation-free (every object a delivery allocates is more work for the
 # garbage collector, which dominates a large fan-out). The method is the decorated function
 # itself, not the handler wrapper: a route is found by the message's type, so the wrapper's
-# check of the message type would always pass; the result check (``None`` when any result
-# is allowed) is the rest of it.
+# check of the message type would always pass; the result check is the rest of it.
 _Route = tuple[_Handler, int, Callable[[Any, MessageContext], bool] | None]
+
+
+def _accept(result: Any) -> None:
+    """The result check of a handler that declares no result types."""
 
 
 class RoutedAgent(BaseAgent):
@@ -76,7 +80,7 @@ class RoutedAgent(BaseAgent):
         by_type: dict[type[Any], list[_Route]] = {}
         for handler in cls._discover_handlers():
             # Anything marked as a handler without muster's decorator is called as it is.
-            picked: _Handler = getattr(handler, "_muster_direct", (handler, None))
+            picked: _Handler = getattr(handler, "_muster_direct", (handler, None, _accept))
             route: _Route = (picked, _KIND_CODES[handler.handler_kind], handler.match)
             for target in handler.target_types:
                 by_type.setdefault(target, []).append(route)
@@ -96,9 +100,10 @@ class RoutedAgent(BaseAgent):
     def _pick_handler(self, message: Any, ctx: MessageContext) -> _Handler | None:
         """The first handler whose type, kind and ``match`` accept the message, or ``None``.
 
-        Returns the handler's method and the check of its result (``None`` when the method
-        may return anything). The runtime awaits the method itself (see
-        :meth:`on_message_impl`), one coroutine less per delivery than going through it.
+        Returns the handler's method, the result types it may return exactly (``None``:
+        anything) and the check to call on a result of another type. The runtime awaits
+        the method itself (as :meth:`on_message_impl` does), one coroutine less per
+        delivery than going through the decorator's wrapper.
         """
         message_type = type(message)
         routes = self._route_cache.get(message_type)
@@ -119,9 +124,9 @@ class RoutedAgent(BaseAgent):
         picked = self._pick_handler(message, ctx)
         if picked is None:
             return await self.on_unhandled_message(message, ctx)
-        func, check = picked
+        func, returnable, check = picked
         result = await func(self, message, ctx)
-        if check is not None:
+        if returnable is not None and type(result) not in returnable:
             check(result)
         return result
 

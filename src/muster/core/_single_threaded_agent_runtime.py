@@ -282,9 +282,9 @@ class SingleThreadedAgentRuntime:
             if picked is None:
                 result = await agent.on_unhandled_message(message, ctx)  # type: ignore[attr-defined]
             else:
-                func, check = picked
+                func, returnable, check = picked
                 result = await func(agent, message, ctx)
-                if check is not None:
+                if returnable is not None and type(result) not in returnable:
                     check(result)
         else:
             result = await _entry(agent)(message, ctx)
@@ -318,9 +318,9 @@ class SingleThreadedAgentRuntime:
                 if picked is None:
                     await agent.on_unhandled_message(message, ctx)  # type: ignore[attr-defined]
                 else:
-                    func, check = picked
+                    func, returnable, check = picked
                     result = await func(agent, message, ctx)
-                    if check is not None:
+                    if returnable is not None and type(result) not in returnable:
                         check(result)
             else:
                 await _entry(agent)(message, ctx)
