@@ -9,13 +9,12 @@ from contextlib import AbstractAsyncContextManager, nullcontext
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from muster import messages as _messages
-from muster.base import Handoff, Response
-from muster.base.internal import StatePlan, parse_state
-from muster.core import CancellationToken, Component, ComponentModel
-from muster.core.internal import construct_trusted
+from muster.base import Response
+from muster.core import CancellationToken, Component
+from muster.core.internal import LazyClassAttribute, construct_trusted
 from muster.messages import BaseAgentEvent, BaseChatMessage, TextMessage
 from muster.model_context import ChatCompletionContext, UnboundedChatCompletionContext
 from muster.models import (
@@ -30,11 +29,13 @@ from ._model_turn import ModelTurn, new_message_id
 from .exceptions import StructuredOutputError
 
 if TYPE_CHECKING:
+    from muster.base import Handoff
     from muster.core.internal import ToolSchema
     from muster.memory import Memory
     from muster.messages import MemoryQueryEvent, StructuredMessageFactory
     from muster.tools import BaseTool, FunctionTool, Workbench
 
+    from ._assistant_agent_config import AssistantAgentConfig
     from ._tool_execution import ExecutedCall, ToolCallSummaryFormatter, ToolExecutor
 
 __all__ = ["AssistantAgent", "AssistantAgentConfig"]
@@ -54,30 +55,6 @@ _NO_HANDOFFS: Mapping[str, Handoff] = MappingProxyType({})
 if TYPE_CHECKING:
     ToolLike = BaseTool[Any, Any] | Callable[..., Any] | Callable[..., Awaitable[Any]]
     """What ``tools=`` accepts: tools, or plain (async) functions wrapped in FunctionTool."""
-
-
-class AssistantAgentConfig(BaseModel):
-    """The declarative spec of an AssistantAgent (same fields as AutoGen's)."""
-
-    # Schema built on first use, not at import: see docs/performance.md, "Import time".
-    model_config = ConfigDict(defer_build=True)
-
-    name: str
-    model_client: ComponentModel
-    tools: list[ComponentModel] | None = None
-    """Only read when loading; dumps put the tools inside ``workbench``."""
-    workbench: list[ComponentModel] | None = None
-    handoffs: list[Handoff | str] | None = None
-    model_context: ComponentModel | None = None
-    memory: list[ComponentModel] | None = None
-    description: str
-    system_message: str | None = None
-    model_client_stream: bool = False
-    reflect_on_tool_use: bool
-    tool_call_summary_format: str
-    max_tool_iterations: int = Field(default=1, ge=1)
-    metadata: dict[str, str] | None = None
-    structured_message_factory: ComponentModel | None = None
 
 
 _function_tools: weakref.WeakKeyDictionary[Callable[..., Any], FunctionTool] = weakref.WeakKeyDictionary()
@@ -113,7 +90,17 @@ def _as_tool(tool: ToolLike) -> BaseTool[Any, Any]:
     return wrapped
 
 
-class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
+def __getattr__(name: str) -> Any:
+    # AssistantAgentConfig lives in its own module, loaded when a spec is dumped or loaded;
+    # this keeps ``from muster.agents._assistant_agent import AssistantAgentConfig`` working.
+    if name == "AssistantAgentConfig":
+        from ._assistant_agent_config import AssistantAgentConfig
+
+        return AssistantAgentConfig
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class AssistantAgent(BaseChatAgent, Component["AssistantAgentConfig"]):
     """An agent that answers with a model and can use tools, handoffs and memory.
 
     Each call adds the new messages to the model context, lets each memory enrich the
@@ -154,7 +141,12 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
         TypeError: ``memory`` is not a list.
     """
 
-    component_config_schema = AssistantAgentConfig
+    if TYPE_CHECKING:
+        component_config_schema = AssistantAgentConfig
+    else:  # defined when first read, by a dump or a load (start-up, docs/performance.md)
+        component_config_schema = LazyClassAttribute(
+            "muster.agents._assistant_agent_config", "AssistantAgentConfig"
+        )
     component_provider_override = "muster.agents.AssistantAgent"
     # AutoGen 0.7 writes version 2 (tools moved into the workbench); version 1 specs still load.
     component_version = 2
@@ -242,6 +234,8 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
 
     @staticmethod
     def _index_handoffs(handoffs: Sequence[Handoff | str], tool_names: set[str]) -> dict[str, Handoff]:
+        from muster.base import Handoff
+
         indexed: dict[str, Handoff] = {}
         for item in handoffs:
             if isinstance(item, str):
@@ -529,6 +523,7 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
                 the field and the agent is unchanged.
         """
         # Loaded here: saving and loading state is not every agent's business.
+        from muster.base.internal import StatePlan, parse_state
         from muster.state import AssistantAgentState
 
         from ._memory_state import plan_memory_states
@@ -544,6 +539,8 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
         """Nothing to release here: the model client is shared and closed by its owner."""
 
     def _to_config(self) -> AssistantAgentConfig:
+        from ._assistant_agent_config import AssistantAgentConfig
+
         system_message = self._system_message
         factory = self._structured_message_factory
         return AssistantAgentConfig(
@@ -567,6 +564,8 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
     @classmethod
     def _from_config_past_version(cls, config: dict[str, Any], version: int) -> Self:
         """Version 1 specs carried tools in ``tools``; the current schema still reads that field."""
+        from ._assistant_agent_config import AssistantAgentConfig
+
         return cls._from_config(AssistantAgentConfig.model_validate(config))
 
     @classmethod

@@ -18,7 +18,6 @@ from muster.messages import BaseAgentEvent, BaseChatMessage, TextMessage
 from muster.model_context import ChatCompletionContext
 from muster.models import AssistantMessage, ChatCompletionClient, CreateResult, LLMMessage, SystemMessage
 from muster.models.usage import enter_usage_scope, restore_usage_scope
-from muster.utils import remove_images
 
 from .exceptions import ModelTurnError, StructuredOutputError
 
@@ -96,6 +95,8 @@ class ModelTurn:
             plain = False
         if plain:
             return messages if messages is not context_messages else list(messages)
+        from muster.utils import remove_images  # loaded by the first prompt that may hold images
+
         return remove_images(messages)
 
     async def call(

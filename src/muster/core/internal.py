@@ -13,7 +13,7 @@ must not load the rest.
 
 from typing import TYPE_CHECKING
 
-from ._lazy import lazy_exports
+from ._lazy import LazyClassAttribute, lazy_exports
 
 if TYPE_CHECKING:
     from ._cancellation_token import scoped_link
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ._trusted import construct_trusted
 
 __all__ = [
+    "LazyClassAttribute",
     "ParametersSchema",
     "SerializeAsAny",
     "Tool",

@@ -6,21 +6,26 @@ the hot path of our benchmarks, so calls avoid copies and build log records only
 the event logger would emit them.
 """
 
+from __future__ import annotations
+
 import asyncio
 import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict
 
 from muster.core import EVENT_LOGGER_NAME, CancellationToken, Component
 from muster.core.exceptions import MusterError
 from muster.core.instrumentation import Span, SpanKind, open_span
-from muster.core.internal import Tool, ToolSchema, construct_trusted
+from muster.core.internal import construct_trusted
 
 from ._model_client import ChatCompletionClient
 from ._model_info import ModelFamily, ModelInfo, validate_model_info
 from ._types import CreateResult, LLMMessage, RequestUsage
+
+if TYPE_CHECKING:
+    from muster.core.internal import Tool, ToolSchema
 
 __all__ = [
     "ReplayChatCompletionClient",
