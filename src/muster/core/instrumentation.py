@@ -89,9 +89,9 @@ class SpanEvent(NamedTuple):
     attributes: dict[str, AttributeValue]
 
 
-class _Scope(NamedTuple):
-    recorder: Recorder
-    span: Span | None
+_Scope = tuple["Recorder", "Span | None"]
+"""The active recorder and the innermost open span: a plain tuple, not a NamedTuple, whose
+class would be generated and compiled at import (every agent imports this module)."""
 
 
 # One lookup tells a call site whether anything records: None (the default) means off.
@@ -241,11 +241,11 @@ def open_span(kind: SpanKind, name: str) -> Span | None:
     recorder, current = scope
     if current is not None and current.kind is kind and kind in _FOLDING:
         span = Span(kind, name, current.parent, recorder, scope, outer=current)
-        _ACTIVE.set(_Scope(recorder, span))
+        _ACTIVE.set((recorder, span))
         return span
     # Layers are invisible to the rest: work done inside one belongs to its logical call.
     span = Span(kind, name, None if current is None else current._root(), recorder, scope)
-    _ACTIVE.set(_Scope(recorder, span))
+    _ACTIVE.set((recorder, span))
     recorder.on_start(span)
     return span
 
@@ -253,7 +253,7 @@ def open_span(kind: SpanKind, name: str) -> Span | None:
 def current_span() -> Span | None:
     """The innermost open span in this context, or ``None`` (also when nothing records)."""
     scope = _ACTIVE.get()
-    return None if scope is None else scope.span
+    return None if scope is None else scope[1]
 
 
 class Recorder:
@@ -287,9 +287,9 @@ class Recorder:
         """
         outer = _ACTIVE.get()
         if outer is None:
-            token = _ACTIVE.set(_Scope(self, None))
+            token = _ACTIVE.set((self, None))
         else:
-            token = _ACTIVE.set(_Scope(_Both(self, outer.recorder), outer.span))
+            token = _ACTIVE.set((_Both(self, outer[0]), outer[1]))
         self.started = time.perf_counter()
         self.ended = None
         try:
