@@ -49,7 +49,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from enum import StrEnum
 from types import TracebackType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._span_event import SpanEvent
 
 __all__ = [
     "AttributeValue",
@@ -80,13 +83,14 @@ _FOLDING = frozenset({SpanKind.MODEL_CALL, SpanKind.TOOL_CALL})
 """Kinds whose directly nested spans are layers of the same call, not calls of their own."""
 
 
-class SpanEvent(NamedTuple):
-    """Something that happened at one instant inside a span (a message an agent produced)."""
+def __getattr__(name: str) -> Any:
+    # SpanEvent lives in its own module, loaded by the first event recorded: a NamedTuple
+    # class is generated and compiled when defined, and most processes never record.
+    if name == "SpanEvent":
+        from ._span_event import SpanEvent
 
-    name: str
-    time: float
-    """``time.perf_counter()`` reading."""
-    attributes: dict[str, AttributeValue]
+        return SpanEvent
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _Scope = tuple["Recorder", "Span | None"]
@@ -179,6 +183,8 @@ class Span:
 
     def add_event(self, name: str, **attributes: AttributeValue) -> None:
         """Record an instant (on the outer span, for a layer)."""
+        from ._span_event import SpanEvent  # loaded by the first event recorded
+
         self._root().events.append(SpanEvent(name, time.perf_counter(), attributes))
 
     def fail(self, error_type: str, message: str) -> None:
