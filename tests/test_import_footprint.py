@@ -8,7 +8,8 @@ that keep start-up cheap:
   ``importlib.metadata`` (pydantic's plugin discovery runs on the first schema build);
 - a team type loads only its own modules;
 - a plain ``AssistantAgent.run`` on a replay model, and a round robin's first run, build no
-  pydantic schema at all;
+  pydantic schema at all, and the plain run loads no message class, tool, config model or
+  state helper it does not use;
 - ``muster --help`` loads neither asyncio nor pydantic.
 """
 
@@ -101,17 +102,33 @@ def test_a_plain_agent_run_builds_no_schema() -> None:
         "    result = await agent.run(task='Say hello.')\n"
         "    assert result.messages[-1].content == 'Hello.'\n"
         "asyncio.run(main())\n"
+        "import sys\n"
+        "assert 'json' not in sys.modules, 'json loaded'\n"
     )
+    # (json is checked in the child: the report imports it.)
     assert built == []
     assert _loaded(modules, METADATA_SCAN) == []
     assert _loaded(modules, SDKS) == []
-    # Only what the run used: no tools machinery, memory contract, saved states or teams.
+    # Only what the run used: no tools machinery (not even the agent's default workbench),
+    # no events or other message classes, no memory, saved states, config models or teams.
     unused = [
-        "muster.tools._function_tool",
-        "muster.memory._base_memory",
+        "muster.tools",
+        "muster.agents._tool_execution",
+        "muster.messages._events",
+        "muster.messages._chat",
+        "muster.messages._structured",
+        "muster.messages._factory",
+        "muster.memory",
+        "muster.code_executor",
         "muster.models._usage_tracker",
         "muster.state",
+        "muster.base._saved_state",
+        "muster.agents._assistant_agent_config",
+        "muster.models._replay_config",
+        "muster.model_context._unbounded_config",
+        "muster.model_context._state",
         "muster.teams._group_chat",
+        "pydantic.functional_serializers",
     ]
     assert _loaded(modules, unused) == []
 

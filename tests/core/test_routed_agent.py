@@ -203,6 +203,19 @@ async def test_strict_return_type_check() -> None:
     await runtime.stop()
 
 
+async def test_strict_return_type_check_holds_for_published_messages_too() -> None:
+    # The runtime awaits a routed handler's method itself, not the decorator's wrapper: the
+    # wrapper's check of the result must still run, for publishes as for sends.
+    runtime = SingleThreadedAgentRuntime(ignore_unhandled_exceptions=False)
+    await Sloppy.register(runtime, "sloppy", Sloppy)
+    await runtime.add_subscription(TypeSubscription("talk", "sloppy"))
+    runtime.start()
+    await runtime.publish_message(Text("x"), TopicId("talk", "k"))
+    with pytest.raises(HandlerReturnTypeError) as info:
+        await runtime.stop_when_idle()
+    assert info.value.returned is str and info.value.declared == (int,)
+
+
 async def test_strict_message_type_check_when_called_directly() -> None:
     runtime = SingleThreadedAgentRuntime()
     await Sloppy.register(runtime, "sloppy", Sloppy)

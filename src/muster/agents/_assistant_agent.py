@@ -9,24 +9,13 @@ from contextlib import AbstractAsyncContextManager, nullcontext
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
-from muster.base import Handoff, Response
-from muster.base.internal import StatePlan, parse_state
-from muster.core import CancellationToken, Component, ComponentModel
-from muster.core.internal import construct_trusted
-from muster.messages import (
-    BaseAgentEvent,
-    BaseChatMessage,
-    HandoffMessage,
-    MemoryQueryEvent,
-    StructuredMessage,
-    StructuredMessageFactory,
-    TextMessage,
-    ToolCallExecutionEvent,
-    ToolCallRequestEvent,
-    ToolCallSummaryMessage,
-)
+from muster import messages as _messages
+from muster.base import Response
+from muster.core import CancellationToken, Component
+from muster.core.internal import LazyClassAttribute, construct_trusted
+from muster.messages import BaseAgentEvent, BaseChatMessage, TextMessage
 from muster.model_context import ChatCompletionContext, UnboundedChatCompletionContext
 from muster.models import (
     ChatCompletionClient,
@@ -34,16 +23,20 @@ from muster.models import (
     FunctionExecutionResultMessage,
     SystemMessage,
 )
-from muster.tools import BaseTool, StaticStreamWorkbench, Workbench
 
 from ._base_chat_agent import BaseChatAgent
 from ._model_turn import ModelTurn, new_message_id
-from ._tool_execution import ExecutedCall, ToolCallSummaryFormatter, ToolExecutor
 from .exceptions import StructuredOutputError
 
 if TYPE_CHECKING:
+    from muster.base import Handoff
+    from muster.core.internal import ToolSchema
     from muster.memory import Memory
-    from muster.tools import FunctionTool
+    from muster.messages import MemoryQueryEvent, StructuredMessageFactory
+    from muster.tools import BaseTool, FunctionTool, Workbench
+
+    from ._assistant_agent_config import AssistantAgentConfig
+    from ._tool_execution import ExecutedCall, ToolCallSummaryFormatter, ToolExecutor
 
 __all__ = ["AssistantAgent", "AssistantAgentConfig"]
 
@@ -59,32 +52,9 @@ _STATE_VERSION = "1.0.0"
 _NO_HANDOFFS: Mapping[str, Handoff] = MappingProxyType({})
 """The handoffs of every agent that has none (shared: agents never change their handoffs)."""
 
-ToolLike = BaseTool[Any, Any] | Callable[..., Any] | Callable[..., Awaitable[Any]]
-"""What ``tools=`` accepts: tools, or plain (async) functions wrapped in FunctionTool."""
-
-
-class AssistantAgentConfig(BaseModel):
-    """The declarative spec of an AssistantAgent (same fields as AutoGen's)."""
-
-    # Schema built on first use, not at import: see docs/performance.md, "Import time".
-    model_config = ConfigDict(defer_build=True)
-
-    name: str
-    model_client: ComponentModel
-    tools: list[ComponentModel] | None = None
-    """Only read when loading; dumps put the tools inside ``workbench``."""
-    workbench: list[ComponentModel] | None = None
-    handoffs: list[Handoff | str] | None = None
-    model_context: ComponentModel | None = None
-    memory: list[ComponentModel] | None = None
-    description: str
-    system_message: str | None = None
-    model_client_stream: bool = False
-    reflect_on_tool_use: bool
-    tool_call_summary_format: str
-    max_tool_iterations: int = Field(default=1, ge=1)
-    metadata: dict[str, str] | None = None
-    structured_message_factory: ComponentModel | None = None
+if TYPE_CHECKING:
+    ToolLike = BaseTool[Any, Any] | Callable[..., Any] | Callable[..., Awaitable[Any]]
+    """What ``tools=`` accepts: tools, or plain (async) functions wrapped in FunctionTool."""
 
 
 _function_tools: weakref.WeakKeyDictionary[Callable[..., Any], FunctionTool] = weakref.WeakKeyDictionary()
@@ -100,12 +70,14 @@ closure or bound method used as a key would never be released.
 
 
 def _as_tool(tool: ToolLike) -> BaseTool[Any, Any]:
+    # Loaded here, not with the module: an agent without tools never needs the tool
+    # machinery (docs/performance.md, "Start-up").
+    from muster.tools import BaseTool, FunctionTool
+
     if isinstance(tool, BaseTool):
         return tool
     if not callable(tool):
         raise ValueError(f"Unsupported tool type: {type(tool)}")
-    # Loaded here, not with the module: agents without function tools never need it.
-    from muster.tools import FunctionTool
 
     description = getattr(tool, "__doc__", None) or ""
     if not inspect.isfunction(tool) or "<locals>" in tool.__qualname__:
@@ -118,7 +90,17 @@ def _as_tool(tool: ToolLike) -> BaseTool[Any, Any]:
     return wrapped
 
 
-class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
+def __getattr__(name: str) -> Any:
+    # AssistantAgentConfig lives in its own module, loaded when a spec is dumped or loaded;
+    # this keeps ``from muster.agents._assistant_agent import AssistantAgentConfig`` working.
+    if name == "AssistantAgentConfig":
+        from ._assistant_agent_config import AssistantAgentConfig
+
+        return AssistantAgentConfig
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class AssistantAgent(BaseChatAgent, Component["AssistantAgentConfig"]):
     """An agent that answers with a model and can use tools, handoffs and memory.
 
     Each call adds the new messages to the model context, lets each memory enrich the
@@ -159,7 +141,12 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
         TypeError: ``memory`` is not a list.
     """
 
-    component_config_schema = AssistantAgentConfig
+    if TYPE_CHECKING:
+        component_config_schema = AssistantAgentConfig
+    else:  # defined when first read, by a dump or a load (start-up, docs/performance.md)
+        component_config_schema = LazyClassAttribute(
+            "muster.agents._assistant_agent_config", "AssistantAgentConfig"
+        )
     component_provider_override = "muster.agents.AssistantAgent"
     # AutoGen 0.7 writes version 2 (tools moved into the workbench); version 1 specs still load.
     component_version = 2
@@ -197,7 +184,7 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
         self._output_content_type_format = output_content_type_format
         self._structured_message_factory: StructuredMessageFactory | None = None
         if output_content_type is not None:
-            self._structured_message_factory = StructuredMessageFactory(
+            self._structured_message_factory = _messages.StructuredMessageFactory(
                 input_model=output_content_type, format_string=output_content_type_format
             )
         if memory is not None and not isinstance(memory, list | tuple):
@@ -221,15 +208,15 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
                 raise ValueError("The model does not support function calling, which is needed for handoffs.")
             self._handoffs = self._index_handoffs(handoffs, set(tool_names))
 
+        # None: the default workbench of an agent without tools, built when first needed
+        # (see ``_workbench``): a plain agent loads no tool machinery and holds no workbench.
+        self._workbenches: list[Workbench] | None = None
         if workbench is not None:
             if self._tools:
                 raise ValueError("Tools cannot be used with a workbench.")
-            self._workbench: list[Workbench] = (
-                list(workbench) if isinstance(workbench, Sequence) else [workbench]
-            )
-        else:
-            # The streaming workbench forwards the inner events of AgentTool/TeamTool calls.
-            self._workbench = [StaticStreamWorkbench(self._tools)]
+            self._workbenches = list(workbench) if isinstance(workbench, Sequence) else [workbench]
+        elif self._tools:
+            self._workbenches = self._default_workbench()
         self._model_context = model_context if model_context is not None else UnboundedChatCompletionContext()
 
         if reflect_on_tool_use is None:
@@ -247,6 +234,8 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
 
     @staticmethod
     def _index_handoffs(handoffs: Sequence[Handoff | str], tool_names: set[str]) -> dict[str, Handoff]:
+        from muster.base import Handoff
+
         indexed: dict[str, Handoff] = {}
         for item in handoffs:
             if isinstance(item, str):
@@ -262,13 +251,44 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
             indexed[handoff.name] = handoff
         return indexed
 
+    def _default_workbench(self) -> list[Workbench]:
+        from muster.tools import StaticStreamWorkbench
+
+        # The streaming workbench forwards the inner events of AgentTool/TeamTool calls.
+        return [StaticStreamWorkbench(self._tools)]
+
+    @property
+    def _workbench(self) -> list[Workbench]:
+        """The workbenches serving the agent's tools (AutoGen's attribute).
+
+        An agent given neither tools nor a workbench gets an empty default one, as in
+        AutoGen, but only when something asks for it (a dump, a tool call the model made up).
+        """
+        workbenches = self._workbenches
+        if workbenches is None:
+            workbenches = self._workbenches = self._default_workbench()
+        return workbenches
+
+    @_workbench.setter
+    def _workbench(self, workbenches: list[Workbench]) -> None:
+        self._workbenches = workbenches
+        self._tool_executor = None
+
     @property
     def _executor(self) -> ToolExecutor:
-        """Routes the model's tool calls; built on the agent's first turn."""
+        """Routes the model's tool calls; built on the agent's first turn that needs it."""
         executor = self._tool_executor
         if executor is None:
+            from ._tool_execution import ToolExecutor
+
             executor = self._tool_executor = ToolExecutor(self.name, self._workbench, self._handoffs)
         return executor
+
+    async def _list_tools(self) -> list[ToolSchema]:
+        """What the model is offered: nothing, without building anything, for a plain agent."""
+        if self._workbenches is None and not self._handoffs and self._tool_executor is None:
+            return []
+        return await self._executor.list_tools()
 
     @property
     def _handoff_tools(self) -> list[BaseTool[Any, Any]]:
@@ -294,9 +314,13 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
     @property
     def produced_message_types(self) -> Sequence[type[BaseChatMessage]]:
         """Text, tool summaries and handoffs; structured messages too with ``output_content_type``."""
-        types: list[type[BaseChatMessage]] = [TextMessage, ToolCallSummaryMessage, HandoffMessage]
+        types: list[type[BaseChatMessage]] = [
+            TextMessage,
+            _messages.ToolCallSummaryMessage,
+            _messages.HandoffMessage,
+        ]
         if self._structured_message_factory is not None:
-            types.append(StructuredMessage)
+            types.append(_messages.StructuredMessage)
         return types
 
     @property
@@ -380,7 +404,8 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
         name = self.name
         context = self._model_context
         for msg in messages:
-            if isinstance(msg, HandoffMessage):
+            # A TextMessage (most messages) is no handoff: the check loads no other message class.
+            if type(msg) is not TextMessage and isinstance(msg, _messages.HandoffMessage):
                 # The handing-off agent's tool work travels with the handoff.
                 for llm_message in msg.context:
                     await context.add_message(llm_message)
@@ -401,12 +426,11 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
             structured_factory=self._structured_message_factory,
             format_string=self._output_content_type_format,
         )
-        executor = self._executor
         message_id = new_message_id()
         executed: list[ExecutedCall] = []
         for _ in range(self._max_tool_iterations):
             result: CreateResult | None = None
-            async for item in turn.call(await executor.list_tools(), cancellation_token, message_id):
+            async for item in turn.call(await self._list_tools(), cancellation_token, message_id):
                 if isinstance(item, CreateResult):
                     result = item
                 else:
@@ -424,7 +448,10 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
                 yield Response(chat_message=turn.final_message(result, message_id), inner_messages=inner)
                 return
 
-            request = ToolCallRequestEvent(content=result.content, source=name, models_usage=result.usage)
+            executor = self._executor
+            request = _messages.ToolCallRequestEvent(
+                content=result.content, source=name, models_usage=result.usage
+            )
             inner.append(request)
             yield request
             async for event in executor.execute(result.content, cancellation_token):
@@ -434,7 +461,7 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
                     inner.append(event)
                     yield event
             results = [r for _, r in executed]
-            execution = ToolCallExecutionEvent(content=results, source=name)
+            execution = _messages.ToolCallExecutionEvent(content=results, source=name)
             await context.add_message(FunctionExecutionResultMessage(content=results))
             inner.append(execution)
             yield execution
@@ -448,7 +475,7 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
             async for reflected in turn.reflect(cancellation_token, inner):
                 yield reflected
         else:
-            yield executor.summary_response(
+            yield self._executor.summary_response(
                 executed, inner, self._tool_call_summary_format, self._tool_call_summary_formatter
             )
 
@@ -459,7 +486,7 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
         for memory in self._memory:
             update = await memory.update_context(self._model_context)
             if update and update.memories.results:
-                events.append(MemoryQueryEvent(content=update.memories.results, source=self.name))
+                events.append(_messages.MemoryQueryEvent(content=update.memories.results, source=self.name))
         return events
 
     async def on_reset(self, cancellation_token: CancellationToken) -> None:
@@ -496,6 +523,7 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
                 the field and the agent is unchanged.
         """
         # Loaded here: saving and loading state is not every agent's business.
+        from muster.base.internal import StatePlan, parse_state
         from muster.state import AssistantAgentState
 
         from ._memory_state import plan_memory_states
@@ -511,6 +539,8 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
         """Nothing to release here: the model client is shared and closed by its owner."""
 
     def _to_config(self) -> AssistantAgentConfig:
+        from ._assistant_agent_config import AssistantAgentConfig
+
         system_message = self._system_message
         factory = self._structured_message_factory
         return AssistantAgentConfig(
@@ -534,16 +564,19 @@ class AssistantAgent(BaseChatAgent, Component[AssistantAgentConfig]):
     @classmethod
     def _from_config_past_version(cls, config: dict[str, Any], version: int) -> Self:
         """Version 1 specs carried tools in ``tools``; the current schema still reads that field."""
+        from ._assistant_agent_config import AssistantAgentConfig
+
         return cls._from_config(AssistantAgentConfig.model_validate(config))
 
     @classmethod
     def _from_config(cls, config: AssistantAgentConfig) -> Self:
         from muster.memory import Memory
+        from muster.tools import BaseTool, Workbench
 
         output_content_type: type[BaseModel] | None = None
         format_string: str | None = None
         if config.structured_message_factory is not None:
-            factory = StructuredMessageFactory.load_component(config.structured_message_factory)
+            factory = _messages.StructuredMessageFactory.load_component(config.structured_message_factory)
             output_content_type = factory.ContentModel
             format_string = factory.format_string
         return cls(

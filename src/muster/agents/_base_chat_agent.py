@@ -9,11 +9,12 @@ from typing import Any
 from pydantic import BaseModel
 
 from muster.base import ChatAgent, Response, TaskResult, normalize_task
-from muster.base.internal import add_message_event, describe_participant, parse_state
+from muster.base import internal as _base_internal
 from muster.core import CancellationToken, ComponentBase
 from muster.core.instrumentation import SpanKind, open_span
 from muster.core.internal import construct_trusted
-from muster.messages import BaseAgentEvent, BaseChatMessage, ModelClientStreamingChunkEvent
+from muster.messages import BaseAgentEvent, BaseChatMessage
+from muster.messages.internal import is_streaming_chunk
 
 __all__ = ["BaseChatAgent"]
 
@@ -105,10 +106,10 @@ class BaseChatAgent(ChatAgent, ABC, ComponentBase[BaseModel]):
             response = await self.on_messages(input_messages, cancellation_token)
         else:
             with span:
-                describe_participant(span, self, self._name)
+                _base_internal.describe_participant(span, self, self._name)
                 response = await self.on_messages(input_messages, cancellation_token)
                 for message in [*(response.inner_messages or ()), response.chat_message]:
-                    add_message_event(span, message)
+                    _base_internal.add_message_event(span, message)
         if response.inner_messages is not None:
             output.extend(response.inner_messages)
         output.append(response.chat_message)
@@ -136,21 +137,21 @@ class BaseChatAgent(ChatAgent, ABC, ComponentBase[BaseModel]):
                 yield msg
         span = open_span(SpanKind.AGENT_TURN, self._name)
         if span is not None:
-            describe_participant(span, self, self._name)
+            _base_internal.describe_participant(span, self, self._name)
         try:
             async for message in self.on_messages_stream(input_messages, cancellation_token):
                 if isinstance(message, Response):
                     if span is not None:
-                        add_message_event(span, message.chat_message)
+                        _base_internal.add_message_event(span, message.chat_message)
                         span.close()
                     yield message.chat_message
                     output.append(message.chat_message)
                     yield construct_trusted(TaskResult, messages=output)
                 else:
                     if span is not None:
-                        add_message_event(span, message)
+                        _base_internal.add_message_event(span, message)
                     yield message
-                    if not isinstance(message, ModelClientStreamingChunkEvent):
+                    if not is_streaming_chunk(message):
                         output.append(message)
         except BaseException as exc:
             if span is not None:
@@ -184,7 +185,7 @@ class BaseChatAgent(ChatAgent, ABC, ComponentBase[BaseModel]):
         """
         from muster.state import BaseState
 
-        parse_state(BaseState, state)
+        _base_internal.parse_state(BaseState, state)
 
     async def close(self) -> None:
         """Release resources; nothing to release by default."""

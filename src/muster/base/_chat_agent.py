@@ -17,12 +17,34 @@ from ._task import TaskRunner
 __all__ = ["ChatAgent", "Response"]
 
 
-@dataclass(kw_only=True)
+# A dataclass whose methods are written out, as ``@dataclass(kw_only=True)`` would generate
+# them: the decorator compiles them at import, about 0.25 ms of every process's start-up
+# (tests/core/test_handwritten_dataclasses.py).
+@dataclass(init=False, repr=False, eq=False, kw_only=True)
 class Response:
     """An agent's answer to ``on_messages``: the final message and what happened on the way."""
 
     chat_message: BaseChatMessage
     inner_messages: Sequence[BaseAgentEvent | BaseChatMessage] | None = field(default=None)
+
+    def __init__(
+        self,
+        *,
+        chat_message: BaseChatMessage,
+        inner_messages: Sequence[BaseAgentEvent | BaseChatMessage] | None = None,
+    ) -> None:
+        self.chat_message = chat_message
+        self.inner_messages = inner_messages
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(chat_message={self.chat_message!r}, inner_messages={self.inner_messages!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.chat_message, self.inner_messages) == (other.chat_message, other.inner_messages)  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class ChatAgent(ABC, TaskRunner, ComponentBase[BaseModel]):

@@ -1,7 +1,5 @@
 """Handoffs: how an agent passes the conversation to another agent (Swarm)."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -28,7 +26,7 @@ class Handoff(BaseModel):
     """Text of the HandoffMessage sent to the target."""
 
     @model_validator(mode="after")
-    def _fill_defaults(self) -> Handoff:
+    def _fill_defaults(self) -> "Handoff":
         if not self.name:
             self.name = f"transfer_to_{self.target}".lower()
         if not self.name.isidentifier():
@@ -40,7 +38,7 @@ class Handoff(BaseModel):
         return self
 
     @property
-    def handoff_tool(self) -> BaseTool[Any, Any]:
+    def handoff_tool(self) -> "BaseTool[Any, Any]":
         """A no-argument tool whose result is :attr:`message`."""
         from muster.tools import FunctionTool
 

@@ -8,7 +8,8 @@ called when a recorder is active (see :mod:`muster.core.instrumentation`).
 from __future__ import annotations
 
 from muster.core.instrumentation import Span
-from muster.messages import BaseAgentEvent, BaseChatMessage, ModelClientStreamingChunkEvent
+from muster.messages import BaseAgentEvent, BaseChatMessage
+from muster.messages.internal import is_streaming_chunk
 
 __all__ = ["MESSAGE_EVENT", "PREVIEW_CHARS", "add_message_event", "describe_participant"]
 
@@ -21,7 +22,7 @@ PREVIEW_CHARS = 2000
 
 def add_message_event(span: Span, message: BaseAgentEvent | BaseChatMessage) -> None:
     """Record ``message`` on ``span`` (streaming chunks are skipped: their message follows)."""
-    if isinstance(message, ModelClientStreamingChunkEvent):
+    if is_streaming_chunk(message):
         return
     usage = getattr(message, "models_usage", None)
     try:

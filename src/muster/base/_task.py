@@ -1,17 +1,20 @@
 """Running a task: the result type and the runner contract shared by agents and teams."""
 
-from __future__ import annotations
-
 from collections.abc import AsyncGenerator, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from pydantic import BaseModel, ConfigDict, SerializeAsAny
+from pydantic import BaseModel, ConfigDict
 
 from muster.core import CancellationToken
 from muster.core.internal import construct_trusted
 from muster.messages import BaseAgentEvent, BaseChatMessage, TextMessage
 
 from .exceptions import InvalidTaskError
+
+if TYPE_CHECKING:
+    from pydantic import SerializeAsAny
+else:  # the same marker, without loading pydantic.functional_serializers (start-up)
+    from muster.core.internal import SerializeAsAny
 
 __all__ = ["TaskResult", "TaskRunner", "normalize_task"]
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from operator import attrgetter
+from typing import TYPE_CHECKING
 
 from .exceptions import InvalidAgentIdError
 
@@ -55,15 +57,20 @@ class AgentId:
             raise InvalidAgentIdError(f"Invalid agent id {agent_id!r}: expected 'type/key'")
         return cls(type_, key)
 
-    @property
-    def type(self) -> str:
-        """The agent's registered type."""
-        return self._type
+    if TYPE_CHECKING:
 
-    @property
-    def key(self) -> str:
-        """The instance key within the type."""
-        return self._key
+        @property
+        def type(self) -> str:
+            """The agent's registered type."""
+
+        @property
+        def key(self) -> str:
+            """The instance key within the type."""
+
+    else:
+        # C-level getters, no Python frame: the runtime reads ids on every delivery.
+        type = property(attrgetter("_type"), doc="The agent's registered type.")
+        key = property(attrgetter("_key"), doc="The instance key within the type.")
 
     def __hash__(self) -> int:
         return self._hash

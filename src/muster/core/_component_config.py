@@ -6,8 +6,6 @@ AutoGen load here: providers under ``autogen_*`` are translated to the matching
 muster module (see :data:`AUTOGEN_PROVIDER_PREFIXES`).
 """
 
-from __future__ import annotations
-
 import importlib
 import warnings
 from typing import Any, ClassVar, Generic, Literal, Self, TypeGuard, TypeVar, cast, overload
@@ -299,9 +297,18 @@ def is_component_class(cls: type[Any]) -> TypeGuard[type[Component[BaseModel]]]:
         isinstance(cls, type)
         and issubclass(cls, ComponentFromConfig)
         and issubclass(cls, ComponentToConfig)
-        and hasattr(cls, "component_config_schema")
+        and _declares(cls, "component_config_schema")
         and hasattr(cls, "component_type")
     )
+
+
+def _declares(cls: type[Any], name: str) -> bool:
+    """Whether ``cls`` or a base defines ``name``, without reading it.
+
+    Reading it would import a lazily loaded config schema (``LazyClassAttribute``) as soon
+    as the class is defined, which is what the lazy attribute is there to avoid.
+    """
+    return any(name in vars(klass) for klass in cls.__mro__)
 
 
 def is_component_instance(obj: Any) -> TypeGuard[Component[BaseModel]]:

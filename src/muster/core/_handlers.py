@@ -83,6 +83,12 @@ def _build(
             _logger.warning("Handler %s returned undeclared type %s", name, type(result).__qualname__)
         return result
 
+    def check_result(result: Any) -> None:
+        if not isinstance(result, return_types):
+            if strict:
+                raise HandlerReturnTypeError(name, type(result), return_types)
+            _logger.warning("Handler %s returned undeclared type %s", name, type(result).__qualname__)
+
     def router(message: ReceivesT, ctx: MessageContext) -> bool:
         if kind != "any" and ctx.is_rpc != (kind == "rpc"):
             return False
@@ -95,6 +101,12 @@ def _build(
     handler.handler_kind = kind
     handler.match = match
     handler.router = router
+    # For RoutedAgent, which finds a handler by the message's type (so the wrapper's check
+    # of the message type always passes there): the method itself and the check of its
+    # result, awaited without the wrapper's coroutine (see RoutedAgent._pick_handler).
+    # The runtime checks the exact type against ``returnable`` itself (no call per delivery)
+    # and calls ``check_result`` only for a result of another type.
+    handler._muster_direct = (func, None if returns_any else returnable, check_result)  # type: ignore[attr-defined]
     return handler
 
 

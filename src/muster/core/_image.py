@@ -19,7 +19,8 @@ from pydantic_core import core_schema
 
 __all__ = ["Image"]
 
-_DATA_URI = re.compile(r"^data:(?P<mime>image/[\w.+-]+);base64,(?P<data>.*)$", re.DOTALL)
+_DATA_URI = r"^data:(?P<mime>image/[\w.+-]+);base64,(?P<data>.*)$"
+"""Compiled on first use (``re`` caches it): most processes never read an image URI."""
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -72,7 +73,7 @@ class Image:
     @classmethod
     def from_uri(cls, uri: str) -> Image:
         """Decode a ``data:image/...;base64,`` URI."""
-        match = _DATA_URI.match(uri)
+        match = re.match(_DATA_URI, uri, re.DOTALL)
         if match is None:
             raise ValueError("Image.from_uri expects a base64 data URI ('data:image/png;base64,...')")
         img = cls.from_base64(match.group("data"))

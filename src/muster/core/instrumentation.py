@@ -49,7 +49,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from enum import StrEnum
 from types import TracebackType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._span_event import SpanEvent
 
 __all__ = [
     "AttributeValue",
@@ -80,18 +83,19 @@ _FOLDING = frozenset({SpanKind.MODEL_CALL, SpanKind.TOOL_CALL})
 """Kinds whose directly nested spans are layers of the same call, not calls of their own."""
 
 
-class SpanEvent(NamedTuple):
-    """Something that happened at one instant inside a span (a message an agent produced)."""
+def __getattr__(name: str) -> Any:
+    # SpanEvent lives in its own module, loaded by the first event recorded: a NamedTuple
+    # class is generated and compiled when defined, and most processes never record.
+    if name == "SpanEvent":
+        from ._span_event import SpanEvent
 
-    name: str
-    time: float
-    """``time.perf_counter()`` reading."""
-    attributes: dict[str, AttributeValue]
+        return SpanEvent
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class _Scope(NamedTuple):
-    recorder: Recorder
-    span: Span | None
+_Scope = tuple["Recorder", "Span | None"]
+"""The active recorder and the innermost open span: a plain tuple, not a NamedTuple, whose
+class would be generated and compiled at import (every agent imports this module)."""
 
 
 # One lookup tells a call site whether anything records: None (the default) means off.
@@ -179,6 +183,8 @@ class Span:
 
     def add_event(self, name: str, **attributes: AttributeValue) -> None:
         """Record an instant (on the outer span, for a layer)."""
+        from ._span_event import SpanEvent  # loaded by the first event recorded
+
         self._root().events.append(SpanEvent(name, time.perf_counter(), attributes))
 
     def fail(self, error_type: str, message: str) -> None:
@@ -241,11 +247,11 @@ def open_span(kind: SpanKind, name: str) -> Span | None:
     recorder, current = scope
     if current is not None and current.kind is kind and kind in _FOLDING:
         span = Span(kind, name, current.parent, recorder, scope, outer=current)
-        _ACTIVE.set(_Scope(recorder, span))
+        _ACTIVE.set((recorder, span))
         return span
     # Layers are invisible to the rest: work done inside one belongs to its logical call.
     span = Span(kind, name, None if current is None else current._root(), recorder, scope)
-    _ACTIVE.set(_Scope(recorder, span))
+    _ACTIVE.set((recorder, span))
     recorder.on_start(span)
     return span
 
@@ -253,7 +259,7 @@ def open_span(kind: SpanKind, name: str) -> Span | None:
 def current_span() -> Span | None:
     """The innermost open span in this context, or ``None`` (also when nothing records)."""
     scope = _ACTIVE.get()
-    return None if scope is None else scope.span
+    return None if scope is None else scope[1]
 
 
 class Recorder:
@@ -287,9 +293,9 @@ class Recorder:
         """
         outer = _ACTIVE.get()
         if outer is None:
-            token = _ACTIVE.set(_Scope(self, None))
+            token = _ACTIVE.set((self, None))
         else:
-            token = _ACTIVE.set(_Scope(_Both(self, outer.recorder), outer.span))
+            token = _ACTIVE.set((_Both(self, outer[0]), outer[1]))
         self.started = time.perf_counter()
         self.ended = None
         try:

@@ -13,16 +13,19 @@ must not load the rest.
 
 from typing import TYPE_CHECKING
 
-from ._lazy import lazy_exports
+from ._lazy import LazyClassAttribute, lazy_exports
 
 if TYPE_CHECKING:
     from ._cancellation_token import scoped_link
     from ._component_config import register_provider_alias
+    from ._serialize_as_any import SerializeAsAny
     from ._tool_protocol import ParametersSchema, Tool, ToolSchema
     from ._trusted import construct_trusted
 
 __all__ = [
+    "LazyClassAttribute",
     "ParametersSchema",
+    "SerializeAsAny",
     "Tool",
     "ToolSchema",
     "construct_trusted",
@@ -35,6 +38,7 @@ _EXPORTS = {
     "scoped_link": "muster.core._cancellation_token",
     "register_provider_alias": "muster.core._component_config",
     "ParametersSchema": "muster.core._tool_protocol",
+    "SerializeAsAny": "muster.core._serialize_as_any",
     "Tool": "muster.core._tool_protocol",
     "ToolSchema": "muster.core._tool_protocol",
     "construct_trusted": "muster.core._trusted",

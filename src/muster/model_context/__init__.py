@@ -14,10 +14,12 @@ from muster.core.internal import lazy_exports
 
 if TYPE_CHECKING:
     from ._buffered import BufferedChatCompletionContext, BufferedChatCompletionContextConfig
-    from ._chat_completion_context import ChatCompletionContext, ChatCompletionContextState
+    from ._chat_completion_context import ChatCompletionContext
     from ._head_and_tail import HeadAndTailChatCompletionContext, HeadAndTailChatCompletionContextConfig
+    from ._state import ChatCompletionContextState
     from ._token_limited import TokenLimitedChatCompletionContext, TokenLimitedChatCompletionContextConfig
-    from ._unbounded import UnboundedChatCompletionContext, UnboundedChatCompletionContextConfig
+    from ._unbounded import UnboundedChatCompletionContext
+    from ._unbounded_config import UnboundedChatCompletionContextConfig
 
 __all__ = [
     "BufferedChatCompletionContext",
@@ -36,13 +38,13 @@ _EXPORTS = {
     "BufferedChatCompletionContext": "._buffered",
     "BufferedChatCompletionContextConfig": "._buffered",
     "ChatCompletionContext": "._chat_completion_context",
-    "ChatCompletionContextState": "._chat_completion_context",
+    "ChatCompletionContextState": "._state",
     "HeadAndTailChatCompletionContext": "._head_and_tail",
     "HeadAndTailChatCompletionContextConfig": "._head_and_tail",
     "TokenLimitedChatCompletionContext": "._token_limited",
     "TokenLimitedChatCompletionContextConfig": "._token_limited",
     "UnboundedChatCompletionContext": "._unbounded",
-    "UnboundedChatCompletionContextConfig": "._unbounded",
+    "UnboundedChatCompletionContextConfig": "._unbounded_config",
 }
 """Public name -> sub-module that defines it; imported on first access (see ``muster.core._lazy``)."""
 

@@ -1,26 +1,15 @@
 """The base of every model context: the message store an agent sends its model from."""
 
-from __future__ import annotations
-
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from muster.core import ComponentBase
 from muster.models import FunctionExecutionResultMessage, LLMMessage
 
-__all__ = ["ChatCompletionContext", "ChatCompletionContextState", "drop_leading_tool_results"]
-
-
-class ChatCompletionContextState(BaseModel):
-    """The saved form of a context: every message it holds, oldest first."""
-
-    # Schema built on first use, not at import: see docs/performance.md, "Import time".
-    model_config = ConfigDict(defer_build=True)
-
-    messages: list[LLMMessage] = Field(default_factory=list)
+__all__ = ["ChatCompletionContext", "drop_leading_tool_results"]
 
 
 class ChatCompletionContext(ABC, ComponentBase[BaseModel]):
@@ -86,6 +75,8 @@ class ChatCompletionContext(ABC, ComponentBase[BaseModel]):
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
         """Replace the stored messages with those of a :meth:`save_state` result."""
+        from ._state import ChatCompletionContextState  # only a load needs it
+
         self._messages = ChatCompletionContextState.model_validate(state).messages
 
 

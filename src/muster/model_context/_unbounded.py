@@ -2,31 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Self
-
-from pydantic import BaseModel, ConfigDict
+from typing import TYPE_CHECKING, Any, Self
 
 from muster.core import Component
+from muster.core.internal import LazyClassAttribute
 from muster.models import LLMMessage
 
 from ._chat_completion_context import ChatCompletionContext
 
+if TYPE_CHECKING:
+    from ._unbounded_config import UnboundedChatCompletionContextConfig
+
 __all__ = ["UnboundedChatCompletionContext", "UnboundedChatCompletionContextConfig"]
 
 
-class UnboundedChatCompletionContextConfig(BaseModel):
-    """Declarative config of :class:`UnboundedChatCompletionContext`."""
+def __getattr__(name: str) -> Any:
+    # The config model lives in its own module, loaded by the first dump or load of a spec.
+    if name == "UnboundedChatCompletionContextConfig":
+        from ._unbounded_config import UnboundedChatCompletionContextConfig
 
-    # Schema built on first use, not at import: see docs/performance.md, "Import time".
-    model_config = ConfigDict(defer_build=True)
-
-    initial_messages: list[LLMMessage] | None = None
+        return UnboundedChatCompletionContextConfig
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class UnboundedChatCompletionContext(ChatCompletionContext, Component[UnboundedChatCompletionContextConfig]):
+class UnboundedChatCompletionContext(
+    ChatCompletionContext, Component["UnboundedChatCompletionContextConfig"]
+):
     """Keeps and returns every message: the default when no context is given to an agent."""
 
-    component_config_schema = UnboundedChatCompletionContextConfig
+    if TYPE_CHECKING:
+        component_config_schema = UnboundedChatCompletionContextConfig
+    else:  # defined when first read, by a dump or a load (start-up, docs/performance.md)
+        component_config_schema = LazyClassAttribute(
+            "muster.model_context._unbounded_config", "UnboundedChatCompletionContextConfig"
+        )
     component_provider_override = "muster.model_context.UnboundedChatCompletionContext"
 
     async def get_messages(self) -> list[LLMMessage]:
@@ -34,6 +43,8 @@ class UnboundedChatCompletionContext(ChatCompletionContext, Component[UnboundedC
         return list(self._messages)
 
     def _to_config(self) -> UnboundedChatCompletionContextConfig:
+        from ._unbounded_config import UnboundedChatCompletionContextConfig
+
         return UnboundedChatCompletionContextConfig(initial_messages=self._initial_messages)
 
     @classmethod

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 from typing_extensions import deprecated
 
 from muster.core import CancellationToken, ComponentBase
-from muster.core.internal import Tool, ToolSchema
 
 from ._model_info import ModelCapabilities, ModelInfo
 from ._types import CreateResult, LLMMessage, RequestUsage
+
+if TYPE_CHECKING:
+    from muster.core.internal import Tool, ToolSchema
 
 __all__ = ["ChatCompletionClient"]
 

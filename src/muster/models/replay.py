@@ -9,21 +9,25 @@ the event logger would emit them.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from muster.core import EVENT_LOGGER_NAME, CancellationToken, Component
 from muster.core.exceptions import MusterError
 from muster.core.instrumentation import Span, SpanKind, open_span
-from muster.core.internal import Tool, ToolSchema, construct_trusted
+from muster.core.internal import LazyClassAttribute, construct_trusted
 
 from ._model_client import ChatCompletionClient
 from ._model_info import ModelFamily, ModelInfo, validate_model_info
 from ._types import CreateResult, LLMMessage, RequestUsage
+
+if TYPE_CHECKING:
+    from muster.core.internal import Tool, ToolSchema
+
+    from ._replay_config import ReplayChatCompletionClientConfig
 
 __all__ = [
     "ReplayChatCompletionClient",
@@ -53,18 +57,6 @@ class ReplayExhaustedError(MusterError, ValueError):
             f"No more mock responses available: all {provided} scripted replies were used "
             "(call reset() to replay them again)"
         )
-
-
-class ReplayChatCompletionClientConfig(BaseModel):
-    """Declarative config of :class:`ReplayChatCompletionClient`."""
-
-    # Schema built on first use, not at import: see docs/performance.md, "Import time".
-    model_config = ConfigDict(defer_build=True)
-
-    chat_completions: list[str | CreateResult]
-    """The scripted replies, in order."""
-    model_info: ModelInfo | None = None
-    """Capabilities to advertise; ``None`` means a plain text model of unknown family."""
 
 
 class _LLMCallRecord:
@@ -99,6 +91,8 @@ class _LLMCallRecord:
         }
 
     def __str__(self) -> str:
+        import json  # only here: a plain run never prints its call log (start-up, docs/performance.md)
+
         return json.dumps(self.to_dict())
 
 
@@ -149,7 +143,16 @@ class _UsageCounters:
         self.total_prompt = self.total_completion = self.actual_prompt = self.actual_completion = 0
 
 
-class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompletionClientConfig]):
+def __getattr__(name: str) -> Any:
+    # The config model lives in its own module, loaded by the first dump or load of a spec.
+    if name == "ReplayChatCompletionClientConfig":
+        from ._replay_config import ReplayChatCompletionClientConfig
+
+        return ReplayChatCompletionClientConfig
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class ReplayChatCompletionClient(ChatCompletionClient, Component["ReplayChatCompletionClientConfig"]):
     """A model client that returns scripted replies, one per call, in order.
 
     A reply is either a string, turned into a ``"stop"`` :class:`CreateResult`, or a
@@ -176,7 +179,12 @@ class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompl
 
     component_type = "replay_chat_completion_client"
     component_provider_override = "muster.models.replay.ReplayChatCompletionClient"
-    component_config_schema = ReplayChatCompletionClientConfig
+    if TYPE_CHECKING:
+        component_config_schema = ReplayChatCompletionClientConfig
+    else:  # defined when first read, by a dump or a load (start-up, docs/performance.md)
+        component_config_schema = LazyClassAttribute(
+            "muster.models._replay_config", "ReplayChatCompletionClientConfig"
+        )
 
     def __init__(
         self, chat_completions: Sequence[str | CreateResult], model_info: ModelInfo | None = None
@@ -404,6 +412,8 @@ class ReplayChatCompletionClient(ChatCompletionClient, Component[ReplayChatCompl
         return self._model_info
 
     def _to_config(self) -> ReplayChatCompletionClientConfig:
+        from ._replay_config import ReplayChatCompletionClientConfig
+
         return ReplayChatCompletionClientConfig(
             chat_completions=list(self.chat_completions), model_info=self._model_info
         )

@@ -12,11 +12,17 @@ creates them with ``model_construct``: their contents are already-validated mess
 from __future__ import annotations
 
 import traceback as _traceback
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, SerializeAsAny
+from pydantic import BaseModel, ConfigDict
 
 from muster.base import Response, TaskResult
 from muster.messages import BaseAgentEvent, BaseChatMessage, StopMessage
+
+if TYPE_CHECKING:
+    from pydantic import SerializeAsAny
+else:  # the same marker, without loading pydantic.functional_serializers (start-up)
+    from muster.core.internal import SerializeAsAny
 
 __all__ = [
     "GroupChatAgentResponse",
