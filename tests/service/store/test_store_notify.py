@@ -63,3 +63,24 @@ async def test_a_refused_write_announces_nothing(pair: tuple[SqlStore, PostgresN
         with pytest.raises(ConflictError, match="not running"):
             await store.record_turn(turn(run.id, 0, "x"))  # pending: refused, rolled back
         assert not await sub.wait(0.5)
+
+
+async def test_the_hot_path_survives_a_column_added_under_it(
+    pair: tuple[SqlStore, PostgresNotifier], pg_url: str, pg_schema: str
+) -> None:
+    # psycopg prepares a statement after a few uses; a prepared ``SELECT *`` would fail with
+    # "cached plan must not change result type" once a migration adds a column.
+    import psycopg
+
+    store, _ = pair
+    spec = await store.put_spec("team", COMPONENT)
+    thread = await store.create_thread()
+    run = await store.create_run(thread.id, spec, [text("go", "user")], Strategy.ENQUEUE)
+    for _ in range(8):
+        assert (await store.get_run(run.id)).id == run.id
+    with psycopg.connect(pg_url, autocommit=True, options=f"-c search_path={pg_schema}") as conn:
+        conn.execute("ALTER TABLE runs ADD COLUMN added_later integer")
+    for _ in range(3):
+        assert (await store.get_run(run.id)).status == RunStatus.PENDING
+    claimed = await store.claim_run_start(run.id, "w1")
+    assert claimed is not None and claimed[0].status == RunStatus.RUNNING

@@ -22,6 +22,7 @@ from ..exceptions import NotFoundError, OverloadedError
 from ..models import SpecRecord, Strategy, ThreadStatus
 from ._rows import new_id, plain
 from ._runs import OVERLOAD_RETRY_AFTER
+from .tables import runs
 
 __all__ = [
     "CLAIM",
@@ -38,7 +39,11 @@ __all__ = [
     "lock_thread_and_count",
 ]
 
-RUN = "SELECT * FROM runs WHERE id = %s"
+# Columns are listed, never ``*``: psycopg prepares statements it sees often, and a prepared
+# ``*`` fails ("cached plan must not change result type") once a migration adds a column
+# under a running replica.
+RUN_COLUMNS = ", ".join(column.name for column in runs.c)
+RUN = f"SELECT {RUN_COLUMNS} FROM runs WHERE id = %s"
 RUN_EXISTS = "SELECT 1 FROM runs WHERE id = %s"
 EVENTS_AFTER = "SELECT seq, event, data FROM events WHERE run_id = %s AND seq > %s ORDER BY seq LIMIT %s"
 INSERT_THREAD = """
@@ -46,14 +51,14 @@ INSERT INTO threads (id, metadata, status, run_count, message_seq, created_at, u
 VALUES (%s, %s::jsonb, %s, 0, 0, %s, %s)
 """
 LATEST_SPEC_VERSION = "SELECT version FROM specs WHERE name = %s ORDER BY version DESC LIMIT 1"
-CLAIM = """
+CLAIM = f"""
 UPDATE runs SET status = 'running', worker = %(worker)s,
        attempt = CASE WHEN started_at IS NULL THEN attempt ELSE attempt + 1 END,
        started_at = COALESCE(started_at, %(at)s), heartbeat_at = %(at)s, updated_at = %(at)s
  WHERE id = %(run)s
    AND (status = 'pending' OR (%(stale)s::timestamptz IS NOT NULL AND status = 'running'
                                AND heartbeat_at < %(stale)s::timestamptz))
-RETURNING *
+RETURNING {RUN_COLUMNS}
 """
 CLAIM_START = f"""
 WITH c AS ({CLAIM.strip()})
@@ -62,8 +67,9 @@ SELECT c.*, t.state AS start_thread_state, to_jsonb(p) AS start_previous
   JOIN threads t ON t.id = c.thread_id
   LEFT JOIN runs p ON p.thread_id = c.thread_id AND p.number = c.number - 1
 """
-RUN_START = """
-SELECT p.*, r.task AS start_task, t.state AS start_thread_state
+RUN_START = f"""
+SELECT {", ".join(f"p.{column.name}" for column in runs.c)}, r.task AS start_task,
+       t.state AS start_thread_state
   FROM runs r
   JOIN threads t ON t.id = r.thread_id
   LEFT JOIN runs p ON p.thread_id = r.thread_id AND p.number = r.number - 1
@@ -71,12 +77,12 @@ SELECT p.*, r.task AS start_task, t.state AS start_thread_state
 """
 _LOCK_THREAD = "SELECT id, status, run_count FROM threads WHERE id = %s FOR UPDATE"
 _QUEUE_DEPTH = "SELECT count(*) AS depth FROM runs WHERE status = 'pending'"
-_INSERT_RUN = """
+_INSERT_RUN = f"""
 INSERT INTO runs (id, thread_id, number, spec, spec_version, status, strategy, task, metadata,
                   attempt, turns, event_seq, replaced_state, created_at, updated_at)
 VALUES (%(id)s, %(thread)s, %(number)s, %(spec)s, %(version)s, 'pending', %(strategy)s,
         %(task)s::jsonb, %(metadata)s::jsonb, 1, 0, 0, false, %(at)s, %(at)s)
-RETURNING *
+RETURNING {RUN_COLUMNS}
 """
 _THREAD_BUSY = """
 UPDATE threads SET run_count = run_count + 1, status = %(busy)s, updated_at = %(at)s WHERE id = %(thread)s

@@ -30,6 +30,7 @@ from typing import Any
 from ..exceptions import ConflictError, NotFoundError
 from ..models import RunError, RunStatus
 from ..notify.base import payload
+from ._pgpaths import RUN_COLUMNS
 from ._runs import EVENT_NAMES
 from .base import TurnWrite
 
@@ -75,7 +76,7 @@ UPDATE runs SET turns = turns + 1, last_turn = %(turn)s::int, event_seq = event_
  WHERE id = %(run)s::varchar AND status = 'running'
    AND (%(worker)s::text IS NULL OR worker = %(worker)s::text)
    AND (last_turn IS NULL OR last_turn < %(turn)s::int)
-RETURNING *
+RETURNING {columns}
 """
 _RUN_END = ", status = %(status)s::varchar, error = %(error)s::jsonb, finished_at = %(at)s::timestamptz"
 # The thread's state becomes this run's; the state it replaces is kept on the run for a
@@ -174,7 +175,7 @@ async def pipelined_turn(
             await pg.execute(_MESSAGES, params)
         await pg.execute(_EVENTS, params)
         run = pg.cursor(row_factory=dict_row)
-        await run.execute(_RUN.format(end=_RUN_END if end is not None else ""), params)
+        await run.execute(_RUN.format(end=_RUN_END if end is not None else "", columns=RUN_COLUMNS), params)
         if finished_state is not None:
             await pg.execute(_KEEP_PRIOR, params)
             await pg.execute(_DROP_OLDER_PRIOR, params)
