@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 import psycopg
 import pytest
 
-from muster.service.exceptions import StoreUnavailableError
+from muster.service.exceptions import NotFoundError, StoreUnavailableError
 from muster.service.models import SpecRecord, Strategy
 from muster.service.store import SqlStore, TurnWrite, upgrade_database
 from muster.service.store._rows import now
@@ -82,5 +82,34 @@ async def test_a_dropped_connection_is_replaced_by_ping(pg_url: str, pg_schema: 
         await store.ping()  # the dead pooled connection is discarded; a new one answers
         thread = await store.create_thread()
         assert (await store.get_thread(thread.id)).id == thread.id
+    finally:
+        await store.close()
+
+
+@pytest.mark.postgres
+async def test_a_connection_dropped_under_the_psycopg_hot_path_is_replaced(
+    pg_url: str, pg_schema: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    await upgrade_database(pg_url, pg_schema)
+    store = SqlStore(pg_url, schema=pg_schema, pool_size=1, max_overflow=0)
+    await store.open()
+    try:
+        thread = await store.create_thread()
+        async with store.engine.connect() as conn:
+            pid = (await conn.exec_driver_sql("select pg_backend_pid()")).scalar()
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute("select pg_terminate_backend(%s)", (pid,))
+        # The statement that meets the dead connection (sent through psycopg directly, not
+        # through SQLAlchemy) may fail, with a typed 503, once...
+        try:
+            await store.get_run("missing")
+        except (StoreUnavailableError, NotFoundError):
+            pass
+        for _ in range(3):  # ...then the pool hands out a live connection again
+            with pytest.raises(NotFoundError):
+                await store.get_run("missing")
+            assert (await store.list_runs(thread.id)) == []
+        # The dead connection was dropped, not reset: no pool error (a stack trace) logged.
+        assert not [r for r in caplog.records if r.name.startswith("sqlalchemy.pool")]
     finally:
         await store.close()

@@ -139,9 +139,25 @@ class SqlDatabase:
     @asynccontextmanager
     async def _driver(self, *, write: bool = False, single: bool = False) -> AsyncIterator[Any]:
         """:meth:`_tx`'s connection as psycopg's own (PostgreSQL; see ``_pgpaths.py``)."""
-        async with self._tx(write=write, single=single) as conn:
-            raw = await conn.get_raw_connection()
-            yield raw.driver_connection
+        async with self._tx(write=write, single=single) as conn, self._driver_of(conn) as pg:
+            yield pg
+
+    @staticmethod
+    @asynccontextmanager
+    async def _driver_of(conn: AsyncConnection) -> AsyncIterator[Any]:
+        """``conn``'s psycopg connection; one that broke under it is dropped from the pool.
+
+        SQLAlchemy learns that a connection died from its own statements only: one that
+        died under a statement sent through psycopg directly is invalidated here, so the
+        pool neither tries to reset it (an error in the logs) nor hands it out again.
+        """
+        pg: Any = (await conn.get_raw_connection()).driver_connection
+        try:
+            yield pg
+        except BaseException:
+            if pg.broken or pg.closed:
+                await conn.invalidate()
+            raise
 
     async def _one(self, query: sa.Select[Any], kind: str, ident: str) -> sa.RowMapping:
         async with self._tx(write=False) as conn:

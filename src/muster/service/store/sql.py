@@ -148,18 +148,25 @@ class SqlStore(CatalogStore):
                         conn, thread_id, spec, task, strategy, now(), max_queue=max_queue, metadata=metadata
                     )
                     return to_run(row)
-                pg = (await conn.get_raw_connection()).driver_connection
-                thread = await P.lock_thread_and_count(pg, thread_id, max_queue)
-                if thread["status"] != ThreadStatus.BUSY or strategy == Strategy.ENQUEUE:
-                    run = to_run(await P.insert_run(pg, thread, spec, task, strategy, now(), metadata))
-                else:  # the strategy acts on the thread's current runs: the portable path
-                    row = await _runs.create_run(
-                        conn, thread_id, spec, task, strategy, now(), max_queue=max_queue, metadata=metadata
-                    )
-                    run = to_run(row)
-                if on_insert is not None:
-                    await on_insert(pg, run)
-                return run
+                async with self._driver_of(conn) as pg:
+                    thread = await P.lock_thread_and_count(pg, thread_id, max_queue)
+                    if thread["status"] != ThreadStatus.BUSY or strategy == Strategy.ENQUEUE:
+                        run = to_run(await P.insert_run(pg, thread, spec, task, strategy, now(), metadata))
+                    else:  # the strategy acts on the thread's current runs: the portable path
+                        row = await _runs.create_run(
+                            conn,
+                            thread_id,
+                            spec,
+                            task,
+                            strategy,
+                            now(),
+                            max_queue=max_queue,
+                            metadata=metadata,
+                        )
+                        run = to_run(row)
+                    if on_insert is not None:
+                        await on_insert(pg, run)
+                    return run
         except sa.exc.IntegrityError as exc:
             raise NotFoundError("spec", f"{spec.name}@{spec.version}") from exc
 
@@ -459,9 +466,8 @@ class SqlStore(CatalogStore):
     async def _pipelined(self, write: TurnWrite, end: RunEnd | None = None) -> dict[str, Any]:
         failure: BaseException | None = None
         try:
-            async with self._tx() as conn:
-                raw = await conn.get_raw_connection()
-                row = await pipelined_turn(raw.driver_connection, write, now(), end, self.notify_channel)
+            async with self._driver(write=True) as pg:
+                row = await pipelined_turn(pg, write, now(), end, self.notify_channel)
                 if row is None:
                     raise _Refused
                 return row
