@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -34,10 +35,34 @@ def _die_with_parent() -> None:
 
 
 def free_port() -> int:
-    """A TCP port free on loopback right now."""
-    with socket.socket() as sock:
+    """A TCP port free on loopback right now, below the kernel's ephemeral range.
+
+    A port the kernel hands out for ``bind(0)`` comes from the ephemeral range, which is
+    also where every outgoing connection's local port comes from: between this call and
+    the server binding it, a client connecting anywhere (the drill's processes open many)
+    could take it ("Address already in use", seen in CI). Ports below the range are only
+    ever taken by an explicit bind.
+    """
+    low = _ephemeral_low()
+    for _ in range(200):
+        port = random.randint(20000, low - 1)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as sock:  # a crowded machine: fall back to the kernel's choice
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _ephemeral_low() -> int:
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return max(low, 20001)
 
 
 def wait_for(check: Callable[[], bool], *, timeout: float, what: str, child: Child | None = None) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from deploy.drill.processes import free_port as drill_free_port
 
 # One SSE reader for the tests and the drill: the drill's (``deploy.drill``, run from the root).
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -32,11 +32,8 @@ __all__ = [
 
 
 def free_port() -> int:
-    """A TCP port free on loopback right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A TCP port free on loopback right now, outside the ephemeral range (see the drill's)."""
+    return drill_free_port()
 
 
 @contextlib.asynccontextmanager

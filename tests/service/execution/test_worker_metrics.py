@@ -7,19 +7,16 @@ exposed its metrics to the network, and its server was never shut down.
 
 from __future__ import annotations
 
-import socket
-
 import httpx
 import pytest
+from deploy.drill.processes import free_port
 
 from muster.service.execution.worker import _serve_metrics
 from muster.service.settings import load_settings
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()
 
 
 def test_worker_metrics_listen_on_server_host_only_and_stop() -> None:
