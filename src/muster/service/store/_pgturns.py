@@ -32,6 +32,7 @@ from ..models import RunError, RunStatus
 from ..notify.base import payload
 from ._pgpaths import RUN_COLUMNS
 from ._runs import EVENT_NAMES
+from ._turns import turn_conflict
 from .base import TurnWrite
 
 __all__ = ["NOTIFY", "RunEnd", "pipelined_turn", "refusal"]
@@ -200,15 +201,10 @@ def refusal(write: TurnWrite, run: Mapping[Any, Any] | None, error: BaseExceptio
     """
     if run is None:
         return NotFoundError("run", write.run_id)
-    if run["status"] != RunStatus.RUNNING:
-        return ConflictError(
-            f"run {run['id']!r} is {run['status']}, not running: turn {write.turn} not written"
-        )
-    if write.worker is not None and run["worker"] != write.worker:
-        return ConflictError(f"run {run['id']!r} is held by {run['worker']!r}, not {write.worker!r}")
+    conflict = turn_conflict(run, write)
+    if conflict is not None:
+        return conflict
     last = run["last_turn"]
-    if last is not None and write.turn <= last:
-        return ConflictError(f"run {run['id']!r}: turn {write.turn} is already written (last turn {last})")
     if write.state is None and error is not None and type(error).__name__ == "NotNullViolation":
         return ValueError(
             f"run {run['id']!r} turn {write.turn}: a delta needs the checkpoint of turn {write.turn - 1} "

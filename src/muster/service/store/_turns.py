@@ -25,7 +25,7 @@ from ._runs import append_events, set_thread_state
 from .base import TurnWrite
 from .tables import checkpoints, messages, runs, threads
 
-__all__ = ["record_turn"]
+__all__ = ["record_turn", "turn_conflict"]
 
 
 async def record_turn(conn: AsyncConnection, write: TurnWrite, at: datetime) -> str | None:
@@ -53,15 +53,10 @@ async def record_turn(conn: AsyncConnection, write: TurnWrite, at: datetime) -> 
     )
     if thread is None or run is None:
         raise NotFoundError("run", write.run_id)
-    if run["status"] != RunStatus.RUNNING:
-        raise ConflictError(
-            f"run {run['id']!r} is {run['status']}, not running: turn {write.turn} not written"
-        )
-    if write.worker is not None and run["worker"] != write.worker:
-        raise ConflictError(f"run {run['id']!r} is held by {run['worker']!r}, not {write.worker!r}")
+    refused = turn_conflict(run, write)
+    if refused is not None:
+        raise refused
     last = run["last_turn"]
-    if last is not None and write.turn <= last:
-        raise ConflictError(f"run {run['id']!r}: turn {write.turn} is already written (last turn {last})")
     if write.delta is not None and last is not None and last == write.turn - 1:
         kind, payload = DELTA, write.delta
     elif write.state is not None:
@@ -121,6 +116,20 @@ async def record_turn(conn: AsyncConnection, write: TurnWrite, at: datetime) -> 
         await set_thread_state(conn, thread, run["id"], write.turn, full_state, at)
     stop: str | None = run["stop_requested"]
     return stop
+
+
+def turn_conflict(run: Mapping[Any, Any], write: TurnWrite) -> ConflictError | None:
+    """Why ``run`` (its row) refuses ``write``, or ``None``: the checks both write paths share."""
+    if run["status"] != RunStatus.RUNNING:
+        return ConflictError(
+            f"run {run['id']!r} is {run['status']}, not running: turn {write.turn} not written"
+        )
+    if write.worker is not None and run["worker"] != write.worker:
+        return ConflictError(f"run {run['id']!r} is held by {run['worker']!r}, not {write.worker!r}")
+    last = run["last_turn"]
+    if last is not None and write.turn <= last:
+        return ConflictError(f"run {run['id']!r}: turn {write.turn} is already written (last turn {last})")
+    return None
 
 
 async def _state_after(conn: AsyncConnection, run_id: str, delta: Mapping[str, Any]) -> Mapping[str, Any]:
