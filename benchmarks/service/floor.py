@@ -24,11 +24,13 @@ throughput goals are measured against (docs/benchmarks.md, "Service").
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,63 +92,14 @@ async def _worker(conninfo: str) -> None:
 
 async def procrastinate_floor(jobs: int) -> dict[str, Any]:
     """The engine alone: see the module docstring."""
-    subprocess.run(
-        ["psql", PG_ADMIN_URL, "-qc", f"DROP DATABASE IF EXISTS {DB}"], check=True, capture_output=True
-    )
-    subprocess.run(["psql", PG_ADMIN_URL, "-qc", f"CREATE DATABASE {DB}"], check=True, capture_output=True)
-    conninfo = _db_url()
-    try:
+    with _fresh_database() as conninfo:
         app = _app(conninfo)
         async with app.open_async():
             await app.schema_manager.apply_schema_async()
             task = app.tasks["noop"]
             for start in range(0, jobs, 500):
                 await task.batch_defer_async(*({"i": i} for i in range(start, min(jobs, start + 500))))
-        cmd = [sys.executable, "-m", "benchmarks.service.floor", "--worker", conninfo]
-        root = Path(__file__).resolve().parents[2]
-        workers = [subprocess.Popen(cmd, cwd=root, stderr=subprocess.DEVNULL) for _ in range(2)]
-        try:
-            # Started once both are fetching: the window holds no start-up.
-            while await _todo(conninfo) > jobs - 200:
-                await asyncio.sleep(0.05)
-            procs = [psutil.Process(w.pid) for w in workers]
-            postgres = _postgres()
-            left, worker_cpu, pg_cpu, began = (
-                await _todo(conninfo),
-                _cpu(procs),
-                _cpu(postgres),
-                time.perf_counter(),
-            )
-            # Until a few hundred are left (or the window ends): the queue stays hundreds
-            # to a couple of thousand deep, as under the service's load, never empty.
-            remaining = left
-            while remaining > 300 and time.perf_counter() - began < WINDOW_S:
-                await asyncio.sleep(0.1)
-                remaining = await _todo(conninfo)
-            postgres += [p for p in _postgres() if p not in postgres]
-            done = left - remaining
-            elapsed = time.perf_counter() - began
-            worker_cpu, pg_cpu = _cpu(procs) - worker_cpu, _cpu(postgres) - pg_cpu
-        finally:
-            for proc in workers:
-                proc.terminate()
-            for proc in workers:
-                proc.wait()
-        if done < 500:
-            return {
-                "floor": "procrastinate",
-                "error": f"too few jobs for the window ({done} done); raise --jobs",
-            }
-        return {
-            "floor": "procrastinate",
-            "jobs_per_s": round(done / elapsed, 1),
-            "worker_cpu_ms_per_job": round(worker_cpu / done * 1000, 2),
-            "postgres_cpu_ms_per_job": round(pg_cpu / done * 1000, 2),
-        }
-    finally:
-        subprocess.run(
-            ["psql", PG_ADMIN_URL, "-qc", f"DROP DATABASE IF EXISTS {DB}"], check=False, capture_output=True
-        )
+        return await _drain("procrastinate", "--worker", conninfo, jobs, lambda: _todo(conninfo))
 
 
 async def _pgqueuer_worker(conninfo: str) -> None:
@@ -168,60 +121,77 @@ async def pgqueuer_floor(jobs: int) -> dict[str, Any]:
     import psycopg
     from pgqueuer import PsycopgDriver, Queries
 
-    subprocess.run(
-        ["psql", PG_ADMIN_URL, "-qc", f"DROP DATABASE IF EXISTS {DB}"], check=True, capture_output=True
-    )
-    subprocess.run(["psql", PG_ADMIN_URL, "-qc", f"CREATE DATABASE {DB}"], check=True, capture_output=True)
-    conninfo = _db_url()
-
-    async def queued() -> int:
+    async def queued(conninfo: str) -> int:
         async with await psycopg.AsyncConnection.connect(conninfo) as conn:
             row = await (
                 await conn.execute("SELECT count(*) FROM pgqueuer WHERE status = 'queued'")
             ).fetchone()
         return int(row[0]) if row else 0
 
-    try:
+    with _fresh_database() as conninfo:
         async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
             queries = Queries(PsycopgDriver(conn))
             await queries.install()
             for start in range(0, jobs, 500):
                 count = min(500, jobs - start)
                 await queries.enqueue(["noop"] * count, [None] * count, [0] * count)
-        cmd = [sys.executable, "-m", "benchmarks.service.floor", "--pgqueuer-worker", conninfo]
-        root = Path(__file__).resolve().parents[2]
-        workers = [subprocess.Popen(cmd, cwd=root, stderr=subprocess.DEVNULL) for _ in range(2)]
-        try:
-            while await queued() > jobs - 200:
-                await asyncio.sleep(0.05)
-            procs = [psutil.Process(w.pid) for w in workers]
-            postgres = _postgres()
-            left, worker_cpu, pg_cpu, began = await queued(), _cpu(procs), _cpu(postgres), time.perf_counter()
-            remaining = left
-            while remaining > 300 and time.perf_counter() - began < WINDOW_S:
-                await asyncio.sleep(0.02)
-                remaining = await queued()
-            postgres += [p for p in _postgres() if p not in postgres]
-            done = left - remaining
-            elapsed = time.perf_counter() - began
-            worker_cpu, pg_cpu = _cpu(procs) - worker_cpu, _cpu(postgres) - pg_cpu
-        finally:
-            for proc in workers:
-                proc.terminate()
-            for proc in workers:
-                proc.wait()
-        if done < 500:
-            return {"floor": "pgqueuer", "error": f"too few jobs for the window ({done} done)"}
-        return {
-            "floor": "pgqueuer",
-            "jobs_per_s": round(done / elapsed, 1),
-            "worker_cpu_ms_per_job": round(worker_cpu / done * 1000, 2),
-            "postgres_cpu_ms_per_job": round(pg_cpu / done * 1000, 2),
-        }
+        return await _drain("pgqueuer", "--pgqueuer-worker", conninfo, jobs, lambda: queued(conninfo))
+
+
+@contextlib.contextmanager
+def _fresh_database() -> Iterator[str]:
+    """A new, empty database for one measurement (its conninfo), dropped afterwards."""
+    subprocess.run(
+        ["psql", PG_ADMIN_URL, "-qc", f"DROP DATABASE IF EXISTS {DB}"], check=True, capture_output=True
+    )
+    subprocess.run(["psql", PG_ADMIN_URL, "-qc", f"CREATE DATABASE {DB}"], check=True, capture_output=True)
+    try:
+        yield _db_url()
     finally:
         subprocess.run(
             ["psql", PG_ADMIN_URL, "-qc", f"DROP DATABASE IF EXISTS {DB}"], check=False, capture_output=True
         )
+
+
+async def _drain(
+    floor: str, worker_flag: str, conninfo: str, jobs: int, waiting: Callable[[], Awaitable[int]]
+) -> dict[str, Any]:
+    """Two worker processes drain the queue; jobs/s and CPU per job over a window while they run.
+
+    The window opens once both are fetching (no start-up in it) and closes when a few
+    hundred jobs are left or ``WINDOW_S`` passed: the queue stays hundreds to a couple of
+    thousand deep, as under the service's load, never empty.
+    """
+    cmd = [sys.executable, "-m", "benchmarks.service.floor", worker_flag, conninfo]
+    root = Path(__file__).resolve().parents[2]
+    workers = [subprocess.Popen(cmd, cwd=root, stderr=subprocess.DEVNULL) for _ in range(2)]
+    try:
+        while await waiting() > jobs - 200:
+            await asyncio.sleep(0.05)
+        procs = [psutil.Process(w.pid) for w in workers]
+        postgres = _postgres()
+        left, worker_cpu, pg_cpu, began = await waiting(), _cpu(procs), _cpu(postgres), time.perf_counter()
+        remaining = left
+        while remaining > 300 and time.perf_counter() - began < WINDOW_S:
+            await asyncio.sleep(0.02)
+            remaining = await waiting()
+        postgres += [p for p in _postgres() if p not in postgres]
+        done = left - remaining
+        elapsed = time.perf_counter() - began
+        worker_cpu, pg_cpu = _cpu(procs) - worker_cpu, _cpu(postgres) - pg_cpu
+    finally:
+        for proc in workers:
+            proc.terminate()
+        for proc in workers:
+            proc.wait()
+    if done < 500:
+        return {"floor": floor, "error": f"too few jobs for the window ({done} done)"}
+    return {
+        "floor": floor,
+        "jobs_per_s": round(done / elapsed, 1),
+        "worker_cpu_ms_per_job": round(worker_cpu / done * 1000, 2),
+        "postgres_cpu_ms_per_job": round(pg_cpu / done * 1000, 2),
+    }
 
 
 def _http_app() -> Any:
