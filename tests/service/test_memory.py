@@ -212,14 +212,14 @@ async def test_a_worker_at_critical_gives_new_jobs_back_until_memory_is_normal(
             run_id = accepted.json()["id"]
 
             async def job_given_back() -> bool:
-                # procrastinate rescheduled the job (RunReleased): it is todo again, with attempts.
+                # PgQueuer queued the job again (RetryRequested): queued, with an attempt counted.
                 async with await psycopg.AsyncConnection.connect(pg_url) as conn:
                     cursor = await conn.execute(
-                        f'SELECT status, attempts FROM "{pg_schema}".procrastinate_jobs WHERE queueing_lock = %s',
+                        f'SELECT status, attempts FROM "{pg_schema}".pgqueuer WHERE dedupe_key = %s',
                         (run_id,),
                     )
                     row = await cursor.fetchone()
-                return row is not None and row[0] == "todo" and row[1] >= 1
+                return row is not None and row[0] == "queued" and row[1] >= 1
 
             await wait_until(job_given_back, timeout=20, what="the worker to give the job back")
             assert (await client.get(f"/v1/runs/{run_id}")).json()["status"] == "pending"

@@ -48,7 +48,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     serve.add_argument("--host", help="address to listen on (default: server.host)")
     serve.add_argument("--port", type=int, help="port to listen on (default: server.port)")
     serve.set_defaults(service_handler=_serve)
-    worker = sub.add_parser("worker", help="execute runs from PostgreSQL (procrastinate jobs)")
+    worker = sub.add_parser("worker", help="execute runs from PostgreSQL (PgQueuer jobs)")
     worker.add_argument("--config", type=Path, help=config_help)
     worker.set_defaults(service_handler=_worker)
 
@@ -210,7 +210,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
         from .execution.jobs import ensure_job_schema
 
         _run_async(ensure_job_schema(settings))
-        print("procrastinate's job tables are in place")
+        print("PgQueuer's job tables are in place")
     return 0
 
 

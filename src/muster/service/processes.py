@@ -1,8 +1,8 @@
 """The service's two long-running processes: ``muster serve`` and ``muster worker``.
 
 ``serve`` runs the API on uvicorn (``server.workers`` processes on PostgreSQL; one on
-SQLite, where the serving process also executes the runs). ``worker`` runs procrastinate's
-worker executing runs (PostgreSQL only). Both stop on SIGTERM after draining within
+SQLite, where the serving process also executes the runs). ``worker`` runs PgQueuer's
+queue manager executing runs (PostgreSQL only). Both stop on SIGTERM after draining within
 ``server.drain_seconds``: uvicorn closes the listening socket and ends the event streams,
 then the app's lifespan drains its executor; the worker finishes its runs or gives them
 back from their last checkpoints.

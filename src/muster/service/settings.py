@@ -142,9 +142,9 @@ class MemorySettings(_Section):
 class WorkerSettings(_Section):
     """Liveness of the processes executing runs, and takeover of a dead one's runs.
 
-    On PostgreSQL these are procrastinate's worker heartbeat and stall threshold: a worker
-    whose heartbeat is older than ``stalled_after_seconds`` is dead, and the live workers
-    take its runs over from their last checkpoints. Runs heartbeat in the store as well
+    On PostgreSQL a worker beats a heartbeat on every job it holds (PgQueuer's) and on its
+    runs in the store: a job or run whose heartbeat is older than ``stalled_after_seconds``
+    is a dead worker's, and the live workers take its runs over from their last checkpoints. Runs heartbeat in the store as well
     (``heartbeat_seconds``), so a worker that lost its run stops writing to it.
     """
 
@@ -152,9 +152,9 @@ class WorkerSettings(_Section):
     stalled_after_seconds: float = Field(default=30.0, gt=0)
     """Keep it a few heartbeats long: a busy worker must not look dead."""
     poll_seconds: float = Field(default=5.0, gt=0)
-    """How often a worker looks for jobs, aborts and stalled workers without being notified."""
+    """How often a worker looks for jobs and stalled runs without being notified."""
     queue: str = Field(default="muster", min_length=1, max_length=100)
-    """The procrastinate queue runs go through."""
+    """The queue runs go through (PgQueuer entrypoint ``muster.run:<queue>``): workers of another queue leave them."""
 
 
 class DatabaseSettings(_Section):
@@ -163,7 +163,7 @@ class DatabaseSettings(_Section):
     url: SecretStr = SecretStr("sqlite:///muster.db")
     """``sqlite:///path.db`` or ``postgresql://user:pass@host:5432/db`` (the driver is chosen for you)."""
     schema_name: str | None = Field(default=None, alias="schema")
-    """PostgreSQL schema for muster's tables (and procrastinate's); default ``public``."""
+    """PostgreSQL schema for muster's tables (and PgQueuer's); default ``public``."""
     retention_days: float | None = Field(default=30.0, gt=0)
     """Events, checkpoints and recorded responses of runs finished longer ago than this are
     pruned (``None``: keep everything). Runs and thread messages are kept."""

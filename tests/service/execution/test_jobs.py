@@ -1,4 +1,5 @@
-"""JobExecutor on PostgreSQL: a run's job is committed with the run, in one transaction."""
+"""JobExecutor on PostgreSQL: a run's job is committed with the run, in one transaction;
+only a thread's first current run is queued, and the next when it ends."""
 
 from __future__ import annotations
 
@@ -39,10 +40,8 @@ async def parts(pg_url: str, pg_schema: str) -> AsyncIterator[tuple[SqlStore, Jo
 
 def _jobs(pg_url: str, schema: str) -> list[tuple[str, str, str]]:
     with psycopg.connect(pg_url, options=f"-c search_path={schema}") as conn:
-        rows = conn.execute(
-            "SELECT status, lock, queueing_lock FROM procrastinate_jobs ORDER BY id"
-        ).fetchall()
-    return [(str(s), str(lock), str(q)) for s, lock, q in rows]
+        rows = conn.execute("SELECT status, entrypoint, dedupe_key FROM pgqueuer ORDER BY id").fetchall()
+    return [(str(s), str(e), str(key)) for s, e, key in rows]
 
 
 async def test_the_runs_job_commits_with_the_run(
@@ -52,7 +51,51 @@ async def test_the_runs_job_commits_with_the_run(
     thread = await store.create_thread()
     enqueue = executor.enqueue_in()
     run = await store.create_run(thread.id, spec, TASK, Strategy.REJECT, on_insert=enqueue)
-    assert _jobs(pg_url, pg_schema) == [("todo", thread.id, run.id)]
+    assert _jobs(pg_url, pg_schema) == [("queued", "muster.run:muster", run.id)]
+    assert bytes(_payloads(pg_url, pg_schema)[0]) == run.id.encode()
+
+
+def _payloads(pg_url: str, schema: str) -> list[bytes]:
+    with psycopg.connect(pg_url, options=f"-c search_path={schema}") as conn:
+        return [row[0] for row in conn.execute("SELECT payload FROM pgqueuer ORDER BY id").fetchall()]
+
+
+async def test_a_run_behind_another_is_queued_when_that_one_ends(
+    parts: tuple[SqlStore, JobExecutor, SpecRecord], pg_url: str, pg_schema: str
+) -> None:
+    store, executor, spec = parts
+    thread = await store.create_thread()
+    enqueue = executor.enqueue_in()
+    first = await store.create_run(thread.id, spec, TASK, Strategy.REJECT, on_insert=enqueue)
+    second = await store.create_run(thread.id, spec, TASK, Strategy.ENQUEUE, on_insert=enqueue)
+    await executor.submit(second, enqueued=True)
+    assert [key for *_, key in _jobs(pg_url, pg_schema)] == [first.id]  # the second waits its turn
+    assert await store.claim_run(second.id, "w") is None  # and cannot jump it
+    async with executor.jobs.connection() as conn:
+        assert await executor.jobs.kick(conn, thread.id) == [first.id]  # still first: queued already
+    assert [key for *_, key in _jobs(pg_url, pg_schema)] == [first.id]
+    assert await store.claim_run(first.id, "w") is not None
+    async with executor.jobs.connection() as conn:
+        assert await executor.jobs.kick(conn, thread.id) == []  # the first runs: nothing is next
+    await store.finish_run(first.id, "succeeded", worker="w")
+    async with executor.jobs.connection() as conn:
+        assert await executor.jobs.kick(conn, thread.id) == [second.id]
+    assert [key for *_, key in _jobs(pg_url, pg_schema)] == [first.id, second.id]
+    assert await store.claim_run(second.id, "w") is not None
+
+
+async def test_the_reconcile_pass_queues_every_threads_next_run_once(
+    parts: tuple[SqlStore, JobExecutor, SpecRecord], pg_url: str, pg_schema: str
+) -> None:
+    store, executor, spec = parts
+    runs = []
+    for _ in range(3):
+        thread = await store.create_thread()
+        runs.append(await store.create_run(thread.id, spec, TASK, Strategy.REJECT))  # no job: lost
+    async with executor.jobs.connection() as conn:
+        assert sorted(await executor.jobs.kick(conn)) == sorted(run.id for run in runs)
+        await executor.jobs.kick(conn)  # again: nothing more is queued
+    assert sorted(key for *_, key in _jobs(pg_url, pg_schema)) == sorted(run.id for run in runs)
 
 
 async def test_a_failure_after_the_job_leaves_neither_run_nor_job(

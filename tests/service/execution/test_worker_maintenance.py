@@ -31,11 +31,14 @@ async def test_maintenance_stops_after_a_call_that_swallowed_its_cancellation(
     async def nothing(*_: Any) -> int:
         return 0
 
-    monkeypatch.setattr(worker_module, "take_over_stalled", swallowing_check)
-    monkeypatch.setattr(worker_module, "take_over_stale_runs", nothing)
+    class Store:
+        async def worker_heartbeat(self, name: str) -> None:
+            pass
+
+    monkeypatch.setattr(worker_module, "take_over_stale_runs", swallowing_check)
     monkeypatch.setattr(worker_module, "requeue_orphans", nothing)
     settings = ServiceSettings(worker={"poll_seconds": 0.01})
-    task = asyncio.create_task(worker_module._maintain(None, None, settings))  # type: ignore[arg-type]
+    task = asyncio.create_task(worker_module._maintain(None, Store(), settings, "w"))  # type: ignore[arg-type]
     await entered.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):

@@ -34,8 +34,8 @@ async def test_turns_ends_and_releases_are_announced_at_commit(
 ) -> None:
     store, listener = pair
     spec = await store.put_spec("team", COMPONENT)
-    thread = await store.create_thread()
-    runs = [await store.create_run(thread.id, spec, [text("go", "user")], Strategy.ENQUEUE) for _ in range(3)]
+    threads = [await store.create_thread() for _ in range(3)]  # a thread's runs are claimed in turn
+    runs = [await store.create_run(t.id, spec, [text("go", "user")], Strategy.ENQUEUE) for t in threads]
     first, second, third = (r.id for r in runs)
     for run_id in (first, second, third):
         assert await store.claim_run(run_id, "w1") is not None

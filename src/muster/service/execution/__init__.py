@@ -1,7 +1,7 @@
 """How runs get executed: the ``Executor`` interface, the ``RunRunner``, and two executors.
 
 See ``base.py`` for the interface, ``runner.py`` for one run start to end, ``local.py``
-(SQLite: in the serving process) and ``jobs.py``/``worker.py`` (PostgreSQL: procrastinate
+(SQLite: in the serving process) and ``jobs.py``/``worker.py`` (PostgreSQL: PgQueuer
 jobs run by ``muster worker``).
 """
 

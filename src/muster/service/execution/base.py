@@ -3,9 +3,9 @@
 - ``LocalExecutor`` (SQLite, the embedded default): runs execute as asyncio tasks in the
   serving process, at most ``agents.max_concurrent`` at a time, one at a time per thread;
   runs left ``running`` or ``pending`` by a crash resume when the process starts again.
-- ``JobExecutor`` (PostgreSQL): the API only enqueues a procrastinate job per run
-  (``lock`` = the thread id, so a thread's runs are serial); ``muster worker`` processes
-  execute them; a dead worker's run is taken over by another once its heartbeat lapses
+- ``JobExecutor`` (PostgreSQL): the API only enqueues a PgQueuer job per run (only a
+  thread's first current run: the next is queued when it ends, so a thread's runs are
+  serial); ``muster worker`` processes execute them; a dead worker's run is taken over by another once its heartbeat lapses
   and resumes from its last checkpoint.
 
 Both hand the actual work to the ``RunRunner``.

@@ -35,6 +35,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from muster.core import CancellationToken
@@ -84,6 +85,8 @@ class RunRunner:
         agents: Limits: ``timeout`` and ``retry_attempts``.
         notify: Called with the run id after every write, to wake the run's streams.
         heartbeat_seconds: How often the run is marked alive while a turn is long.
+        takeover_after: Claim the run even if it is ``running``, when its heartbeat is this
+            many seconds old (its worker died: this one takes it over); ``None``: never.
         full_state_every: A full state every this many turns (deltas in between).
         thread_id: The run's thread, when the caller knows it (executors group by it).
         metrics: The process's ``ServiceMetrics`` (turns, replays, queue wait, run time), or ``None``.
@@ -100,6 +103,7 @@ class RunRunner:
         agents: AgentsSettings,
         notify: Any = None,
         heartbeat_seconds: float = 5.0,
+        takeover_after: float | None = None,
         full_state_every: int = 10,
         thread_id: str | None = None,
         metrics: ServiceMetrics | None = None,
@@ -118,6 +122,7 @@ class RunRunner:
         self._context: BuildContext | None = None
         self._replays_seen = 0
         self._heartbeat_seconds = heartbeat_seconds
+        self._takeover_after = takeover_after
         self._full_state_every = full_state_every
         self._token: CancellationToken | None = None
         self._human: HumanInput | None = None
@@ -161,10 +166,14 @@ class RunRunner:
         A run given back (``release``) or lost to another worker (taken over, rolled back)
         returns ``None`` too: its end is someone else's to write.
         """
-        claimed = await self.store.claim_run_start(self.run_id, self.worker)
+        stale_before = None
+        if self._takeover_after is not None:  # a run its dead worker left running is taken over
+            stale_before = datetime.now(UTC) - timedelta(seconds=self._takeover_after)
+        claimed = await self.store.claim_run_start(self.run_id, self.worker, stale_before=stale_before)
         if claimed is None:
             return None
         run, start = claimed
+        self.thread_id = run.thread_id
         started = time.monotonic()
         with (
             log_context(run_id=run.id, thread_id=run.thread_id, spec=run.spec, worker=self.worker),

@@ -1,10 +1,10 @@
-"""``muster worker``: procrastinate's worker executing runs, and the takeover of dead workers' runs.
+"""``muster worker``: PgQueuer's queue manager executing runs, and the upkeep of runs nobody holds.
 
 See ``jobs.py`` for the design. This module is the worker process: :func:`run_worker`
-opens the notifier and the procrastinate app, then runs procrastinate's ``Worker`` (the
-machinery of ``App.run_worker_async``, held directly so it can be stopped gracefully and
-started again after a database outage) beside the loop that takes stalled jobs over and
-re-defers runs that lost their job.
+opens the notifier and the queue, then runs PgQueuer's ``QueueManager`` (in a loop that
+starts a new one after a database outage) beside the upkeep loop, which beats the
+worker's heartbeat in the store, gives back runs whose heartbeat lapsed and queues each
+thread's next run that lost its job.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from ..notify import Notifier, make_notifier
 from ..settings import ServiceSettings
 from ..store.base import Store
 from ..tracing import ServiceTracing
-from ._procrastinate import TASK_NAME, JobApp, RunReleased
+from ._pgqueuer import JobQueue
 from .base import worker_name
 from .recording import close_response_cache, make_response_cache
 from .runner import RunRunner
@@ -36,10 +36,12 @@ logger = logging.getLogger("muster.service.worker")
 _RECONCILE_SECONDS = 60.0
 _ERROR_RETRY_SECONDS = 5.0
 _MEMORY_RETRY_SECONDS = 5.0
+_BATCH = 10
+"""Jobs a worker takes from the queue at a time, at most (fewer when ``max_concurrent`` is small)."""
 
 
 class JobHandler:
-    """What a ``muster.run`` job does in a worker: execute its run with a :class:`RunRunner`."""
+    """What a run's job does in a worker: execute its run with a :class:`RunRunner`, then queue the thread's next."""
 
     def __init__(
         self,
@@ -47,6 +49,7 @@ class JobHandler:
         settings: ServiceSettings,
         notifier: Notifier,
         name: str,
+        jobs: JobQueue,
         metrics: Any = None,
         response_cache: Any = None,
         tracing: ServiceTracing | None = None,
@@ -59,20 +62,29 @@ class JobHandler:
         self.settings = settings
         self.notifier = notifier
         self.name = name
+        self.jobs = jobs
         self.metrics = metrics
+        self.draining = False
+        self.runners: dict[str, RunRunner] = {}
+        self._idle = asyncio.Event()
+        self._idle.set()
 
-    async def __call__(self, context: Any, run_id: str) -> None:
-        """Execute the run; turn an abort into a stop of the run, a drain into a retry.
+    async def __call__(self, job: Any, context: Any) -> None:
+        """Execute the job's run; a cancellation stops the run, a drain gives it back.
 
         Raises:
-            RunReleased: the run was given back (drain, or the service failed under it):
-                procrastinate re-queues the job and a worker resumes the run.
+            RetryRequested: the run was given back (drain, memory, or the service failed
+                under it), or an earlier run of its thread still holds it back: PgQueuer
+                queues the job again and a worker resumes the run.
         """
-        from procrastinate.job_context import AbortReason
+        from pgqueuer import RetryRequested
 
+        run_id = bytes(job.payload).decode()
+        if self.draining:
+            raise RetryRequested(timedelta(0), "this worker is draining")
         if self.memory is not None and self.memory.backpressure:
             # Memory is critical here: the job goes back to the queue, unclaimed, for a worker with room.
-            raise RunReleased(run_id, _MEMORY_RETRY_SECONDS)
+            raise RetryRequested(timedelta(seconds=_MEMORY_RETRY_SECONDS), "memory is critical here")
         runner = RunRunner(
             self.store,
             run_id,
@@ -81,80 +93,69 @@ class JobHandler:
             # The store notifies inside its writes when it can (``notify_channel``).
             notify=None if getattr(self.store, "notify_channel", None) else self.notifier.publish,
             heartbeat_seconds=self.settings.worker.heartbeat_seconds,
+            takeover_after=self.settings.worker.stalled_after_seconds,
             metrics=self.metrics,
             response_cache=self.response_cache,
             tracing=self.tracing,
         )
+        self.runners[run_id] = runner
+        self._idle.clear()
         execution = asyncio.create_task(runner.execute(), name=f"run {run_id}")
         try:
-            await asyncio.shield(execution)
-        except asyncio.CancelledError:
-            # procrastinate cancels a job's task to abort it: stop the run cleanly instead.
-            if context.abort_reason() == AbortReason.SHUTDOWN:
-                runner.request_stop("release")
-            else:
+            with context.cancellation:  # PgQueuer cancels it when the API stops the run
+                await asyncio.shield(execution)
+            if not execution.done():
                 await runner.check_stop()
-                runner.request_stop("cancel")  # an abort the store knows nothing of is a cancel
-            with contextlib.suppress(Exception):
-                await execution
+                runner.request_stop("cancel")  # a cancel the store knows nothing of is a cancel
+                await asyncio.wait([execution])
+            ended = execution.result()
         except Exception:
             logger.exception("run %s stopped on an error of the service; retrying it", run_id)
             with contextlib.suppress(Exception):
                 await self.store.release_run(run_id, self.name)
-            raise RunReleased(run_id, _ERROR_RETRY_SECONDS) from None
+            raise RetryRequested(timedelta(seconds=_ERROR_RETRY_SECONDS), "the service failed") from None
+        finally:
+            del self.runners[run_id]
+            if not self.runners:
+                self._idle.set()
         if runner.stop_reason == "release":
-            raise RunReleased(run_id)
+            raise RetryRequested(timedelta(0), "given back")
+        thread_id = ended.thread_id if ended is not None else None
+        if ended is None:  # not claimed, or lost: why decides what becomes of the job
+            run = await self.store.get_run(run_id)
+            if run.status is RunStatus.PENDING:  # an earlier run of its thread is still on
+                raise RetryRequested(timedelta(seconds=self.settings.worker.poll_seconds), "waits its turn")
+            if run.status is RunStatus.RUNNING:  # a live worker has it
+                return
+            thread_id = run.thread_id
+        async with self.jobs.connection() as conn:  # the run is done with: its thread's next may start
+            await self.jobs.kick(conn, thread_id)
+
+    async def drain(self, grace: float) -> None:
+        """Stop taking runs; give the running ones ``grace`` seconds, then give them back."""
+        self.draining = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), grace)
+        for runner in list(self.runners.values()):
+            runner.request_stop("release")
 
 
-async def take_over_stalled(jobs: JobApp, store: Store, settings: ServiceSettings) -> int:
-    """Give the runs of dead workers' jobs back, and re-queue the jobs; returns how many."""
-    manager = jobs.app.job_manager
-    stalled = await manager.get_stalled_jobs(
-        seconds_since_heartbeat=settings.worker.stalled_after_seconds,
-        queue=settings.worker.queue,
-        task_name=TASK_NAME,
-    )
-    taken = 0
-    for job in stalled:
-        run_id = job.task_kwargs.get("run_id")
-        try:
-            if isinstance(run_id, str):
-                run = await store.get_run(run_id)
-                if run.status is RunStatus.RUNNING and run.worker is not None:
-                    await store.release_run(run.id, run.worker)
-            await manager.retry_job(job)
-            taken += 1
-            logger.info("took over run %s from a dead worker (job %s)", run_id, job.id)
-        except Exception as exc:  # another live worker may have taken it first
-            logger.debug("could not take over job %s: %s", job.id, exc)
-    return taken
-
-
-async def take_over_stale_runs(jobs: JobApp, store: Store, settings: ServiceSettings) -> int:
+async def take_over_stale_runs(jobs: JobQueue, store: Store, settings: ServiceSettings) -> int:
     """Give back runs nobody heartbeats any more, and queue them again; returns how many.
 
-    The complement of :func:`take_over_stalled` for a live worker: a job whose run met a
-    database outage cannot record its end or its retry while the database is down, and
-    stays ``doing`` under a worker whose own heartbeat comes back. Its run's heartbeat in
-    the store does not: once it is ``worker.stalled_after_seconds`` old, the run goes back to
-    ``pending`` and its job to ``todo`` (or a new job is deferred), and a worker resumes it.
+    PgQueuer picks a dead worker's job again by itself once the job's heartbeat lapses.
+    This covers the rest: a run whose job is gone (its end could not be recorded in a
+    database outage, or the job was logged while the run was still held) but whose
+    heartbeat in the store is ``worker.stalled_after_seconds`` old goes back to
+    ``pending``, and its thread's next run (this one) is queued.
     """
     older_than = datetime.now(UTC) - timedelta(seconds=settings.worker.stalled_after_seconds)
-    manager = jobs.app.job_manager
     count = 0
     for run in await store.stale_runs(older_than):
         if run.worker is None or not await store.release_run(run.id, run.worker):
             continue
-        queued = False
-        for job in await manager.list_jobs_async(task=TASK_NAME, queueing_lock=run.id):
-            if job.status == "doing":
-                with contextlib.suppress(Exception):  # a worker may have finished it meanwhile
-                    await manager.retry_job(job)
-                    queued = True
-            elif job.status == "todo":
-                queued = True
-        if not queued:
-            await jobs.defer(None, run)
+        async with jobs.connection() as conn:
+            await jobs.kick(conn, run.thread_id)
         count += 1
         logger.info(
             "run %s had no heartbeat for %g s: queued again", run.id, settings.worker.stalled_after_seconds
@@ -162,36 +163,33 @@ async def take_over_stale_runs(jobs: JobApp, store: Store, settings: ServiceSett
     return count
 
 
-async def requeue_orphans(jobs: JobApp, store: Store) -> int:
-    """Defer a job for every pending run that has none (its defer failed); returns how many."""
-    count = 0
-    for run in await store.pending_runs():
-        existing = await jobs.app.job_manager.list_jobs_async(task=TASK_NAME, queueing_lock=run.id)
-        if any(job.status in ("todo", "doing") for job in existing):
-            continue
-        await jobs.defer(None, run)
-        count += 1
-    return count
+async def requeue_orphans(jobs: JobQueue) -> int:
+    """Queue every thread's next run that has no job (queued already: skipped); returns how many were due."""
+    async with jobs.connection() as conn:
+        return len(await jobs.kick(conn))
 
 
-async def _maintain(jobs: JobApp, store: Store, settings: ServiceSettings) -> None:
-    last_reconcile = time.monotonic() - _RECONCILE_SECONDS  # the first pass re-defers at once
+async def _maintain(jobs: JobQueue, store: Store, settings: ServiceSettings, name: str) -> None:
+    last_reconcile = time.monotonic() - _RECONCILE_SECONDS  # the first pass queues at once
+    last_beat = 0.0
     me = asyncio.current_task()
     while True:
-        await asyncio.sleep(settings.worker.poll_seconds)
         try:
-            await take_over_stalled(jobs, store, settings)
+            if time.monotonic() - last_beat >= settings.worker.heartbeat_seconds:
+                await store.worker_heartbeat(name)
+                last_beat = time.monotonic()
             await take_over_stale_runs(jobs, store, settings)
             if time.monotonic() - last_reconcile >= _RECONCILE_SECONDS:
                 last_reconcile = time.monotonic()
-                await requeue_orphans(jobs, store)
+                await requeue_orphans(jobs)
         except Exception:
-            logger.warning("stalled-job check failed; trying again", exc_info=True)
+            logger.warning("worker upkeep failed; trying again", exc_info=True)
         if me is not None and me.cancelling():
             # Asked to stop while a database call was under way, and that call swallowed
             # the cancellation (seen under load in a connection pool): stop now rather
             # than loop on, a worker that never finishes stopping.
             raise asyncio.CancelledError
+        await asyncio.sleep(min(settings.worker.poll_seconds, settings.worker.heartbeat_seconds))
 
 
 async def run_worker(
@@ -207,11 +205,10 @@ async def run_worker(
     ``memory_monitor``: a ``muster.ops.MemoryMonitor`` to use instead of the one ``memory``
     settings build (at critical, new jobs go back to the queue unclaimed).
 
-    Procrastinate's :class:`~procrastinate.worker.Worker` runs inside a loop: when it stops
-    without being asked to (one of its side tasks failed: the database went away), the
-    loop waits for the database and starts a new one, and the runs the old one held are
-    taken over once its heartbeat lapses, like a dead worker's. SIGTERM (or ``stop``) asks
-    the worker to stop: it drains within ``server.drain_seconds`` (see ``JobHandler``).
+    PgQueuer's ``QueueManager`` runs inside a loop: when it stops without being asked to
+    (the database went away), the loop waits for the database and starts a new one.
+    SIGTERM (or ``stop``) drains: no new jobs; running runs get ``server.drain_seconds``
+    to finish, then are given back (see ``JobHandler``).
     """
     stopping = stop if stop is not None else asyncio.Event()
     name = worker_name("worker")
@@ -220,33 +217,36 @@ async def run_worker(
     notifier = make_notifier(settings)
     await notifier.start()
     _notify_in_writes(store, notifier)
-    jobs = JobApp(settings)
+    jobs = JobQueue(settings)
     metrics, stop_metrics = _serve_metrics(settings)
     cache = make_response_cache(settings)
     guard = MemoryGuard.for_service(settings, monitor=memory_monitor, metrics=metrics, caches=[cache])
-    jobs.set_handler(JobHandler(store, settings, notifier, name, metrics, cache, tracing, guard))
+    handler = JobHandler(store, settings, notifier, name, jobs, metrics, cache, tracing, guard)
     loop = asyncio.get_running_loop()
     if install_signal_handlers:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stopping.set)
     tasks: list[asyncio.Task[None]] = []
     try:
-        await _until_database(jobs.open, stopping)
+        await _until_database(jobs.ensure_schema, stopping)
         if guard is not None:
             guard.start()
-        tasks.append(asyncio.create_task(_maintain(jobs, store, settings), name="muster worker maintenance"))
+        tasks.append(asyncio.create_task(_maintain(jobs, store, settings, name), name="muster worker upkeep"))
         current: list[Any] = []
-        tasks.append(asyncio.create_task(_stop_when(stopping, current), name="muster worker stop"))
+        tasks.append(
+            asyncio.create_task(
+                _stop_when(stopping, handler, current, settings.server.drain_seconds),
+                name="muster worker stop",
+            )
+        )
         logger.info("worker %s started", name)
         while not stopping.is_set():
-            worker = _procrastinate_worker(jobs, settings, name)
-            current[:] = [worker]
             try:
-                await worker.run()
+                await _serve(jobs, handler, settings, current)
             except Exception:
-                logger.warning("the job worker stopped on an error", exc_info=True)
+                logger.warning("the job loop stopped on an error", exc_info=True)
             if not stopping.is_set():
-                logger.warning("the job worker stopped unasked (database lost?); starting a new one")
+                logger.warning("the job loop stopped unasked (database lost?); starting a new one")
                 await _until_database(lambda: _ping(jobs), stopping)
     finally:
         if install_signal_handlers:
@@ -257,6 +257,8 @@ async def run_worker(
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        with contextlib.suppress(Exception):
+            await store.worker_stopped(name)
         if guard is not None:
             await guard.stop()
         await jobs.close()
@@ -266,6 +268,35 @@ async def run_worker(
         if stop_metrics is not None:
             stop_metrics()
         logger.info("worker %s stopped", name)
+
+
+async def _serve(jobs: JobQueue, handler: JobHandler, settings: ServiceSettings, current: list[Any]) -> None:
+    """One PgQueuer ``QueueManager`` on its own connection, until it is shut down or its connection fails."""
+    from pgqueuer import QueueManager
+    from pgqueuer.domain.types import Channel
+
+    concurrency = max(settings.agents.max_concurrent, 2)  # PgQueuer takes at least one job per half
+    batch = max(1, min(_BATCH, concurrency // 2))
+    async with await jobs.connect() as conn:
+        manager = QueueManager(jobs.queries(conn), channel=Channel(jobs.db.channel))
+
+        async def run(job: Any, context: Any) -> None:
+            await handler(job, context)
+
+        manager.entrypoint(jobs.entrypoint, accepts_context=True)(run)
+        current[:] = [manager]
+        if handler.draining:
+            return
+        try:
+            await manager.run(
+                dequeue_timeout=timedelta(seconds=settings.worker.poll_seconds),
+                batch_size=batch,
+                max_concurrent_tasks=concurrency,
+                shutdown_on_listener_failure=True,
+                heartbeat_timeout=timedelta(seconds=settings.worker.stalled_after_seconds),
+            )
+        finally:
+            current.clear()
 
 
 def _notify_in_writes(store: Store, notifier: Notifier) -> None:
@@ -286,40 +317,18 @@ def _notify_in_writes(store: Store, notifier: Notifier) -> None:
         store.notify_channel = notifier.channel
 
 
-def _procrastinate_worker(jobs: JobApp, settings: ServiceSettings, name: str) -> Any:
-    from procrastinate.worker import Worker
-
-    return Worker(
-        app=jobs.app,
-        queues=[settings.worker.queue],
-        name=name,
-        concurrency=settings.agents.max_concurrent,
-        fetch_job_polling_interval=settings.worker.poll_seconds,
-        abort_job_polling_interval=settings.worker.poll_seconds,
-        shutdown_graceful_timeout=settings.server.drain_seconds,
-        update_heartbeat_interval=settings.worker.heartbeat_seconds,
-        stalled_worker_timeout=settings.worker.stalled_after_seconds,
-        install_signal_handlers=False,  # ours set `stopping`, which stops every worker the loop starts
-        delete_jobs="successful",
-    )
-
-
-async def _stop_when(stopping: asyncio.Event, current: list[Any]) -> None:
-    """Once ``stopping`` is set, ask the current procrastinate worker to stop (graceful drain).
-
-    Asked again every half second: a worker that was just starting clears a stop request
-    made before its ``run()`` began, so one request might be lost (``stop()`` is idempotent).
-    """
+async def _stop_when(stopping: asyncio.Event, handler: JobHandler, current: list[Any], grace: float) -> None:
+    """Once ``stopping`` is set: take no more jobs, and drain the running ones within ``grace`` seconds."""
     await stopping.wait()
-    while True:
-        for worker in current:
-            worker.stop()
-        await asyncio.sleep(0.5)
+    handler.draining = True
+    for manager in current:
+        manager.shutdown.set()
+    await handler.drain(grace)
 
 
-async def _ping(jobs: JobApp) -> None:
-    if not await jobs.app.check_connection_async():
-        raise RuntimeError("procrastinate's tables are missing")
+async def _ping(jobs: JobQueue) -> None:
+    async with await jobs.connect() as conn:
+        await conn.execute("SELECT 1")
 
 
 async def _until_database(attempt: Callable[[], Awaitable[None]], stopping: asyncio.Event) -> None:

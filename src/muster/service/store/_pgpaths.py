@@ -58,6 +58,8 @@ UPDATE runs SET status = 'running', worker = %(worker)s,
  WHERE id = %(run)s
    AND (status = 'pending' OR (%(stale)s::timestamptz IS NOT NULL AND status = 'running'
                                AND heartbeat_at < %(stale)s::timestamptz))
+   AND NOT EXISTS (SELECT 1 FROM runs e WHERE e.thread_id = runs.thread_id AND e.number < runs.number
+                                          AND e.status IN ('pending', 'running'))
 RETURNING {RUN_COLUMNS}
 """
 CLAIM_START = f"""

@@ -177,7 +177,9 @@ class Store(Protocol):
         transaction. With ``max_queue``, raises ``OverloadedError`` when that many runs
         are pending service-wide (checked before anything changes). ``on_insert``
         (PostgreSQL only) is awaited with the transaction's psycopg connection and the new
-        run before the commit: what it writes (the run's job) commits with the run.
+        run before the commit when the run is its thread's only current run (it can start
+        at once): what it writes (the run's job) commits with the run. A run behind others
+        is queued when the run before it ends (the executor's business).
         """
         ...
 
@@ -193,7 +195,9 @@ class Store(Protocol):
         """The run's task, the thread's previous run and the thread's state, at once."""
         ...
 
-    async def claim_run_start(self, run_id: str, worker: str) -> tuple[Run, RunStart] | None:
+    async def claim_run_start(
+        self, run_id: str, worker: str, *, stale_before: datetime | None = None
+    ) -> tuple[Run, RunStart] | None:
         """:meth:`claim_run`, then :meth:`run_start` for the claimed run (one round trip where it can)."""
         ...
 
@@ -204,8 +208,9 @@ class Store(Protocol):
 
         With ``stale_before``, a ``running`` run whose heartbeat is older is taken over too
         (its worker died). Returns ``None`` if the run cannot be claimed (cancelled
-        meanwhile, or another live worker has it): an atomic compare-and-set, so a run is
-        never executed twice at once. ``attempt`` goes up when a run that already started
+        meanwhile, another live worker has it, or an earlier run of its thread is still
+        pending or running: a thread's runs execute in order): an atomic compare-and-set,
+        so a run is never executed twice at once. ``attempt`` goes up when a run that already started
         is claimed again (a takeover or a released run).
         """
         ...
@@ -287,6 +292,18 @@ class Store(Protocol):
 
     async def run_counts(self) -> dict[RunStatus, int]:
         """How many runs are in each status (every status present, zeros included)."""
+        ...
+
+    async def worker_heartbeat(self, name: str) -> None:
+        """Record that the worker ``name`` is alive now (its row is made on the first beat)."""
+        ...
+
+    async def worker_stopped(self, name: str) -> None:
+        """Forget the worker ``name`` (a clean stop: it is neither online nor offline any more)."""
+        ...
+
+    async def worker_counts(self, stalled_before: datetime) -> tuple[int, int, int]:
+        """Workers ``(online, offline, busy)``: heartbeat since ``stalled_before``, before it, holding a running run."""
         ...
 
     # ------------------------------------------------------------ durable turns

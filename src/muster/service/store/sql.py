@@ -42,7 +42,7 @@ from ._pgturns import NOTIFY, RunEnd, pipelined_turn, refusal
 from ._rows import new_id, now, plain, to_event, to_message, to_run, to_thread
 from ._turns import record_turn
 from .base import STOP_ROLLBACK, Checkpoint, RunStart, Store, TurnWrite
-from .tables import checkpoints, events, messages, model_responses, runs, threads
+from .tables import checkpoints, events, messages, model_responses, runs, threads, workers
 
 __all__ = ["SqlStore"]
 
@@ -150,7 +150,8 @@ class SqlStore(CatalogStore):
                     return to_run(row)
                 async with self._driver_of(conn) as pg:
                     thread = await P.lock_thread_and_count(pg, thread_id, max_queue)
-                    if thread["status"] != ThreadStatus.BUSY or strategy == Strategy.ENQUEUE:
+                    first = thread["status"] != ThreadStatus.BUSY  # no current run: it starts at once
+                    if first or strategy == Strategy.ENQUEUE:
                         run = to_run(await P.insert_run(pg, thread, spec, task, strategy, now(), metadata))
                     else:  # the strategy acts on the thread's current runs: the portable path
                         row = await _runs.create_run(
@@ -164,7 +165,7 @@ class SqlStore(CatalogStore):
                             metadata=metadata,
                         )
                         run = to_run(row)
-                    if on_insert is not None:
+                    if on_insert is not None and first:
                         await on_insert(pg, run)
                     return run
         except sa.exc.IntegrityError as exc:
@@ -231,14 +232,16 @@ class SqlStore(CatalogStore):
             prior = to_run({c.name: row[f"p_{c.name}"] for c in previous.c})
         return RunStart(task=row["task"], previous=prior, thread_state=row["state"])
 
-    async def claim_run_start(self, run_id: str, worker: str) -> tuple[Run, RunStart] | None:
+    async def claim_run_start(
+        self, run_id: str, worker: str, *, stale_before: datetime | None = None
+    ) -> tuple[Run, RunStart] | None:
         """Claim the run and read its start (see ``Store.claim_run_start``): one statement on PostgreSQL."""
         if self.backend != "postgresql":
-            claimed_run = await self.claim_run(run_id, worker)
+            claimed_run = await self.claim_run(run_id, worker, stale_before=stale_before)
             if claimed_run is None:
                 return None
             return claimed_run, await self.run_start(run_id)
-        params = {"run": run_id, "worker": worker, "at": now(), "stale": None}
+        params = {"run": run_id, "worker": worker, "at": now(), "stale": stale_before}
         async with self._driver(single=True) as pg:
             row = await P.fetch_one(pg, P.CLAIM_START, params)
             if row is None:
@@ -270,9 +273,15 @@ class SqlStore(CatalogStore):
             claimable = claimable | (
                 (runs.c.status == RunStatus.RUNNING.value) & (runs.c.heartbeat_at < stale_before)
             )
+        earlier = runs.alias("earlier")
+        first = ~sa.exists().where(
+            earlier.c.thread_id == runs.c.thread_id,
+            earlier.c.number < runs.c.number,
+            earlier.c.status.in_(_runs.ACTIVE),
+        )
         query = (
             sa.update(runs)
-            .where(runs.c.id == run_id, claimable)
+            .where(runs.c.id == run_id, claimable, first)
             .values(
                 status=RunStatus.RUNNING.value,
                 worker=worker,
@@ -421,6 +430,32 @@ class SqlStore(CatalogStore):
         )
         async with self._tx(write=False) as conn:
             return [to_run(r) for r in (await conn.execute(query)).mappings()]
+
+    async def worker_heartbeat(self, name: str) -> None:
+        """Record that the worker ``name`` is alive now (see ``Store.worker_heartbeat``)."""
+        at = now()
+        async with self._tx(single=True) as conn:
+            beat = sa.update(workers).where(workers.c.name == name).values(heartbeat_at=at)
+            if (await conn.execute(beat)).rowcount == 0:
+                await conn.execute(sa.insert(workers).values(name=name, started_at=at, heartbeat_at=at))
+
+    async def worker_stopped(self, name: str) -> None:
+        """Forget the worker ``name`` (see ``Store.worker_stopped``)."""
+        async with self._tx(single=True) as conn:
+            await conn.execute(sa.delete(workers).where(workers.c.name == name))
+
+    async def worker_counts(self, stalled_before: datetime) -> tuple[int, int, int]:
+        """Workers online, offline and busy (see ``Store.worker_counts``)."""
+        alive = workers.c.heartbeat_at >= stalled_before
+        busy = sa.exists().where(runs.c.worker == workers.c.name, runs.c.status == RunStatus.RUNNING.value)
+        query = sa.select(
+            sa.func.count().filter(alive),
+            sa.func.count().filter(~alive),
+            sa.func.count().filter(alive & busy),
+        ).select_from(workers)
+        async with self._tx(write=False) as conn:
+            online, offline, working = (await conn.execute(query)).one()
+        return int(online), int(offline), int(working)
 
     async def queue_depth(self) -> int:
         """How many runs are pending."""

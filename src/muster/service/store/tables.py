@@ -34,6 +34,7 @@ __all__ = [
     "runs",
     "specs",
     "threads",
+    "workers",
 ]
 
 JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
@@ -208,3 +209,12 @@ api_keys = sa.Table(
     sa.Column("revoked_at", UtcDateTime(), nullable=True),
 )
 """API keys: the sha256 hex of the secret, never the secret."""
+
+workers = sa.Table(
+    "workers",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("heartbeat_at", UtcDateTime(), nullable=False),
+)
+"""``muster worker`` processes and their heartbeats (``autogen_agents_count``; a clean stop deletes the row)."""
