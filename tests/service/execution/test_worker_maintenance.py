@@ -32,7 +32,7 @@ async def test_maintenance_stops_after_a_call_that_swallowed_its_cancellation(
         return 0
 
     class Store:
-        async def worker_heartbeat(self, name: str) -> None:
+        async def worker_heartbeat(self, name: str, **_: Any) -> None:
             pass
 
     monkeypatch.setattr(worker_module, "take_over_stale_runs", swallowing_check)

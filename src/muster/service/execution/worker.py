@@ -176,7 +176,9 @@ async def _maintain(jobs: JobQueue, store: Store, settings: ServiceSettings, nam
     while True:
         try:
             if time.monotonic() - last_beat >= settings.worker.heartbeat_seconds:
-                await store.worker_heartbeat(name)
+                # The first beat forgets the workers that died before this one started.
+                lapsed = datetime.now(UTC) - timedelta(seconds=settings.worker.stalled_after_seconds)
+                await store.worker_heartbeat(name, forget_before=None if last_beat else lapsed)
                 last_beat = time.monotonic()
             await take_over_stale_runs(jobs, store, settings)
             if time.monotonic() - last_reconcile >= _RECONCILE_SECONDS:

@@ -294,8 +294,12 @@ class Store(Protocol):
         """How many runs are in each status (every status present, zeros included)."""
         ...
 
-    async def worker_heartbeat(self, name: str) -> None:
-        """Record that the worker ``name`` is alive now (its row is made on the first beat)."""
+    async def worker_heartbeat(self, name: str, *, forget_before: datetime | None = None) -> None:
+        """Record that the worker ``name`` is alive now (its row is made on the first beat).
+
+        ``forget_before``: also forget workers whose last heartbeat is older (a worker
+        starting does it, so a dead worker counts as offline until one is started again).
+        """
         ...
 
     async def worker_stopped(self, name: str) -> None:

@@ -431,10 +431,12 @@ class SqlStore(CatalogStore):
         async with self._tx(write=False) as conn:
             return [to_run(r) for r in (await conn.execute(query)).mappings()]
 
-    async def worker_heartbeat(self, name: str) -> None:
+    async def worker_heartbeat(self, name: str, *, forget_before: datetime | None = None) -> None:
         """Record that the worker ``name`` is alive now (see ``Store.worker_heartbeat``)."""
         at = now()
-        async with self._tx(single=True) as conn:
+        async with self._tx() as conn:
+            if forget_before is not None:
+                await conn.execute(sa.delete(workers).where(workers.c.heartbeat_at < forget_before))
             beat = sa.update(workers).where(workers.c.name == name).values(heartbeat_at=at)
             if (await conn.execute(beat)).rowcount == 0:
                 await conn.execute(sa.insert(workers).values(name=name, started_at=at, heartbeat_at=at))
