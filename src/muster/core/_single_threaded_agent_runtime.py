@@ -18,6 +18,10 @@ Delivery design (why it is fast without changing AutoGen's semantics):
 * Recipients of a topic are cached (see :class:`SubscriptionManager`), handlers per
   (agent class, message type) in :class:`RoutedAgent`, and no tracing or logging work is
   done per message unless enabled.
+
+The methods that only forward to the registry (registration, agent lookup, state,
+subscriptions, serializers) are inherited from :class:`RuntimeRegistryAPI`
+(``_runtime_registry_api``); this module keeps delivery and the lifecycle.
 """
 
 from __future__ import annotations
@@ -25,12 +29,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from ._agent import Agent
-from ._agent_id import AgentId, AgentType
-from ._agent_metadata import AgentMetadata
+from ._agent_id import AgentId
 from ._agent_registry import AgentRegistry
 from ._base_agent import BaseAgent
 from ._cancellation_token import CancellationToken
@@ -40,12 +43,11 @@ from ._intervention import InterventionHandler, is_drop
 from ._message_context import MessageContext
 from ._message_handler_context import MessageHandlerContext
 from ._routed_agent import RoutedAgent
-from ._serialization import MessageSerializer, SerializationRegistry
-from ._subscription import Subscription
+from ._runtime_registry_api import RuntimeRegistryAPI, close_agents
+from ._serialization import SerializationRegistry
 from ._subscription_manager import SubscriptionManager
 from ._topic import TopicId
 from .exceptions import (
-    AgentTypeBusyError,
     MessageDroppedException,
     RuntimeStoppedError,
     UnknownAgentTypeError,
@@ -90,11 +92,10 @@ def _new_task(coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
     return loop.create_task(coro)
 
 
-T = TypeVar("T", bound=Agent)
 Envelope = SendEnvelope | PublishEnvelope
 
 
-class SingleThreadedAgentRuntime:
+class SingleThreadedAgentRuntime(RuntimeRegistryAPI):
     """Runs agents in this process on the current event loop.
 
     Args:
@@ -603,7 +604,7 @@ class SingleThreadedAgentRuntime:
         if self._closed:
             return
         self._closed = True
-        await _close_agents(list(self._instances.values()))
+        await close_agents(list(self._instances.values()))
 
     async def _cancel_handlers(self) -> None:
         current = asyncio.current_task()
@@ -650,177 +651,6 @@ class SingleThreadedAgentRuntime:
         exc, self._background_exception = self._background_exception, None
         if exc is not None:
             raise exc
-
-    # ------------------------------------------------------------------ agents
-
-    async def register_factory(
-        self,
-        type: str | AgentType,
-        agent_factory: Callable[[], T | Awaitable[T]],
-        *,
-        expected_class: type[T] | None = None,
-    ) -> AgentType:
-        """Register how to build agents of ``type``; each key is built on its first message.
-
-        Raises:
-            AgentRegistrationError: ``type`` is already registered (also a ``ValueError``).
-        """
-        agent_type = AgentType(type) if isinstance(type, str) else type
-        AgentId(agent_type, "validate")  # reject malformed type names at registration time
-        self._registry.register_factory(agent_type, agent_factory, expected_class)
-        return agent_type
-
-    async def register_agent_instance(self, agent_instance: Agent, agent_id: AgentId) -> AgentId:
-        """Register a pre-built agent under ``agent_id``.
-
-        Raises:
-            AgentRegistrationError: the id is taken or the type already has a factory.
-        """
-        await self._registry.register_instance(agent_instance, agent_id)
-        return agent_id
-
-    async def try_get_underlying_agent_instance(self, id: AgentId, type: type[T] = Agent) -> T:  # type: ignore[assignment]
-        """Return the agent object itself, instantiating it if needed.
-
-        Raises:
-            UnknownAgentTypeError: the type is not registered.
-            TypeError: the agent is not an instance of ``type``.
-        """
-        agent = await self._registry.get(id)
-        if not isinstance(agent, type):
-            raise TypeError(f"Agent {id} is a {agent.__class__.__name__}, not a {type.__name__}")
-        return agent
-
-    async def get(
-        self, id_or_type: AgentId | AgentType | str, /, key: str = "default", *, lazy: bool = True
-    ) -> AgentId:
-        """Return the id of an agent; with ``lazy=False`` build it now (and fail if unknown)."""
-        if isinstance(id_or_type, AgentId):
-            agent_id = id_or_type
-        else:
-            agent_id = AgentId(id_or_type, key)
-        if not lazy:
-            await self._registry.get(agent_id)
-        return agent_id
-
-    async def agent_metadata(self, agent: AgentId) -> AgentMetadata:
-        """Return the metadata of ``agent`` (building it if needed)."""
-        return (await self._registry.get(agent)).metadata
-
-    async def agent_save_state(self, agent: AgentId) -> Mapping[str, Any]:
-        """Snapshot one agent's state."""
-        return await (await self._registry.get(agent)).save_state()
-
-    async def agent_load_state(self, agent: AgentId, state: Mapping[str, Any]) -> None:
-        """Restore one agent's state."""
-        await (await self._registry.get(agent)).load_state(state)
-
-    async def save_state(self) -> Mapping[str, Any]:
-        """Snapshot every instantiated agent: ``{"type/key": state}``.
-
-        Subscriptions and registrations are code, not state, and are not included.
-        """
-        return {
-            str(agent_id): dict(await agent.save_state()) for agent_id, agent in list(self._instances.items())
-        }
-
-    async def load_state(self, state: Mapping[str, Any]) -> None:
-        """Restore a :meth:`save_state` snapshot, building agents as needed.
-
-        Entries for agent types not registered here are skipped with a warning log.
-        """
-        for agent_id_str, agent_state in state.items():
-            agent_id = AgentId.from_str(agent_id_str)
-            if agent_id.type not in self._registrations:
-                _logger.warning("load_state: skipping %s, its agent type is not registered", agent_id)
-                continue
-            await (await self._registry.get(agent_id)).load_state(agent_state)
-
-    async def wait_for_agent_type(self, type: str | AgentType) -> None:
-        """Wait until no delivery to agents of ``type`` is being handled (nothing is cancelled).
-
-        A caller about to :meth:`unregister_agent_type` uses it to let handlers that are
-        just returning (a team's manager after its last message, say) finish first.
-        Deliveries that start while it waits are waited for too.
-        """
-        name = type.type if isinstance(type, AgentType) else type
-        current = asyncio.current_task()
-        while running := [
-            t for t, agent_type in self._tasks.items() if agent_type == name and t is not current
-        ]:
-            await asyncio.wait(running)
-
-    async def unregister_agent_type(self, type: str | AgentType) -> None:
-        """Remove agent ``type``: its factory, its live agents (closed) and its subscriptions.
-
-        Afterwards nothing of the type is referenced by the runtime, so a long-lived
-        runtime that registers a type per session (a team per request, say) does not
-        grow, and the name can be registered again. Messages to the type still waiting
-        in the queue fail on delivery as for any unknown type.
-
-        Not part of the :class:`AgentRuntime` protocol: AutoGen's protocol has no such
-        method, and adding one would make every user runtime written against it stop
-        satisfying the (runtime-checkable) protocol.
-
-        Raises:
-            UnknownAgentTypeError: ``type`` is not registered.
-            AgentTypeBusyError: a message to an agent of the type is being handled, or
-                one of its agents is being built. Nothing is removed; wait for the work
-                (``stop_when_idle``) or end it (``close``) first. The runtime does not
-                cancel it itself: abandoning work is the caller's decision.
-            Exception: whatever an agent's ``close`` raised; the type is removed anyway,
-                and every agent is closed before the first such exception propagates.
-        """
-        name = type.type if isinstance(type, AgentType) else type
-        if name not in self._registrations:
-            raise UnknownAgentTypeError(name)
-        running = sum(1 for agent_type in self._tasks.values() if agent_type == name)
-        running += self._registry.creating(name)
-        if running:
-            raise AgentTypeBusyError(name, running)
-        # Removed in one synchronous step, so no delivery can start in between.
-        agents = self._registry.unregister(name)
-        self._subscriptions.remove_agent_type(name)
-        await _close_agents(agents)
-
-    # ------------------------------------------------------------------ subscriptions
-
-    async def add_subscription(self, subscription: Subscription) -> None:
-        """Route topics matching ``subscription`` to its agents from now on.
-
-        Raises:
-            AgentRegistrationError: an equal subscription exists (also a ``ValueError``).
-        """
-        self._subscriptions.add(subscription)
-
-    async def remove_subscription(self, id: str) -> None:
-        """Remove the subscription with ``id``.
-
-        Raises:
-            AgentRegistrationError: no such subscription (also a ``ValueError``).
-        """
-        self._subscriptions.remove(id)
-
-    def add_message_serializer(
-        self, serializer: MessageSerializer[Any] | Sequence[MessageSerializer[Any]]
-    ) -> None:
-        """Register serializers (used for logs and by other runtimes; in-process delivery never serialises)."""
-        self._serializers.add_serializer(serializer)
-
-
-async def _close_agents(agents: Sequence[Agent]) -> None:
-    """Close every agent; one failing must not leave the others open. The first error is raised."""
-    first_error: Exception | None = None
-    for agent in agents:
-        try:
-            await agent.close()
-        except Exception as exc:
-            if first_error is None:
-                first_error = exc
-            else:
-                _logger.error("Error closing %s", agent.id, exc_info=exc)
-    if first_error is not None:
-        raise first_error
 
 
 def _warn_if_none(value: Any, handler: InterventionHandler, hook: str) -> None:
