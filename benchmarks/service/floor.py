@@ -260,22 +260,13 @@ def _wait_ready_post(port: int) -> None:
 
 
 def main(jobs: int) -> int:
-    """Print both floors, one JSON object per line (run from the benchmark's venv, as ``--floor``).
+    """Print the floors, one JSON object per line (run from the benchmark's venv, as ``--floor``).
 
-    procrastinate's floor runs under muster's venv (procrastinate, psycopg), the HTTP one's
-    server too (FastAPI, uvicorn, uvloop, httptools); PgQueuer's floor and the HTTP load
-    under this one (pgqueuer and aiohttp are benchmark-only).
+    Both engines' floors and the HTTP load run under this venv (procrastinate, PgQueuer and
+    aiohttp are benchmark-only here); the HTTP floor's server runs under muster's (FastAPI,
+    uvicorn, uvloop, httptools).
     """
-    root = Path(__file__).resolve().parents[2]
-    muster_python = root / ".venv" / "bin" / "python"
-    engine = subprocess.run(
-        [str(muster_python), "-m", "benchmarks.service.floor", "--procrastinate", str(jobs)],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    print(engine.stdout.strip().splitlines()[-1], flush=True)
+    print(json.dumps(asyncio.run(procrastinate_floor(jobs))), flush=True)
     print(json.dumps(asyncio.run(pgqueuer_floor(jobs * 4))), flush=True)
     print(json.dumps(http_floor()), flush=True)
     return 0
@@ -286,7 +277,5 @@ if __name__ == "__main__":
         asyncio.run(_worker(sys.argv[2]))
     elif len(sys.argv) == 3 and sys.argv[1] == "--pgqueuer-worker":
         asyncio.run(_pgqueuer_worker(sys.argv[2]))
-    elif len(sys.argv) == 3 and sys.argv[1] == "--procrastinate":
-        print(json.dumps(asyncio.run(procrastinate_floor(int(sys.argv[2])))))
     else:
         sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 2500))
