@@ -40,6 +40,16 @@ MUSTER = ROOT / ".venv" / "bin" / "muster"
 LANGGRAPH = Path(sys.executable).parent / "langgraph"
 API_KEY = "mk_benchmark_key_only_for_loopback"
 PG_ADMIN_URL = os.environ.get("MUSTER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
+"""Where the benchmark's databases are made; TCP by default. A co-located server can be
+reached over its Unix socket: ``postgresql://postgres@/test?host=/var/run/postgresql``."""
+
+
+def pg_database_url(database: str) -> str:
+    """``PG_ADMIN_URL`` naming another database (its query, such as a socket ``host``, kept)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(PG_ADMIN_URL)
+    return urlunsplit(parts._replace(path=f"/{database}"))
 
 SPEC = {
     "provider": "muster.agents.AssistantAgent",
@@ -142,7 +152,7 @@ def muster_server(
         db = f"muster_bench_{os.getpid()}"
         _psql(f"DROP DATABASE IF EXISTS {db}")
         _psql(f"CREATE DATABASE {db}")
-        env["MUSTER_DATABASE__URL"] = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{db}"
+        env["MUSTER_DATABASE__URL"] = pg_database_url(db)
         subprocess.run([str(MUSTER), "db", "upgrade"], env=env, check=True, cwd=workdir)
         (workdir / "env.json").write_text(json.dumps(env))
         procs.extend(_start_workers(workdir, workers))

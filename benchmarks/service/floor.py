@@ -42,7 +42,9 @@ WINDOW_S = 8.0
 
 
 def _db_url() -> str:
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{DB}"
+    from urllib.parse import urlsplit, urlunsplit
+
+    return urlunsplit(urlsplit(PG_ADMIN_URL)._replace(path=f"/{DB}"))
 
 
 def _app(conninfo: str) -> Any:
