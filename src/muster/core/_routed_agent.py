@@ -58,6 +58,7 @@ class RoutedAgent(BaseAgent):
 
     _muster_routes_by_type: ClassVar[dict[type[Any], list[_Route]]]
     _muster_route_cache: ClassVar[dict[type[Any], tuple[_Route, ...]]]
+    _muster_handlers: ClassVar[tuple[MessageHandler[Any, Any, Any], ...]]
 
     def __init__(self, description: str) -> None:
         cls = type(self)
@@ -68,12 +69,18 @@ class RoutedAgent(BaseAgent):
 
     @classmethod
     def _discover_handlers(cls) -> list[MessageHandler[Any, Any, Any]]:
-        handlers: list[MessageHandler[Any, Any, Any]] = []
-        for name in sorted(dir(cls)):
-            attr = getattr(cls, name, None)
-            if callable(attr) and getattr(attr, "is_message_handler", False):
-                handlers.append(attr)
-        return handlers
+        # Found once per class (``dir`` over every attribute is costly, and a team registers
+        # its participants' classes on every run); kept in the class's own ``__dict__`` so a
+        # subclass finds its own.
+        found: tuple[MessageHandler[Any, Any, Any], ...] | None = cls.__dict__.get("_muster_handlers")
+        if found is None:
+            found = tuple(
+                attr
+                for name in sorted(dir(cls))
+                if callable(attr := getattr(cls, name, None)) and getattr(attr, "is_message_handler", False)
+            )
+            cls._muster_handlers = found
+        return list(found)
 
     @classmethod
     def _build_routes(cls) -> None:
