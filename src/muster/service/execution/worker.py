@@ -273,14 +273,14 @@ async def run_worker(
 
 
 async def _serve(jobs: JobQueue, handler: JobHandler, settings: ServiceSettings, current: list[Any]) -> None:
-    """One PgQueuer ``QueueManager`` on its own connection, until it is shut down or its connection fails."""
+    """One PgQueuer ``QueueManager`` on its own two connections (queries, LISTEN), until it is shut down or one fails."""
     from pgqueuer import QueueManager
     from pgqueuer.domain.types import Channel
 
     concurrency = max(settings.agents.max_concurrent, 2)  # PgQueuer takes at least one job per half
     batch = max(1, min(_BATCH, concurrency // 2))
-    async with await jobs.connect() as conn:
-        manager = QueueManager(jobs.queries(conn), channel=Channel(jobs.db.channel))
+    async with await jobs.connect() as conn, await jobs.connect() as listening:
+        manager = QueueManager(jobs.queries(conn, listening), channel=Channel(jobs.db.channel))
 
         async def run(job: Any, context: Any) -> None:
             await handler(job, context)
