@@ -14,7 +14,7 @@ from ._constants import ROOT_LOGGER_NAME
 
 __all__ = ["CancellationToken"]
 
-_FutureT = TypeVar("_FutureT", bound="Future[Any]")
+_FutureT = TypeVar("_FutureT", bound=Future[Any])  # not a string: that one is compiled (ForwardRef)
 
 _logger = logging.getLogger(ROOT_LOGGER_NAME)
 
