@@ -25,13 +25,13 @@ if TYPE_CHECKING:
         ComponentBase,
         ComponentFromConfig,
         ComponentLoader,
-        ComponentModel,
         ComponentSchemaType,
         ComponentToConfig,
         ComponentType,
         is_component_class,
         is_component_instance,
     )
+    from ._component_model import ComponentModel
     from ._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME, TRACE_LOGGER_NAME
     from ._default_subscription import DefaultSubscription, default_subscription, type_subscription
     from ._default_topic import DefaultTopicId
@@ -133,7 +133,7 @@ _EXPORTS = {
     "ComponentBase": "._component_config",
     "ComponentFromConfig": "._component_config",
     "ComponentLoader": "._component_config",
-    "ComponentModel": "._component_config",
+    "ComponentModel": "._component_model",
     "ComponentSchemaType": "._component_config",
     "ComponentToConfig": "._component_config",
     "ComponentType": "._component_config",

@@ -8,11 +8,14 @@ muster module (see :data:`AUTOGEN_PROVIDER_PREFIXES`).
 
 import importlib
 import warnings
-from typing import Any, ClassVar, Generic, Literal, Self, TypeGuard, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Self, TypeGuard, TypeVar, cast, overload
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .exceptions import ComponentLoadError
+
+if TYPE_CHECKING:
+    from ._component_model import ComponentModel
 
 __all__ = [
     "AUTOGEN_PROVIDER_PREFIXES",
@@ -79,26 +82,15 @@ def register_provider_alias(alias: str, provider: str) -> None:
     _PROVIDER_ALIASES[alias] = provider
 
 
-class ComponentModel(BaseModel):
-    """The serialised form of a component."""
+def __getattr__(name: str) -> Any:
+    # ComponentModel lives in its own module, defined by the first dump or load (a pydantic
+    # class costs about 0.2 ms to define, and a plain run never writes a spec); this keeps
+    # ``from muster.core._component_config import ComponentModel`` working.
+    if name == "ComponentModel":
+        from ._component_model import ComponentModel
 
-    # Schema built on first use, not at import: see docs/performance.md, "Import time".
-    model_config = ConfigDict(defer_build=True)
-
-    provider: str
-    """Import path of the class, ``"package.module.ClassName"``."""
-    component_type: ComponentType | None = None
-    """The logical kind (model, agent, tool...), checked when a caller expects one."""
-    version: int | None = None
-    """Version of the spec format."""
-    component_version: int | None = None
-    """Version of this component's config schema, for migrations."""
-    description: str | None = None
-    """Human-readable description."""
-    label: str | None = None
-    """Short display name."""
-    config: dict[str, Any]
-    """Validated against the component's ``component_config_schema`` when loaded."""
+        return ComponentModel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ComponentSchemaType(Generic[ConfigT]):
@@ -134,8 +126,10 @@ class ComponentToConfig(Generic[ToConfigT]):
     def _to_config(self) -> ToConfigT:
         raise NotImplementedError(f"{type(self).__name__} cannot be dumped to a config")
 
-    def dump_component(self) -> ComponentModel:
+    def dump_component(self) -> "ComponentModel":
         """Return this component's spec; load it back with ``load_component``."""
+        from ._component_model import ComponentModel
+
         cls = type(self)
         provider = cls.component_provider_override or f"{cls.__module__}.{cls.__qualname__}"
         if "<locals>" in provider:
@@ -204,17 +198,17 @@ class ComponentLoader:
 
     @overload
     @classmethod
-    def load_component(cls, model: ComponentModel | dict[str, Any], expected: None = None) -> Self: ...
+    def load_component(cls, model: "ComponentModel | dict[str, Any]", expected: None = None) -> Self: ...
 
     @overload
     @classmethod
     def load_component(
-        cls, model: ComponentModel | dict[str, Any], expected: type[ExpectedType]
+        cls, model: "ComponentModel | dict[str, Any]", expected: type[ExpectedType]
     ) -> ExpectedType: ...
 
     @classmethod
     def load_component(
-        cls, model: ComponentModel | dict[str, Any], expected: type[ExpectedType] | None = None
+        cls, model: "ComponentModel | dict[str, Any]", expected: type[ExpectedType] | None = None
     ) -> Self | ExpectedType:
         """Build a component from its spec.
 
@@ -227,6 +221,8 @@ class ComponentLoader:
             ComponentLoadError: the spec is malformed, names an unknown provider, or its
                 config fails validation (the message names the bad field).
         """
+        from ._component_model import ComponentModel
+
         if isinstance(model, dict):
             try:
                 loaded_model = ComponentModel.model_validate(model)
