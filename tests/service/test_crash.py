@@ -207,7 +207,7 @@ async def test_a_worker_killed_mid_run_is_taken_over_by_another(
             run, transcript = await finished(base, run_id, thread)
             await asyncio.wait_for(follower, 30)
         assert run["status"] == "succeeded", processes.logs()
-        assert run["attempt"] == 2 and run["worker"] != executing
+        assert run["attempt"] == 2 and run["worker"] != executing, processes.logs()
         assert transcript == TRANSCRIPT
         stream.assert_each_event_once()
         assert_model_asked_once_except_bob_in_flight(model_server)
