@@ -51,6 +51,7 @@ def pg_database_url(database: str) -> str:
     parts = urlsplit(PG_ADMIN_URL)
     return urlunsplit(parts._replace(path=f"/{database}"))
 
+
 SPEC = {
     "provider": "muster.agents.AssistantAgent",
     "component_type": "agent",
