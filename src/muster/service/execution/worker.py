@@ -66,6 +66,9 @@ class JobHandler:
         self.metrics = metrics
         self.draining = False
         self.runners: dict[str, RunRunner] = {}
+        # PgQueuer takes at least two jobs at a time; with ``max_concurrent`` 1 the second
+        # waits here, its run still pending (the queue limit counts it), until the first ends.
+        self._slots = asyncio.Semaphore(settings.agents.max_concurrent)
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -77,9 +80,12 @@ class JobHandler:
                 under it), or an earlier run of its thread still holds it back: PgQueuer
                 queues the job again and a worker resumes the run.
         """
+        async with self._slots:
+            await self._execute(bytes(job.payload).decode(), context)
+
+    async def _execute(self, run_id: str, context: Any) -> None:
         from pgqueuer import RetryRequested
 
-        run_id = bytes(job.payload).decode()
         if self.draining:
             raise RetryRequested(timedelta(0), "this worker is draining")
         if self.memory is not None and self.memory.backpressure:
