@@ -283,7 +283,9 @@ async def _serve(jobs: JobQueue, handler: JobHandler, settings: ServiceSettings,
     from pgqueuer import QueueManager
     from pgqueuer.domain.types import Channel
 
-    concurrency = max(settings.agents.max_concurrent, 2)  # PgQueuer takes at least one job per half
+    # PgQueuer wants room for two batches (max_concurrent_tasks >= 2 * batch_size); a job past
+    # agents.max_concurrent waits on the handler's slots.
+    concurrency = max(settings.agents.max_concurrent, 2)
     batch = max(1, min(_BATCH, concurrency // 2))
     async with await jobs.connect() as conn, await jobs.connect() as listening:
         manager = QueueManager(jobs.queries(conn, listening), channel=Channel(jobs.db.channel))
