@@ -1,12 +1,17 @@
-"""The worker's PgQueuer driver: queries on one connection, LISTEN on another.
+"""The worker's PgQueuer driver and queue manager.
 
 PgQueuer's own psycopg driver waits for notifications on the connection its queries use,
-holding it up to a second at a time, so an idle worker's next dequeue waited behind it.
+holding it up to a second at a time, so an idle worker's next dequeue waited behind it:
+queries go on one connection, LISTEN on another. And its queue manager's wake-ups, left
+unbounded, grew with every job (``execution/_wakeups.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
+from datetime import timedelta
+from typing import Any
 
 import psycopg
 import pytest
@@ -42,3 +47,52 @@ async def test_the_channel_is_named_after_the_schema(pg_url: str, pg_schema: str
     other = JobQueue(ServiceSettings(database={"url": pg_url, "schema": f"{pg_schema}_b"}))
     assert one.db.channel != other.db.channel  # two services in one database wake only their own workers
     assert len(JobQueue(ServiceSettings(database={"url": pg_url, "schema": "s" * 63})).db.channel) <= 63
+
+
+async def _listening(manager: Any) -> None:
+    """Return once the manager hears its channel (its own health probe comes back)."""
+    from pgqueuer.errors import FailingListenerError
+
+    for _ in range(20):
+        try:
+            await manager.listener_healthy(timeout=timedelta(seconds=0.5))
+            return
+        except FailingListenerError:  # not listening yet: the probe went unheard
+            continue
+    raise AssertionError("the queue manager never started listening")
+
+
+async def test_a_queue_managers_wake_ups_stay_bounded_and_still_wake_it(pg_url: str, pg_schema: str) -> None:
+    from pgqueuer.core import listeners
+
+    queue = JobQueue(ServiceSettings(database={"url": pg_url, "schema": pg_schema}))
+    await queue.ensure_schema()
+    seen: list[str] = []
+    woken = asyncio.Event()
+    async with (
+        await queue.connect() as conn,
+        await queue.connect() as listening,
+        await queue.connect() as feeder,
+    ):
+        manager = queue.queue_manager(conn, listening)
+
+        async def job(item: Any) -> None:
+            seen.append(bytes(item.payload).decode())
+            woken.set()
+
+        manager.entrypoint(queue.entrypoint)(job)
+        running = asyncio.create_task(manager.run(dequeue_timeout=timedelta(seconds=30), batch_size=2))
+        await _listening(manager)
+        # Table changes that bring no work (another worker's acknowledgements, a job queued
+        # twice), each its own transaction and notification, faster than one manager takes them.
+        for _ in range(200):
+            await feeder.execute(f"DELETE FROM {queue.db.qualified.queue_table} WHERE false")
+        await manager.listener_healthy()  # every notification sent before the probe has arrived
+        waiting = [q.qsize() for q in gc.get_objects() if isinstance(q, listeners.PGNoticeEventListener)]
+        await queue.enqueue(feeder, ["run-1"])  # and a job still wakes it at once (not after 30 s)
+        await asyncio.wait_for(woken.wait(), 10)
+        manager.shutdown.set()
+        await asyncio.wait_for(running, 30)
+    assert seen == ["run-1"]
+    assert waiting  # the manager's queue was found...
+    assert max(waiting) <= 1  # ...holding one wake-up at most (PgQueuer's own kept a hundred or more)

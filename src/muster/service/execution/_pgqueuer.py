@@ -12,6 +12,9 @@ paths (the run's creation, the end of the run before it, the reconcile pass) que
 
 Only a thread's *first* current run has a job (see ``jobs.py``): :meth:`JobQueue.kick`
 queues the run that comes next on a thread once the one before it has ended.
+
+A worker's queue manager comes from :meth:`JobQueue.queue_manager`, which also keeps
+PgQueuer's wake-ups bounded (``_wakeups.py``).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from ..notify import pg_conninfo
 from ..settings import ServiceSettings
 
 if TYPE_CHECKING:
-    from pgqueuer import Queries
+    from pgqueuer import Queries, QueueManager
 
 __all__ = ["JobQueue", "ListeningDriver", "job_conninfo"]
 
@@ -149,6 +152,21 @@ class JobQueue:
             qbq=QueryQueueBuilder(settings=self.db),
             qbs=QuerySchedulerBuilder(settings=self.db),
         )
+
+    def queue_manager(self, connection: Any, listen_connection: Any) -> QueueManager:
+        """A worker's PgQueuer ``QueueManager``: queries on ``connection``, LISTEN on ``listen_connection``.
+
+        On the service's channel, with its wake-ups bounded: PgQueuer builds the queue
+        from ``pgqueuer.core.listeners.PGNoticeEventListener`` when it starts listening,
+        which is made ``_wakeups.OneWakeUp`` here (once per process; nothing else uses it).
+        """
+        from pgqueuer import QueueManager
+        from pgqueuer.domain.types import Channel
+
+        from ._wakeups import bound_wake_ups
+
+        bound_wake_ups()
+        return QueueManager(self.queries(connection, listen_connection), channel=Channel(self.db.channel))
 
     async def connect(self) -> Any:
         """A new autocommit psycopg connection to the service's schema."""

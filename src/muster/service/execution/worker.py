@@ -280,15 +280,12 @@ async def run_worker(
 
 async def _serve(jobs: JobQueue, handler: JobHandler, settings: ServiceSettings, current: list[Any]) -> None:
     """One PgQueuer ``QueueManager`` on its own two connections (queries, LISTEN), until it is shut down or one fails."""
-    from pgqueuer import QueueManager
-    from pgqueuer.domain.types import Channel
-
     # PgQueuer wants room for two batches (max_concurrent_tasks >= 2 * batch_size); a job past
     # agents.max_concurrent waits on the handler's slots.
     concurrency = max(settings.agents.max_concurrent, 2)
     batch = max(1, min(_BATCH, concurrency // 2))
     async with await jobs.connect() as conn, await jobs.connect() as listening:
-        manager = QueueManager(jobs.queries(conn, listening), channel=Channel(jobs.db.channel))
+        manager = jobs.queue_manager(conn, listening)
 
         async def run(job: Any, context: Any) -> None:
             await handler(job, context)
