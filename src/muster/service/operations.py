@@ -182,10 +182,9 @@ async def _wait(
     read = read_first
     while True:
         if read:
-            events = await read_all_events(services.store, run_id)
-            if events and events[-1].event == "end":
-                messages = [dict(e.data) for e in events if e.event == "message"]
-                return await services.store.get_run(run_id), messages
+            result = await services.store.run_result(run_id)
+            if result is not None:
+                return result
         woken = await subscription.wait(POLL_SECONDS)
         # Read when the run announced its end, when a wake-up may have been one (a
         # listener reconnected), or when a poll interval passed (a lost notification).

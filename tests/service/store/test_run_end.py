@@ -166,3 +166,30 @@ async def test_an_end_with_a_turn_that_is_not_the_last_still_adopts_it_as_the_th
     ended = await store.finish_run(run_id, RunStatus.CANCELLED, turn=turn(run_id, 0, "a"))
     assert ended.status == RunStatus.CANCELLED and ended.turns == 1
     assert await store.thread_state(thread.id) == {"turn": 0, "said": ["t0"]}
+
+
+async def test_run_result_is_the_ended_run_and_its_messages_in_order(
+    store: SqlStore, thread: Thread, spec: SpecRecord
+) -> None:
+    run_id = await _running(store, thread, spec)
+    assert await store.run_result(run_id) is None  # running: no result yet
+    await store.record_turn(turn(run_id, 0, "a", "b", worker="w1"))
+    assert await store.run_result(run_id) is None  # a turn is not the end
+    last = turn(run_id, 1, "c", finished=True, worker="w1", events=[("timing", {"k": 1})])
+    await store.finish_run(run_id, RunStatus.SUCCEEDED, worker="w1", turn=last)
+    result = await store.run_result(run_id)
+    assert result is not None
+    run, messages = result
+    assert run == await store.get_run(run_id)
+    assert [m["content"] for m in messages] == ["a", "b", "c"]  # messages only, in order (no timing event)
+    with pytest.raises(NotFoundError):
+        await store.run_result("no-such-run")
+
+
+async def test_run_result_of_a_run_cancelled_before_it_started_has_no_messages(
+    store: SqlStore, thread: Thread, spec: SpecRecord
+) -> None:
+    run = await store.create_run(thread.id, spec, TASK, Strategy.ENQUEUE)
+    await store.request_stop(run.id, "cancel")
+    result = await store.run_result(run.id)
+    assert result is not None and result[0].status == RunStatus.CANCELLED and result[1] == []

@@ -29,9 +29,11 @@ __all__ = [
     "CLAIM_START",
     "EVENTS_AFTER",
     "INSERT_THREAD",
+    "PUT_RESPONSE",
     "LATEST_SPEC_VERSION",
     "RUN",
     "RUN_EXISTS",
+    "RUN_RESULT",
     "RUN_START",
     "fetch_all",
     "fetch_one",
@@ -49,6 +51,10 @@ EVENTS_AFTER = "SELECT seq, event, data FROM events WHERE run_id = %s AND seq > 
 INSERT_THREAD = """
 INSERT INTO threads (id, metadata, status, run_count, message_seq, created_at, updated_at)
 VALUES (%s, %s::jsonb, %s, 0, 0, %s, %s)
+"""
+PUT_RESPONSE = """
+INSERT INTO model_responses (run_id, key, response, created_at) VALUES (%s, %s, %s::jsonb, %s)
+ON CONFLICT (run_id, key) DO NOTHING
 """
 LATEST_SPEC_VERSION = "SELECT version FROM specs WHERE name = %s ORDER BY version DESC LIMIT 1"
 CLAIM = f"""
@@ -77,17 +83,31 @@ SELECT {", ".join(f"p.{column.name}" for column in runs.c)}, r.task AS start_tas
   LEFT JOIN runs p ON p.thread_id = r.thread_id AND p.number = r.number - 1
  WHERE r.id = %s
 """
-_LOCK_THREAD = "SELECT id, status, run_count FROM threads WHERE id = %s FOR UPDATE"
-_QUEUE_DEPTH = "SELECT count(*) AS depth FROM runs WHERE status = 'pending'"
+# A run that has ended (its ``end`` event is stored: written with its status) and the
+# messages it wrote, in one statement (``/runs/wait``'s answer).
+RUN_RESULT = f"""
+SELECT {RUN_COLUMNS},
+       EXISTS (SELECT 1 FROM events e WHERE e.run_id = r.id AND e.event = 'end') AS result_ended,
+       (SELECT COALESCE(jsonb_agg(e.data ORDER BY e.seq), '[]'::jsonb)
+          FROM events e WHERE e.run_id = r.id AND e.event = 'message') AS result_messages
+  FROM runs r
+ WHERE r.id = %s
+"""
+_LOCK_THREAD = "SELECT id, status, run_count, 0 AS depth FROM threads WHERE id = %s FOR UPDATE"
+_LOCK_THREAD_AND_DEPTH = """
+SELECT id, status, run_count, (SELECT count(*) FROM runs WHERE status = 'pending') AS depth
+  FROM threads WHERE id = %s FOR UPDATE
+"""
+# The run, and its thread (locked by this transaction already) busy: one statement.
 _INSERT_RUN = f"""
+WITH busy AS (
+  UPDATE threads SET run_count = run_count + 1, status = %(busy)s, updated_at = %(at)s WHERE id = %(thread)s
+)
 INSERT INTO runs (id, thread_id, number, spec, spec_version, status, strategy, task, metadata,
                   attempt, turns, event_seq, replaced_state, created_at, updated_at)
 VALUES (%(id)s, %(thread)s, %(number)s, %(spec)s, %(version)s, 'pending', %(strategy)s,
         %(task)s::jsonb, %(metadata)s::jsonb, 1, 0, 0, false, %(at)s, %(at)s)
 RETURNING {RUN_COLUMNS}
-"""
-_THREAD_BUSY = """
-UPDATE threads SET run_count = run_count + 1, status = %(busy)s, updated_at = %(at)s WHERE id = %(thread)s
 """
 
 
@@ -118,25 +138,16 @@ async def fetch_one(pg: Any, sql: str, params: Sequence[Any] | Mapping[str, Any]
 
 
 async def lock_thread_and_count(pg: Any, thread_id: str, max_queue: int | None) -> dict[str, Any]:
-    """Lock the thread's row and check the queue, in one round trip (``_runs.create_run``'s first steps).
+    """Lock the thread's row and check the queue, in one statement (``_runs.create_run``'s first steps).
 
     Raises:
         NotFoundError: no such thread.
         OverloadedError: ``max_queue`` runs or more are pending.
     """
-    from psycopg.rows import dict_row
-
-    async with pg.pipeline():
-        thread = pg.cursor(row_factory=dict_row)
-        await thread.execute(_LOCK_THREAD, (thread_id,))
-        depth = None
-        if max_queue is not None:
-            depth = pg.cursor(row_factory=dict_row)
-            await depth.execute(_QUEUE_DEPTH)
-        row: dict[str, Any] | None = await thread.fetchone()
-        pending = (await depth.fetchone())["depth"] if depth is not None else 0
+    row = await fetch_one(pg, _LOCK_THREAD if max_queue is None else _LOCK_THREAD_AND_DEPTH, (thread_id,))
     if row is None:
         raise NotFoundError("thread", thread_id)
+    pending = row.pop("depth")
     if max_queue is not None and pending >= max_queue:
         raise OverloadedError(
             f"{pending} runs are waiting (limit {max_queue}); retry later", retry_after=OVERLOAD_RETRY_AFTER
@@ -157,8 +168,6 @@ async def insert_run(
 
     Only for a thread whose current runs the strategy leaves alone (idle, or ``enqueue``).
     """
-    from psycopg.rows import dict_row
-
     params = {
         "id": new_id(),
         "thread": thread["id"],
@@ -171,9 +180,5 @@ async def insert_run(
         "at": at,
         "busy": ThreadStatus.BUSY.value,
     }
-    async with pg.pipeline():
-        run = pg.cursor(row_factory=dict_row)
-        await run.execute(_INSERT_RUN, params)
-        await pg.execute(_THREAD_BUSY, params)
-        row: dict[str, Any] = await run.fetchone()
-    return _utc(row)
+    rows = await fetch_all(pg, _INSERT_RUN, params)
+    return rows[0]  # an INSERT ... RETURNING returns its row

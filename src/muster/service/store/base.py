@@ -185,6 +185,14 @@ class Store(Protocol):
 
     async def get_run(self, run_id: str) -> Run: ...
 
+    async def run_result(self, run_id: str) -> tuple[Run, list[dict[str, Any]]] | None:
+        """The run and the messages it wrote, once it has ended (its ``end`` event is stored); ``None`` before.
+
+        Raises:
+            NotFoundError: no such run.
+        """
+        ...
+
     async def list_runs(self, thread_id: str) -> list[Run]: ...
 
     async def run_task(self, run_id: str) -> list[Mapping[str, Any]] | None:

@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -180,6 +179,33 @@ class SqlStore(CatalogStore):
                 raise NotFoundError("run", run_id)
             return to_run(found)
         return to_run(await self._one(sa.select(runs).where(runs.c.id == run_id), "run", run_id))
+
+    async def run_result(self, run_id: str) -> tuple[Run, list[dict[str, Any]]] | None:
+        """The run and its messages once it has ended (see ``Store.run_result``)."""
+        if self.backend == "postgresql":  # one statement: the run, whether it ended, its messages
+            async with self._driver() as pg:
+                found = await P.fetch_one(pg, P.RUN_RESULT, (run_id,))
+            if found is None:
+                raise NotFoundError("run", run_id)
+            if not found.pop("result_ended"):
+                return None
+            result_messages: list[dict[str, Any]] = found.pop("result_messages")
+            return to_run(found), result_messages
+        async with self._tx(write=False) as conn:
+            row = (await conn.execute(sa.select(runs).where(runs.c.id == run_id))).mappings().first()
+            if row is None:
+                raise NotFoundError("run", run_id)
+            ended = await conn.scalar(
+                sa.select(events.c.seq).where(events.c.run_id == run_id, events.c.event == "end").limit(1)
+            )
+            if ended is None:
+                return None
+            found_messages = await conn.scalars(
+                sa.select(events.c.data)
+                .where(events.c.run_id == run_id, events.c.event == "message")
+                .order_by(events.c.seq)
+            )
+            return to_run(row), [dict(data) for data in found_messages]
 
     async def list_runs(self, thread_id: str) -> list[Run]:
         """The thread's runs, oldest first."""
@@ -556,13 +582,16 @@ class SqlStore(CatalogStore):
 
     async def put_model_response(self, run_id: str, key: str, response: Mapping[str, Any]) -> None:
         """Record a response; the first one recorded under a key wins."""
-        insert = pg_insert if self.backend == "postgresql" else sqlite_insert
-        query = (
-            insert(model_responses)
-            .values(run_id=run_id, key=key, response=plain(response), created_at=now())
-            .on_conflict_do_nothing(index_elements=["run_id", "key"])
-        )
         try:
+            if self.backend == "postgresql":
+                async with self._driver(single=True) as pg:
+                    await pg.execute(P.PUT_RESPONSE, (run_id, key, json.dumps(plain(response)), now()))
+                return
+            query = (
+                sqlite_insert(model_responses)
+                .values(run_id=run_id, key=key, response=plain(response), created_at=now())
+                .on_conflict_do_nothing(index_elements=["run_id", "key"])
+            )
             async with self._tx(single=True) as conn:
                 await conn.execute(query)
         except sa.exc.IntegrityError as exc:
