@@ -26,7 +26,6 @@ from muster.models import (
 
 from ._base_chat_agent import BaseChatAgent
 from ._model_turn import ModelTurn, new_message_id
-from .exceptions import StructuredOutputError
 
 if TYPE_CHECKING:
     from muster.base import Handoff
@@ -361,7 +360,10 @@ class AssistantAgent(BaseChatAgent, Component["AssistantAgentConfig"]):
                 yield item
             return
         # Only a structured reply can be refused after the call has changed the context, so
-        # only structured agents pay for the snapshot (a copy of the whole context).
+        # only structured agents pay for the snapshot (a copy of the whole context), and
+        # only they load the exceptions.
+        from .exceptions import StructuredOutputError
+
         context = self._model_context
         snapshot = await context.save_state()
         try:

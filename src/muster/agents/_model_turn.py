@@ -19,8 +19,6 @@ from muster.model_context import ChatCompletionContext
 from muster.models import AssistantMessage, ChatCompletionClient, CreateResult, LLMMessage, SystemMessage
 from muster.models.usage import enter_usage_scope, restore_usage_scope
 
-from .exceptions import ModelTurnError, StructuredOutputError
-
 if TYPE_CHECKING:
     from muster.core.internal import ToolSchema
     from muster.messages import ModelClientStreamingChunkEvent, StructuredMessageFactory, ThoughtEvent
@@ -148,10 +146,14 @@ class ModelTurn:
                             content=chunk, source=self.agent_name, full_message_id=message_id
                         )
                     else:
+                        from .exceptions import ModelTurnError  # loaded by the first failure
+
                         raise ModelTurnError(
                             self.agent_name, f"invalid chunk type from the model: {type(chunk)}"
                         )
                 if result is None:
+                    from .exceptions import ModelTurnError
+
                     raise ModelTurnError(self.agent_name, "no final model result in streaming mode")
         except BaseException as exc:
             if span is not None:
@@ -199,6 +201,8 @@ class ModelTurn:
         try:
             content = self.output_content_type.model_validate_json(result.content)
         except ValidationError as exc:
+            from .exceptions import StructuredOutputError
+
             raise StructuredOutputError(self.agent_name, result.content, exc) from exc
         return self.structured_factory.StructuredMessage(
             content=content,
@@ -226,6 +230,8 @@ class ModelTurn:
             else:
                 yield item
         if result is None or not isinstance(result.content, str):
+            from .exceptions import ModelTurnError
+
             raise ModelTurnError(self.agent_name, "reflect on tool use produced no valid text response")
         if result.thought:
             # Unlike the first call, the reflection's thought keeps a fresh id of its own.

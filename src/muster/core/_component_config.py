@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Self, TypeGua
 
 from pydantic import BaseModel, ValidationError
 
-from .exceptions import ComponentLoadError
-
 if TYPE_CHECKING:
     from ._component_model import ComponentModel
 
@@ -162,6 +160,10 @@ def _translate_provider(provider: str) -> str:
 
 
 def _import_class(provider: str) -> type[Any]:
+    # The exceptions load when a spec is loaded, not with every component class: a plain
+    # run never loads one (docs/performance.md, "Start-up").
+    from .exceptions import ComponentLoadError
+
     module_path, _, class_name = provider.rpartition(".")
     if not module_path:
         known = ", ".join(sorted(_PROVIDER_ALIASES))
@@ -222,6 +224,7 @@ class ComponentLoader:
                 config fails validation (the message names the bad field).
         """
         from ._component_model import ComponentModel
+        from .exceptions import ComponentLoadError
 
         if isinstance(model, dict):
             try:
