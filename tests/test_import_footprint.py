@@ -136,6 +136,8 @@ def test_a_plain_agent_run_builds_no_schema() -> None:
         "muster.agents.exceptions",
         "muster.models._replay_errors",
         "muster.base.internal",
+        # No tool ran: no tool result, nor the LLMMessage union that includes one.
+        "muster.models._llm_message",
     ]
     assert _loaded(modules, unused) == []
 

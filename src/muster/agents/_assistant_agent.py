@@ -17,12 +17,7 @@ from muster.core import CancellationToken, Component
 from muster.core.internal import LazyClassAttribute, construct_trusted
 from muster.messages import BaseAgentEvent, BaseChatMessage, TextMessage
 from muster.model_context import ChatCompletionContext, UnboundedChatCompletionContext
-from muster.models import (
-    ChatCompletionClient,
-    CreateResult,
-    FunctionExecutionResultMessage,
-    SystemMessage,
-)
+from muster.models import ChatCompletionClient, CreateResult, SystemMessage
 
 from ._base_chat_agent import BaseChatAgent
 from ._model_turn import ModelTurn, new_message_id
@@ -464,6 +459,8 @@ class AssistantAgent(BaseChatAgent, Component["AssistantAgentConfig"]):
                     yield event
             results = [r for _, r in executed]
             execution = _messages.ToolCallExecutionEvent(content=results, source=name)
+            from muster.models import FunctionExecutionResultMessage  # defined by the first tool round
+
             await context.add_message(FunctionExecutionResultMessage(content=results))
             inner.append(execution)
             yield execution

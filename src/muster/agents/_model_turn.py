@@ -16,12 +16,13 @@ from muster.core.instrumentation import Span, SpanKind, open_span
 from muster.core.internal import construct_trusted
 from muster.messages import BaseAgentEvent, BaseChatMessage, TextMessage
 from muster.model_context import ChatCompletionContext
-from muster.models import AssistantMessage, ChatCompletionClient, CreateResult, LLMMessage, SystemMessage
+from muster.models import AssistantMessage, ChatCompletionClient, CreateResult, SystemMessage
 from muster.models.usage import enter_usage_scope, restore_usage_scope
 
 if TYPE_CHECKING:
     from muster.core.internal import ToolSchema
     from muster.messages import ModelClientStreamingChunkEvent, StructuredMessageFactory, ThoughtEvent
+    from muster.models import LLMMessage
 
 __all__ = ["ModelTurn", "new_message_id"]
 

@@ -6,6 +6,8 @@ AutoGen load here: providers under ``autogen_*`` are translated to the matching
 muster module (see :data:`AUTOGEN_PROVIDER_PREFIXES`).
 """
 
+from __future__ import annotations
+
 import importlib
 import warnings
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Self, TypeGuard, TypeVar, cast, overload
@@ -124,7 +126,7 @@ class ComponentToConfig(Generic[ToConfigT]):
     def _to_config(self) -> ToConfigT:
         raise NotImplementedError(f"{type(self).__name__} cannot be dumped to a config")
 
-    def dump_component(self) -> "ComponentModel":
+    def dump_component(self) -> ComponentModel:
         """Return this component's spec; load it back with ``load_component``."""
         from ._component_model import ComponentModel
 
@@ -200,17 +202,17 @@ class ComponentLoader:
 
     @overload
     @classmethod
-    def load_component(cls, model: "ComponentModel | dict[str, Any]", expected: None = None) -> Self: ...
+    def load_component(cls, model: ComponentModel | dict[str, Any], expected: None = None) -> Self: ...
 
     @overload
     @classmethod
     def load_component(
-        cls, model: "ComponentModel | dict[str, Any]", expected: type[ExpectedType]
+        cls, model: ComponentModel | dict[str, Any], expected: type[ExpectedType]
     ) -> ExpectedType: ...
 
     @classmethod
     def load_component(
-        cls, model: "ComponentModel | dict[str, Any]", expected: type[ExpectedType] | None = None
+        cls, model: ComponentModel | dict[str, Any], expected: type[ExpectedType] | None = None
     ) -> Self | ExpectedType:
         """Build a component from its spec.
 

@@ -21,11 +21,12 @@ from muster.core.internal import LazyClassAttribute, construct_trusted
 
 from ._model_client import ChatCompletionClient
 from ._model_info import ModelFamily, ModelInfo, validate_model_info
-from ._types import CreateResult, LLMMessage, RequestUsage
+from ._types import CreateResult, RequestUsage
 
 if TYPE_CHECKING:
     from muster.core.internal import Tool, ToolSchema
 
+    from ._llm_message import LLMMessage
     from ._replay_config import ReplayChatCompletionClientConfig
     from ._replay_errors import ReplayExhaustedError
 
