@@ -34,9 +34,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._cancellation_token import scoped_link
     from ._component_config import register_provider_alias
-    from ._serialize_as_any import SerializeAsAny
+    from ._pydantic_shortcuts import SerializeAsAny, construct_trusted
     from ._tool_protocol import ParametersSchema, Tool, ToolSchema
-    from ._trusted import construct_trusted
 
 __all__ = [
     "LazyClassAttribute",
@@ -109,10 +108,10 @@ _EXPORTS = {
     "scoped_link": "muster.core._cancellation_token",
     "register_provider_alias": "muster.core._component_config",
     "ParametersSchema": "muster.core._tool_protocol",
-    "SerializeAsAny": "muster.core._serialize_as_any",
+    "SerializeAsAny": "muster.core._pydantic_shortcuts",
     "Tool": "muster.core._tool_protocol",
     "ToolSchema": "muster.core._tool_protocol",
-    "construct_trusted": "muster.core._trusted",
+    "construct_trusted": "muster.core._pydantic_shortcuts",
 }
 """Name -> sub-module that defines it; imported on first access (see ``lazy_exports``)."""
 
