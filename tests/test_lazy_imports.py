@@ -1,7 +1,7 @@
 """Import-time guards: ``import muster.agents`` loads what AssistantAgent needs and no more.
 
 See docs/performance.md ("Import time"). Package ``__init__`` modules re-export lazily
-(``muster.core._lazy``) and pydantic models defer their schema build to first use.
+(``muster.core.internal``) and pydantic models defer their schema build to first use.
 """
 
 from __future__ import annotations

@@ -17,16 +17,10 @@ from muster.core import CancellationToken, Component
 from muster.core.internal import LazyClassAttribute, construct_trusted
 from muster.messages import BaseAgentEvent, BaseChatMessage, TextMessage
 from muster.model_context import ChatCompletionContext, UnboundedChatCompletionContext
-from muster.models import (
-    ChatCompletionClient,
-    CreateResult,
-    FunctionExecutionResultMessage,
-    SystemMessage,
-)
+from muster.models import ChatCompletionClient, CreateResult, SystemMessage
 
 from ._base_chat_agent import BaseChatAgent
 from ._model_turn import ModelTurn, new_message_id
-from .exceptions import StructuredOutputError
 
 if TYPE_CHECKING:
     from muster.base import Handoff
@@ -361,7 +355,10 @@ class AssistantAgent(BaseChatAgent, Component["AssistantAgentConfig"]):
                 yield item
             return
         # Only a structured reply can be refused after the call has changed the context, so
-        # only structured agents pay for the snapshot (a copy of the whole context).
+        # only structured agents pay for the snapshot (a copy of the whole context), and
+        # only they load the exceptions.
+        from .exceptions import StructuredOutputError
+
         context = self._model_context
         snapshot = await context.save_state()
         try:
@@ -462,6 +459,8 @@ class AssistantAgent(BaseChatAgent, Component["AssistantAgentConfig"]):
                     yield event
             results = [r for _, r in executed]
             execution = _messages.ToolCallExecutionEvent(content=results, source=name)
+            from muster.models import FunctionExecutionResultMessage  # defined by the first tool round
+
             await context.add_message(FunctionExecutionResultMessage(content=results))
             inner.append(execution)
             yield execution

@@ -9,7 +9,6 @@ from typing import Any
 from pydantic import BaseModel
 
 from muster.base import ChatAgent, Response, TaskResult, normalize_task
-from muster.base import internal as _base_internal
 from muster.core import CancellationToken, ComponentBase
 from muster.core.instrumentation import SpanKind, open_span
 from muster.core.internal import construct_trusted
@@ -105,11 +104,14 @@ class BaseChatAgent(ChatAgent, ABC, ComponentBase[BaseModel]):
         if span is None:
             response = await self.on_messages(input_messages, cancellation_token)
         else:
+            # Loaded only when something records: a plain run never needs these helpers.
+            from muster.base.internal import add_message_event, describe_participant
+
             with span:
-                _base_internal.describe_participant(span, self, self._name)
+                describe_participant(span, self, self._name)
                 response = await self.on_messages(input_messages, cancellation_token)
                 for message in [*(response.inner_messages or ()), response.chat_message]:
-                    _base_internal.add_message_event(span, message)
+                    add_message_event(span, message)
         if response.inner_messages is not None:
             output.extend(response.inner_messages)
         output.append(response.chat_message)
@@ -137,19 +139,21 @@ class BaseChatAgent(ChatAgent, ABC, ComponentBase[BaseModel]):
                 yield msg
         span = open_span(SpanKind.AGENT_TURN, self._name)
         if span is not None:
-            _base_internal.describe_participant(span, self, self._name)
+            from muster.base.internal import add_message_event, describe_participant
+
+            describe_participant(span, self, self._name)
         try:
             async for message in self.on_messages_stream(input_messages, cancellation_token):
                 if isinstance(message, Response):
                     if span is not None:
-                        _base_internal.add_message_event(span, message.chat_message)
+                        add_message_event(span, message.chat_message)
                         span.close()
                     yield message.chat_message
                     output.append(message.chat_message)
                     yield construct_trusted(TaskResult, messages=output)
                 else:
                     if span is not None:
-                        _base_internal.add_message_event(span, message)
+                        add_message_event(span, message)
                     yield message
                     if not is_streaming_chunk(message):
                         output.append(message)
@@ -183,9 +187,10 @@ class BaseChatAgent(ChatAgent, ABC, ComponentBase[BaseModel]):
         Raises:
             StateError: ``state`` is not a ``BaseState`` of a version this muster reads.
         """
+        from muster.base.internal import parse_state
         from muster.state import BaseState
 
-        _base_internal.parse_state(BaseState, state)
+        parse_state(BaseState, state)
 
     async def close(self) -> None:
         """Release resources; nothing to release by default."""

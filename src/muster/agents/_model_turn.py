@@ -16,14 +16,13 @@ from muster.core.instrumentation import Span, SpanKind, open_span
 from muster.core.internal import construct_trusted
 from muster.messages import BaseAgentEvent, BaseChatMessage, TextMessage
 from muster.model_context import ChatCompletionContext
-from muster.models import AssistantMessage, ChatCompletionClient, CreateResult, LLMMessage, SystemMessage
+from muster.models import AssistantMessage, ChatCompletionClient, CreateResult, SystemMessage
 from muster.models.usage import enter_usage_scope, restore_usage_scope
-
-from .exceptions import ModelTurnError, StructuredOutputError
 
 if TYPE_CHECKING:
     from muster.core.internal import ToolSchema
     from muster.messages import ModelClientStreamingChunkEvent, StructuredMessageFactory, ThoughtEvent
+    from muster.models import LLMMessage
 
 __all__ = ["ModelTurn", "new_message_id"]
 
@@ -148,10 +147,14 @@ class ModelTurn:
                             content=chunk, source=self.agent_name, full_message_id=message_id
                         )
                     else:
+                        from .exceptions import ModelTurnError  # loaded by the first failure
+
                         raise ModelTurnError(
                             self.agent_name, f"invalid chunk type from the model: {type(chunk)}"
                         )
                 if result is None:
+                    from .exceptions import ModelTurnError
+
                     raise ModelTurnError(self.agent_name, "no final model result in streaming mode")
         except BaseException as exc:
             if span is not None:
@@ -199,6 +202,8 @@ class ModelTurn:
         try:
             content = self.output_content_type.model_validate_json(result.content)
         except ValidationError as exc:
+            from .exceptions import StructuredOutputError
+
             raise StructuredOutputError(self.agent_name, result.content, exc) from exc
         return self.structured_factory.StructuredMessage(
             content=content,
@@ -226,6 +231,8 @@ class ModelTurn:
             else:
                 yield item
         if result is None or not isinstance(result.content, str):
+            from .exceptions import ModelTurnError
+
             raise ModelTurnError(self.agent_name, "reflect on tool use produced no valid text response")
         if result.thought:
             # Unlike the first call, the reflection's thought keeps a fresh id of its own.

@@ -39,7 +39,7 @@ _EXPORTS = {
     "TerminationCondition": "._termination",
     "TerminatedException": ".exceptions",
 }
-"""Public name -> sub-module that defines it; imported on first access (see ``muster.core._lazy``)."""
+"""Public name -> sub-module that defines it; imported on first access (see ``muster.core.internal``)."""
 
 if not TYPE_CHECKING:  # hidden from mypy, which sees the imports above; a typo stays an error
     __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -9,8 +9,6 @@ from muster.core import CancellationToken
 from muster.core.internal import construct_trusted
 from muster.messages import BaseAgentEvent, BaseChatMessage, TextMessage
 
-from .exceptions import InvalidTaskError
-
 if TYPE_CHECKING:
     from pydantic import SerializeAsAny
 else:  # the same marker, without loading pydantic.functional_serializers (start-up)
@@ -39,6 +37,9 @@ def normalize_task(
         return [TextMessage(content=task, source="user")]
     if isinstance(task, BaseChatMessage):
         return [task]
+    # The exceptions load with the first invalid task, not with every agent (start-up).
+    from .exceptions import InvalidTaskError
+
     if not isinstance(task, Sequence):
         raise InvalidTaskError(
             f"Invalid task type: {type(task).__name__}; expected str, a chat message or a list of them"

@@ -3,7 +3,7 @@
 This package holds what every executor shares; concrete executors live in
 :mod:`muster.code_executors` (``muster.code_executors.local.LocalCommandLineCodeExecutor``),
 and :class:`muster.agents.CodeExecutorAgent` drives them from a conversation. Names load
-their module on first access (see ``muster.core._lazy``): ``muster.messages`` needs only
+their module on first access (see ``muster.core.internal``): ``muster.messages`` needs only
 ``CodeBlock`` and ``CodeResult``, not the function-shipping machinery.
 """
 
@@ -46,7 +46,7 @@ _EXPORTS = {
     "ImportFromModule": "._func_with_reqs",
     "with_requirements": "._func_with_reqs",
 }
-"""Public name -> sub-module that defines it; imported on first access (see ``muster.core._lazy``)."""
+"""Public name -> sub-module that defines it; imported on first access (see ``muster.core.internal``)."""
 
 if not TYPE_CHECKING:  # hidden from mypy, which sees the imports above; a typo stays an error
     __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

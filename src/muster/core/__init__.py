@@ -7,7 +7,16 @@ from registered factories.
 
 from typing import TYPE_CHECKING
 
-from ._lazy import lazy_exports
+from .internal import lazy_exports
+
+# The logger names are defined here, as in AutoGen's ``autogen_core``: the runtime's modules
+# import them from the package, which a module of their own would only make one more to load.
+ROOT_LOGGER_NAME = "muster.core"
+"""Parent logger of everything the core runtime logs."""
+EVENT_LOGGER_NAME = "muster.core.events"
+"""Structured runtime events (messages sent, delivered, dropped)."""
+TRACE_LOGGER_NAME = "muster.core.trace"
+"""Human-readable debug traces."""
 
 if TYPE_CHECKING:
     from ._agent import Agent
@@ -32,7 +41,6 @@ if TYPE_CHECKING:
         is_component_instance,
     )
     from ._component_model import ComponentModel
-    from ._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME, TRACE_LOGGER_NAME
     from ._default_subscription import DefaultSubscription, default_subscription, type_subscription
     from ._default_topic import DefaultTopicId
     from ._function_call import FunctionCall
@@ -139,9 +147,6 @@ _EXPORTS = {
     "ComponentType": "._component_config",
     "is_component_class": "._component_config",
     "is_component_instance": "._component_config",
-    "EVENT_LOGGER_NAME": "._constants",
-    "ROOT_LOGGER_NAME": "._constants",
-    "TRACE_LOGGER_NAME": "._constants",
     "DefaultSubscription": "._default_subscription",
     "default_subscription": "._default_subscription",
     "type_subscription": "._default_subscription",
@@ -172,7 +177,7 @@ _EXPORTS = {
     "TypePrefixSubscription": "._type_prefix_subscription",
     "TypeSubscription": "._type_subscription",
 }
-"""Public name -> sub-module that defines it; imported on first access (see ``muster.core._lazy``)."""
+"""Public name -> sub-module that defines it; imported on first access (see ``muster.core.internal``)."""
 
 if not TYPE_CHECKING:  # hidden from mypy, which sees the imports above; a typo stays an error
     __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -10,7 +10,7 @@ from asyncio import Future
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ._constants import ROOT_LOGGER_NAME
+from . import ROOT_LOGGER_NAME
 
 __all__ = ["CancellationToken"]
 

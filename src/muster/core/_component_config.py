@@ -6,13 +6,13 @@ AutoGen load here: providers under ``autogen_*`` are translated to the matching
 muster module (see :data:`AUTOGEN_PROVIDER_PREFIXES`).
 """
 
+from __future__ import annotations
+
 import importlib
 import warnings
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Self, TypeGuard, TypeVar, cast, overload
 
 from pydantic import BaseModel, ValidationError
-
-from .exceptions import ComponentLoadError
 
 if TYPE_CHECKING:
     from ._component_model import ComponentModel
@@ -126,7 +126,7 @@ class ComponentToConfig(Generic[ToConfigT]):
     def _to_config(self) -> ToConfigT:
         raise NotImplementedError(f"{type(self).__name__} cannot be dumped to a config")
 
-    def dump_component(self) -> "ComponentModel":
+    def dump_component(self) -> ComponentModel:
         """Return this component's spec; load it back with ``load_component``."""
         from ._component_model import ComponentModel
 
@@ -162,6 +162,10 @@ def _translate_provider(provider: str) -> str:
 
 
 def _import_class(provider: str) -> type[Any]:
+    # The exceptions load when a spec is loaded, not with every component class: a plain
+    # run never loads one (docs/performance.md, "Start-up").
+    from .exceptions import ComponentLoadError
+
     module_path, _, class_name = provider.rpartition(".")
     if not module_path:
         known = ", ".join(sorted(_PROVIDER_ALIASES))
@@ -198,17 +202,17 @@ class ComponentLoader:
 
     @overload
     @classmethod
-    def load_component(cls, model: "ComponentModel | dict[str, Any]", expected: None = None) -> Self: ...
+    def load_component(cls, model: ComponentModel | dict[str, Any], expected: None = None) -> Self: ...
 
     @overload
     @classmethod
     def load_component(
-        cls, model: "ComponentModel | dict[str, Any]", expected: type[ExpectedType]
+        cls, model: ComponentModel | dict[str, Any], expected: type[ExpectedType]
     ) -> ExpectedType: ...
 
     @classmethod
     def load_component(
-        cls, model: "ComponentModel | dict[str, Any]", expected: type[ExpectedType] | None = None
+        cls, model: ComponentModel | dict[str, Any], expected: type[ExpectedType] | None = None
     ) -> Self | ExpectedType:
         """Build a component from its spec.
 
@@ -222,6 +226,7 @@ class ComponentLoader:
                 config fails validation (the message names the bad field).
         """
         from ._component_model import ComponentModel
+        from .exceptions import ComponentLoadError
 
         if isinstance(model, dict):
             try:

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Literal, Protocol, TypeVar, cast, overload
 
-from ._constants import ROOT_LOGGER_NAME
+from . import ROOT_LOGGER_NAME
 from ._message_context import MessageContext
 from ._type_helpers import ANY_TYPE, handler_types
 from .exceptions import CantHandleException, HandlerReturnTypeError

@@ -6,8 +6,8 @@ import logging
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from . import ROOT_LOGGER_NAME
 from ._base_agent import BaseAgent, HandledTypes
-from ._constants import ROOT_LOGGER_NAME
 from ._handlers import HandlerKind, MessageHandler
 from ._message_context import MessageContext
 from ._serialization import try_get_known_serializers_for_type

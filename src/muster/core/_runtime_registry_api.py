@@ -20,11 +20,11 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from . import ROOT_LOGGER_NAME
 from ._agent import Agent
 from ._agent_id import AgentId, AgentType
 from ._agent_metadata import AgentMetadata
 from ._agent_registry import AgentRegistry
-from ._constants import ROOT_LOGGER_NAME
 from ._serialization import MessageSerializer, SerializationRegistry
 from ._subscription import Subscription
 from ._subscription_manager import SubscriptionManager

@@ -32,12 +32,12 @@ import warnings
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from . import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME
 from ._agent import Agent
 from ._agent_id import AgentId
 from ._agent_registry import AgentRegistry
 from ._base_agent import BaseAgent
 from ._cancellation_token import CancellationToken
-from ._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME
 from ._envelopes import PublishEnvelope, SendEnvelope, new_message_id
 from ._intervention import InterventionHandler, is_drop
 from ._message_context import MessageContext

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 
 from muster.core.internal import lazy_exports
 
-from ._base import BaseAgentEvent, BaseChatMessage, BaseMessage, BaseTextChatMessage
-from ._text import TextMessage
+from ._base import BaseAgentEvent, BaseChatMessage, BaseMessage, BaseTextChatMessage, TextMessage
 
 if TYPE_CHECKING:
     from ._chat import HandoffMessage, MultiModalMessage, StopMessage, ToolCallSummaryMessage

@@ -1,18 +1,24 @@
-"""The message bases: what every chat message and event shares (ids, source, usage, timestamps)."""
+"""The message bases, and TextMessage, the message nearly every run starts and ends with.
+
+The bases hold what every chat message and event shares (ids, source, usage, timestamps).
+TextMessage is here, apart from the other chat messages and the events, so that a plain
+agent run defines only the message classes it uses, and loads one module for them, not two
+(docs/performance.md, "Start-up").
+"""
 
 import sys
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from muster.core.internal import construct_trusted
 from muster.models import RequestUsage, UserMessage
 
-__all__ = ["BaseAgentEvent", "BaseChatMessage", "BaseMessage", "BaseTextChatMessage"]
+__all__ = ["BaseAgentEvent", "BaseChatMessage", "BaseMessage", "BaseTextChatMessage", "TextMessage"]
 
 
 def _new_id() -> str:
@@ -78,6 +84,12 @@ class BaseTextChatMessage(BaseChatMessage, ABC):
 
     def to_model_message(self) -> UserMessage:
         return construct_trusted(UserMessage, content=self.content, source=self.source)
+
+
+class TextMessage(BaseTextChatMessage):
+    """Plain text."""
+
+    type: Literal["TextMessage"] = "TextMessage"
 
 
 class BaseAgentEvent(BaseMessage, ABC):

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from ._base import BaseAgentEvent, BaseChatMessage
+from ._base import BaseAgentEvent, BaseChatMessage, TextMessage
 from ._chat import HandoffMessage, MultiModalMessage, StopMessage, ToolCallSummaryMessage
 from ._events import (
     CodeExecutionEvent,
@@ -20,7 +20,6 @@ from ._events import (
     ToolCallRequestEvent,
     UserInputRequestedEvent,
 )
-from ._text import TextMessage
 
 __all__ = ["AgentEvent", "ChatMessage", "MessageFactory"]
 

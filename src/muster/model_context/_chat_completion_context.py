@@ -1,13 +1,17 @@
 """The base of every model context: the message store an agent sends its model from."""
 
+from __future__ import annotations
+
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from muster.core import ComponentBase
-from muster.models import FunctionExecutionResultMessage, LLMMessage
+
+if TYPE_CHECKING:
+    from muster.models import LLMMessage
 
 __all__ = ["ChatCompletionContext", "drop_leading_tool_results"]
 
@@ -86,6 +90,8 @@ def drop_leading_tool_results(messages: list[LLMMessage]) -> list[LLMMessage]:
     Providers reject tool results whose tool call is not in the prompt, and cutting a
     conversation from the front can separate the two.
     """
+    from muster.models import FunctionExecutionResultMessage  # (the contexts that cut load it)
+
     if messages and isinstance(messages[0], FunctionExecutionResultMessage):
         return messages[1:]
     return messages

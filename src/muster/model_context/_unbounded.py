@@ -6,11 +6,12 @@ from typing import TYPE_CHECKING, Any, Self
 
 from muster.core import Component
 from muster.core.internal import LazyClassAttribute
-from muster.models import LLMMessage
 
 from ._chat_completion_context import ChatCompletionContext
 
 if TYPE_CHECKING:
+    from muster.models import LLMMessage
+
     from ._unbounded_config import UnboundedChatCompletionContextConfig
 
 __all__ = ["UnboundedChatCompletionContext", "UnboundedChatCompletionContextConfig"]

@@ -12,10 +12,12 @@ from typing_extensions import deprecated
 from muster.core import CancellationToken, ComponentBase
 
 from ._model_info import ModelCapabilities, ModelInfo
-from ._types import CreateResult, LLMMessage, RequestUsage
+from ._types import CreateResult, RequestUsage
 
 if TYPE_CHECKING:
     from muster.core.internal import Tool, ToolSchema
+
+    from ._llm_message import LLMMessage
 
 __all__ = ["ChatCompletionClient"]
 

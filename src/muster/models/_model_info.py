@@ -5,11 +5,29 @@
 # plain name lookups. It also makes ``multiple_system_messages`` optional in
 # ``ModelInfo.__optional_keys__`` (a string ``NotRequired[...]`` is not seen as one), as in AutoGen.
 import warnings
-from typing import Any, Final, Literal, NotRequired
+from typing import TYPE_CHECKING, Any, Final, Literal, NotRequired
 
 from typing_extensions import TypedDict
 
 __all__ = ["ModelCapabilities", "ModelFamily", "ModelInfo", "validate_model_info"]
+
+
+class _FamilyLiteral:
+    """``ModelFamily.ANY``, the ``Literal`` of every family constant, built on first read.
+
+    Building a 33-value ``Literal`` costs about 0.1 ms, in every process that imports an
+    agent, and only annotations read it. The first read builds it from the class's constants,
+    in their order (what mypy sees is the same list written out), and puts it in the class
+    in place of this descriptor.
+    """
+
+    def __get__(self, instance: object, owner: type[Any]) -> Any:
+        families = tuple(
+            value for name, value in vars(owner).items() if name.isupper() and isinstance(value, str)
+        )
+        literal = Literal.__getitem__(families)
+        owner.ANY = literal
+        return literal
 
 
 class ModelFamily:
@@ -49,14 +67,17 @@ class ModelFamily:
     PIXTRAL: Final = "pixtral"
     UNKNOWN: Final = "unknown"
 
-    ANY = Literal[
-        "gpt-5", "gpt-41", "gpt-45", "gpt-4o", "o1", "o3", "o4", "gpt-4", "gpt-35", "r1",
-        "gemini-1.5-flash", "gemini-1.5-pro", "gemini-2.0-flash", "gemini-2.5-pro", "gemini-2.5-flash",
-        "claude-3-haiku", "claude-3-sonnet", "claude-3-opus", "claude-3-5-haiku", "claude-3-5-sonnet",
-        "claude-3-7-sonnet", "claude-4-opus", "claude-4-sonnet", "llama-3.3-8b", "llama-3.3-70b",
-        "llama-4-scout", "llama-4-maverick", "codestral", "open-codestral-mamba", "mistral",
-        "ministral", "pixtral", "unknown",
-    ]  # fmt: skip
+    if TYPE_CHECKING:
+        ANY = Literal[
+            "gpt-5", "gpt-41", "gpt-45", "gpt-4o", "o1", "o3", "o4", "gpt-4", "gpt-35", "r1",
+            "gemini-1.5-flash", "gemini-1.5-pro", "gemini-2.0-flash", "gemini-2.5-pro", "gemini-2.5-flash",
+            "claude-3-haiku", "claude-3-sonnet", "claude-3-opus", "claude-3-5-haiku", "claude-3-5-sonnet",
+            "claude-3-7-sonnet", "claude-4-opus", "claude-4-sonnet", "llama-3.3-8b", "llama-3.3-70b",
+            "llama-4-scout", "llama-4-maverick", "codestral", "open-codestral-mamba", "mistral",
+            "ministral", "pixtral", "unknown",
+        ]  # fmt: skip
+    else:  # the same Literal, built on first read (see _FamilyLiteral)
+        ANY = _FamilyLiteral()
 
     def __new__(cls, *args: Any, **kwargs: Any) -> "ModelFamily":
         raise TypeError(f"{cls.__name__} is a namespace of constants and cannot be instantiated")

@@ -15,7 +15,8 @@ from typing import Any
 from muster.core import Image
 from muster.core.internal import Tool, ToolSchema
 
-from ._types import AssistantMessage, FunctionExecutionResultMessage, LLMMessage, UserMessage
+from ._llm_message import FunctionExecutionResultMessage, LLMMessage
+from ._types import AssistantMessage, UserMessage
 
 __all__ = [
     "IMAGE_TOKENS",

@@ -1,9 +1,12 @@
-"""Messages exchanged with a chat-completion model, and what a model call returns."""
+"""Messages exchanged with a chat-completion model, and what a model call returns.
+
+The tool results and the ``LLMMessage`` union are in ``_llm_message``, defined on first use.
+"""
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from muster.core import FunctionCall, Image
 
@@ -12,9 +15,6 @@ __all__ = [
     "ChatCompletionTokenLogprob",
     "CreateResult",
     "FinishReasons",
-    "FunctionExecutionResult",
-    "FunctionExecutionResultMessage",
-    "LLMMessage",
     "RequestUsage",
     "SystemMessage",
     "TopLogprob",
@@ -53,33 +53,6 @@ class AssistantMessage(BaseModel):
     """Reasoning text that came with the reply (reasoning models, or text before tool calls)."""
     source: str
     type: Literal["AssistantMessage"] = "AssistantMessage"
-
-
-class FunctionExecutionResult(BaseModel):
-    """The outcome of one tool call, fed back to the model."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    content: str
-    name: str
-    call_id: str
-    is_error: bool | None = None
-
-
-class FunctionExecutionResultMessage(BaseModel):
-    """The results of a batch of tool calls."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    content: list[FunctionExecutionResult]
-    type: Literal["FunctionExecutionResultMessage"] = "FunctionExecutionResultMessage"
-
-
-LLMMessage = Annotated[
-    SystemMessage | UserMessage | AssistantMessage | FunctionExecutionResultMessage,
-    Field(discriminator="type"),
-]
-"""Any message that can be sent to a model."""
 
 
 # A dataclass whose methods are written out: ``@dataclass`` generates and compiles them at

@@ -16,18 +16,19 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 from pydantic import BaseModel
 
 from muster.core import EVENT_LOGGER_NAME, CancellationToken, Component
-from muster.core.exceptions import MusterError
 from muster.core.instrumentation import Span, SpanKind, open_span
 from muster.core.internal import LazyClassAttribute, construct_trusted
 
 from ._model_client import ChatCompletionClient
 from ._model_info import ModelFamily, ModelInfo, validate_model_info
-from ._types import CreateResult, LLMMessage, RequestUsage
+from ._types import CreateResult, RequestUsage
 
 if TYPE_CHECKING:
     from muster.core.internal import Tool, ToolSchema
 
+    from ._llm_message import LLMMessage
     from ._replay_config import ReplayChatCompletionClientConfig
+    from ._replay_errors import ReplayExhaustedError
 
 __all__ = [
     "ReplayChatCompletionClient",
@@ -39,24 +40,6 @@ logger = logging.getLogger(EVENT_LOGGER_NAME)
 
 _DEFAULT_CONTEXT_WINDOW = 10_000
 """Token budget ``remaining_tokens`` reports against (AutoGen's replay uses the same)."""
-
-
-class ReplayExhaustedError(MusterError, ValueError):
-    """Every scripted reply has been used and another call was made.
-
-    A ``ValueError`` because AutoGen's replay client raises one, so ported
-    ``pytest.raises(ValueError)`` checks keep working.
-
-    Attributes:
-        provided: How many replies the client was given.
-    """
-
-    def __init__(self, provided: int) -> None:
-        self.provided = provided
-        super().__init__(
-            f"No more mock responses available: all {provided} scripted replies were used "
-            "(call reset() to replay them again)"
-        )
 
 
 class _LLMCallRecord:
@@ -144,11 +127,17 @@ class _UsageCounters:
 
 
 def __getattr__(name: str) -> Any:
-    # The config model lives in its own module, loaded by the first dump or load of a spec.
+    # The config model lives in its own module, loaded by the first dump or load of a spec;
+    # the error in another, loaded when a script runs out (it needs muster's exceptions,
+    # whose 15 classes a run that succeeds never uses).
     if name == "ReplayChatCompletionClientConfig":
         from ._replay_config import ReplayChatCompletionClientConfig
 
         return ReplayChatCompletionClientConfig
+    if name == "ReplayExhaustedError":
+        from ._replay_errors import ReplayExhaustedError
+
+        return ReplayExhaustedError
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -344,6 +333,8 @@ class ReplayChatCompletionClient(ChatCompletionClient, Component["ReplayChatComp
         if tool_choice != "auto":
             logger.warning("tool_choice parameter specified but is ignored in replay mode")
         if self._current_index >= len(self.chat_completions):
+            from ._replay_errors import ReplayExhaustedError
+
             raise ReplayExhaustedError(self.provided_message_count)
         reply = self.chat_completions[self._current_index]
         self._current_index += 1

@@ -122,7 +122,7 @@ _EXPORTS = {
     "UsageTotals": "muster.models._usage_tracker",
     "UsageTracker": "muster.models._usage_tracker",
 }
-"""Name -> module that defines it; imported on first access (see ``muster.core._lazy``)."""
+"""Name -> module that defines it; imported on first access (see ``muster.core.internal``)."""
 
 if not TYPE_CHECKING:  # hidden from mypy, which sees the imports above; a typo stays an error
     __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

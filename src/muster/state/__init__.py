@@ -2,7 +2,7 @@
 
 The agent and team models are AutoGen's (same fields, defaults and ``type`` tags); the
 termination-condition models are muster's own, since AutoGen does not save conditions.
-Each name loads its module on first access (see ``muster.core._lazy``): an agent needs
+Each name loads its module on first access (see ``muster.core.internal``): an agent needs
 only its own state model, not the team and condition ones.
 """
 
@@ -99,7 +99,7 @@ _EXPORTS = {
         "._conditions",
     ),
 }
-"""Public name -> sub-module that defines it; imported on first access (see ``muster.core._lazy``)."""
+"""Public name -> sub-module that defines it; imported on first access (see ``muster.core.internal``)."""
 
 if not TYPE_CHECKING:  # hidden from mypy, which sees the imports above; a typo stays an error
     __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,6 +1,6 @@
 """Teams: group chats of agents running on the core runtime (AutoGen: ``autogen_agentchat.teams``).
 
-Each team type loads on first access (see ``muster.core._lazy``): ``import muster.teams``
+Each team type loads on first access (see ``muster.core.internal``): ``import muster.teams``
 costs almost nothing, and a round robin never pays for GraphFlow or MagenticOne.
 """
 
@@ -53,7 +53,7 @@ _EXPORTS = {
     "apply_state_delta": "._checkpoint",
     "state_delta": "._checkpoint",
 }
-"""Public name -> sub-module that defines it; imported on first access (see ``muster.core._lazy``)."""
+"""Public name -> sub-module that defines it; imported on first access (see ``muster.core.internal``)."""
 
 if not TYPE_CHECKING:  # hidden from mypy, which sees the imports above; a typo stays an error
     __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,7 +1,7 @@
 """Tools an agent can call, and workbenches that hold them.
 
 AutoGen: ``autogen_core.tools`` plus ``autogen_agentchat.tools``. Each name loads its module
-on first access (see ``muster.core._lazy``), so an agent without tools never loads
+on first access (see ``muster.core.internal``), so an agent without tools never loads
 ``FunctionTool``'s signature machinery. ``AgentTool`` and ``TeamTool`` are implemented in
 ``muster.agents`` and ``muster.teams``, which sit below this package in the layer order;
 loading them lazily also means that importing ``muster.tools`` never imports agents or teams.
@@ -58,7 +58,7 @@ _EXPORTS = {
     "ToolSchema": "muster.core.internal",
     "Workbench": "._workbench",
 }
-"""Public name -> module that defines it; imported on first access (see ``muster.core._lazy``)."""
+"""Public name -> module that defines it; imported on first access (see ``muster.core.internal``)."""
 
 _load, _names = lazy_exports(__name__, _EXPORTS)
 

@@ -16,13 +16,8 @@ from pydantic import BaseModel
 
 from muster.core import Image
 from muster.core.internal import Tool, ToolSchema
-from muster.models._types import (
-    AssistantMessage,
-    FunctionExecutionResultMessage,
-    LLMMessage,
-    SystemMessage,
-    UserMessage,
-)
+from muster.models._llm_message import FunctionExecutionResultMessage, LLMMessage
+from muster.models._types import AssistantMessage, SystemMessage, UserMessage
 
 __all__ = ["json_instruction", "to_anthropic_messages", "to_anthropic_tool_choice", "to_anthropic_tools"]
 

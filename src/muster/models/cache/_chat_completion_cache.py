@@ -14,9 +14,10 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from muster.core import CacheStore, CancellationToken, Component, ComponentModel, InMemoryStore
 from muster.core.instrumentation import Span, SpanKind, open_span
 from muster.core.internal import Tool, ToolSchema
+from muster.models._llm_message import LLMMessage
 from muster.models._model_client import ChatCompletionClient
 from muster.models._model_info import ModelInfo
-from muster.models._types import CreateResult, LLMMessage, RequestUsage
+from muster.models._types import CreateResult, RequestUsage
 
 from ._key import cache_key
 

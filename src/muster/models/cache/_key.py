@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
 from muster.core.internal import Tool, ToolSchema
-from muster.models._types import LLMMessage
+from muster.models._llm_message import LLMMessage
 
 __all__ = ["cache_key"]
 

@@ -27,18 +27,13 @@ from typing import Any
 
 from muster.core import Image
 from muster.core.internal import Tool, ToolSchema
+from muster.models._llm_message import FunctionExecutionResultMessage, LLMMessage
 from muster.models._token_estimate import (
     IMAGE_TOKENS,
     estimate_messages_tokens,
     estimate_tools_tokens,
 )
-from muster.models._types import (
-    AssistantMessage,
-    FunctionExecutionResultMessage,
-    LLMMessage,
-    SystemMessage,
-    UserMessage,
-)
+from muster.models._types import AssistantMessage, SystemMessage, UserMessage
 
 __all__ = ["count_openai_tokens", "encoding_for_model"]
 

@@ -1,6 +1,10 @@
-"""Building muster's own pydantic models from values that are already valid, without validating.
+"""Two pydantic features muster uses without their start-up cost: trusted construction and ``SerializeAsAny``.
 
-An agent turn makes half a dozen messages from values muster itself just produced and typed
+Both are on every run's path, so they share a module rather than each costing one more to
+load (docs/performance.md, "Start-up").
+
+**Trusted construction**: building muster's own pydantic models from values that are already
+valid, without validating. An agent turn makes half a dozen messages from values muster itself just produced and typed
 (a ``TextMessage`` from the model's string reply, a ``TaskResult`` from a list of messages).
 Validating them again proves nothing, and the first validation of a class costs its whole
 schema build, plus, for the first class of the process, pydantic's plugin discovery
@@ -16,18 +20,28 @@ costs about what a validation costs once built, and far less than ``model_constr
 with anything validation would run (validators, aliases, private attributes, a post-init hook,
 extra fields) are validated as usual instead, so the shortcut never changes a result;
 ``tests/core/test_trusted.py`` compares both ways field by field.
+
+**SerializeAsAny**: ``TaskResult.messages`` holds subclasses of the message bases, and must dump
+each with its own fields (pydantic's ``SerializeAsAny``, as in AutoGen). Importing pydantic's
+marker loads ``pydantic.functional_serializers``, whose serializer dataclasses cost about
+1.5 ms of every process's start-up, while a plain run never dumps a result. This marker sets
+the same ``any`` serialisation on the field's schema, the whole of what pydantic's does.
 """
 
 from __future__ import annotations
 
 import copy
 import enum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-__all__ = ["construct_trusted"]
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler
+    from pydantic_core import CoreSchema
+
+__all__ = ["SerializeAsAny", "construct_trusted"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -120,3 +134,26 @@ def construct_trusted(cls: type[M], /, **values: Any) -> M:
     _set(obj, "__pydantic_extra__", None)
     _set(obj, "__pydantic_private__", None)
     return obj
+
+
+class SerializeAsAny:
+    """Annotation: serialise the value by its own class, not the declared one (duck typing).
+
+    ``SerializeAsAny[T]`` is ``Annotated[T, SerializeAsAny()]``, as with pydantic's.
+    """
+
+    __slots__ = ()
+
+    def __class_getitem__(cls, item: Any) -> Any:
+        return Annotated[item, cls()]
+
+    def __get_pydantic_core_schema__(self, source_type: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        from pydantic_core import core_schema
+
+        schema = handler(source_type)
+        target: dict[str, Any] = cast("dict[str, Any]", schema)
+        while target["type"] == "definitions":
+            target = target.copy()
+            target = target["schema"]
+        target["serialization"] = core_schema.simple_ser_schema("any")
+        return schema
