@@ -19,7 +19,7 @@ from muster.messages import BaseChatMessage, MessageFactory
 from .exceptions import InvalidRequestError, NotFoundError, OverloadedError, StoreUnavailableError
 from .execution import Executor
 from .execution._runstart import text_task
-from .models import EventRecord, Run, RunCreate, RunStatus, SpecRecord
+from .models import Run, RunCreate, RunStatus, SpecRecord
 from .notify import Notifier, Subscription
 from .settings import ServiceSettings
 from .store.base import STOP_CANCEL, Store
@@ -30,8 +30,6 @@ __all__ = [
     "Services",
     "cancel_run",
     "parse_spec_ref",
-    "read_all_events",
-    "run_messages",
     "start_run",
     "task_messages",
     "wait_for_end",
@@ -190,22 +188,3 @@ async def _wait(
         # listener reconnected), or when a poll interval passed (a lost notification).
         read = not woken or subscription.ended
         subscription.clear()
-
-
-async def read_all_events(store: Store, run_id: str, after: int = 0) -> list[EventRecord]:
-    """The run's events with ``seq > after``, every page of them."""
-    result: list[EventRecord] = []
-    while True:
-        events: list[EventRecord] = await store.read_events(run_id, after=after, limit=_PAGE)
-        result.extend(events)
-        if len(events) < _PAGE or events[-1].event == "end":
-            return result  # a short page is the last: no empty read to confirm it
-        after = events[-1].seq
-
-
-_PAGE = 1000
-
-
-async def run_messages(store: Store, run_id: str) -> list[dict[str, Any]]:
-    """The messages the run wrote, in order (its ``message`` events)."""
-    return [dict(e.data) for e in await read_all_events(store, run_id) if e.event == "message"]
