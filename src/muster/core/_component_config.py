@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Self, TypeGua
 
 from pydantic import BaseModel, ValidationError
 
+from .internal import lazy_exports
+
 if TYPE_CHECKING:
     from ._component_model import ComponentModel
 
@@ -82,15 +84,11 @@ def register_provider_alias(alias: str, provider: str) -> None:
     _PROVIDER_ALIASES[alias] = provider
 
 
-def __getattr__(name: str) -> Any:
-    # ComponentModel lives in its own module, defined by the first dump or load (a pydantic
-    # class costs about 0.2 ms to define, and a plain run never writes a spec); this keeps
-    # ``from muster.core._component_config import ComponentModel`` working.
-    if name == "ComponentModel":
-        from ._component_model import ComponentModel
-
-        return ComponentModel
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# ComponentModel lives in its own module, defined by the first dump or load (a pydantic class
+# costs about 0.2 ms to define, and a plain run never writes a spec); this keeps
+# ``from muster.core._component_config import ComponentModel`` working.
+if not TYPE_CHECKING:  # hidden from mypy, which sees the import above
+    __getattr__, __dir__ = lazy_exports(__name__, {"ComponentModel": "muster.core._component_model"})
 
 
 class ComponentSchemaType(Generic[ConfigT]):

@@ -153,7 +153,6 @@ class SerializeAsAny:
         schema = handler(source_type)
         target: dict[str, Any] = cast("dict[str, Any]", schema)
         while target["type"] == "definitions":
-            target = target.copy()
             target = target["schema"]
         target["serialization"] = core_schema.simple_ser_schema("any")
         return schema

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from muster.core import EVENT_LOGGER_NAME, CancellationToken, Component
 from muster.core.instrumentation import Span, SpanKind, open_span
-from muster.core.internal import LazyClassAttribute, construct_trusted
+from muster.core.internal import LazyClassAttribute, construct_trusted, lazy_exports
 
 from ._model_client import ChatCompletionClient
 from ._model_info import ModelFamily, ModelInfo, validate_model_info
@@ -126,19 +126,15 @@ class _UsageCounters:
         self.total_prompt = self.total_completion = self.actual_prompt = self.actual_completion = 0
 
 
-def __getattr__(name: str) -> Any:
-    # The config model lives in its own module, loaded by the first dump or load of a spec;
-    # the error in another, loaded when a script runs out (it needs muster's exceptions,
-    # whose 15 classes a run that succeeds never uses).
-    if name == "ReplayChatCompletionClientConfig":
-        from ._replay_config import ReplayChatCompletionClientConfig
-
-        return ReplayChatCompletionClientConfig
-    if name == "ReplayExhaustedError":
-        from ._replay_errors import ReplayExhaustedError
-
-        return ReplayExhaustedError
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# The config model lives in its own module, loaded by the first dump or load of a spec; the
+# error in another, loaded when a script runs out (it needs muster's exceptions, whose 15
+# classes a run that succeeds never uses).
+_EXPORTS = {
+    "ReplayChatCompletionClientConfig": "muster.models._replay_config",
+    "ReplayExhaustedError": "muster.models._replay_errors",
+}
+if not TYPE_CHECKING:  # hidden from mypy, which sees the imports above
+    __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 class ReplayChatCompletionClient(ChatCompletionClient, Component["ReplayChatCompletionClientConfig"]):
