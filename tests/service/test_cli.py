@@ -65,7 +65,7 @@ def test_db_upgrade_on_sqlite_with_a_config_file(
     config = tmp_path / "app.yaml"
     config.write_text(f"database:\n  url: sqlite:///{tmp_path / 'up.db'}\n")
     assert main(["db", "upgrade", "--config", str(config)]) == 0
-    assert "is at revision 0002" in capsys.readouterr().out
+    assert "is at revision 0003" in capsys.readouterr().out
     assert (tmp_path / "up.db").exists()
 
 
@@ -76,7 +76,7 @@ def test_db_upgrade_on_postgres_creates_the_schema(
     monkeypatch.setenv("MUSTER_DATABASE__URL", pg_url)
     monkeypatch.setenv("MUSTER_DATABASE__SCHEMA", pg_schema)
     assert main(["db", "upgrade"]) == 0
-    assert f"(schema {pg_schema}) is at revision 0002" in capsys.readouterr().out
+    assert f"(schema {pg_schema}) is at revision 0003" in capsys.readouterr().out
     with psycopg.connect(pg_url) as conn:
         count = conn.execute(
             "select count(*) from information_schema.tables where table_schema = %s"

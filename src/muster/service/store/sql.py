@@ -37,7 +37,7 @@ from . import _pgpaths as P
 from . import _runs
 from ._catalog import CatalogStore
 from ._checkpoints import rebuild_state
-from ._pgturns import NOTIFY, RunEnd, pipelined_turn, refusal
+from ._pgturns import NOTIFY, RunEnd, refusal, write_turn
 from ._rows import new_id, now, plain, to_event, to_message, to_run, to_thread
 from ._turns import record_turn
 from .base import STOP_ROLLBACK, Checkpoint, RunStart, Store, TurnWrite
@@ -356,10 +356,10 @@ class SqlStore(CatalogStore):
             raise ValueError(f"finish_run: the turn is run {turn.run_id!r}'s, not {run_id!r}'s")
         if turn is not None and worker is not None:
             turn = replace(turn, worker=worker)  # the turn is refused as the end would be
-        if turn is not None and turn.finished and self._pipelines(turn):
+        if turn is not None and turn.finished and self._by_function(turn):
             # (A last turn that is not ``finished`` leaves the thread's state to the portable
             # path, which adopts the run's last checkpoint.)
-            return to_run(await self._pipelined(turn, RunEnd(status, stop_reason, error)))
+            return to_run(await self._one_call(turn, RunEnd(status, stop_reason, error)))
         try:
             async with self._tx() as conn:
                 if turn is not None:
@@ -507,8 +507,8 @@ class SqlStore(CatalogStore):
 
     async def record_turn(self, write: TurnWrite) -> str | None:
         """Write one turn boundary atomically (see ``Store.record_turn``)."""
-        if self._pipelines(write):
-            stop: str | None = (await self._pipelined(write))["stop_requested"]
+        if self._by_function(write):
+            stop: str | None = (await self._one_call(write))["stop_requested"]
             return stop
         try:
             async with self._tx() as conn:
@@ -518,19 +518,19 @@ class SqlStore(CatalogStore):
         except sa.exc.IntegrityError as exc:
             raise _turn_written(write) from exc
 
-    def _pipelines(self, write: TurnWrite) -> bool:
-        """Whether the turn goes through PostgreSQL's pipeline (``_pgturns.py``).
+    def _by_function(self, write: TurnWrite) -> bool:
+        """Whether the turn is one call of PostgreSQL's ``muster_turn`` (``_pgturns.py``).
 
         Not a last turn that brings only a delta: the thread's new state must then be
         rebuilt from stored checkpoints first (the portable path does that).
         """
         return self.backend == "postgresql" and not (write.finished and write.state is None)
 
-    async def _pipelined(self, write: TurnWrite, end: RunEnd | None = None) -> dict[str, Any]:
+    async def _one_call(self, write: TurnWrite, end: RunEnd | None = None) -> dict[str, Any]:
         failure: BaseException | None = None
         try:
-            async with self._driver(write=True) as pg:
-                row = await pipelined_turn(pg, write, now(), end, self.notify_channel)
+            async with self._driver(single=True) as pg:  # the call is its own transaction
+                row = await write_turn(pg, write, now(), end, self.notify_channel)
                 if row is None:
                     raise _Refused
                 return row
@@ -611,7 +611,7 @@ class SqlStore(CatalogStore):
 
 
 class _Refused(Exception):
-    """The pipelined write matched no run it may write: roll back, then explain."""
+    """The run refused the write (``muster_turn`` wrote nothing): explain why."""
 
 
 def _turn_written(write: TurnWrite | None) -> ConflictError:
