@@ -182,8 +182,24 @@ class JobQueue:
                 queries = self.queries(conn)
                 if not await queries.schema_is_installed():
                     await queries.install(create_schema=True)
+                await conn.execute(self._enqueue_function())
             finally:
                 await conn.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK,))
+
+    def _enqueue_function(self) -> str:
+        """``muster_enqueue``: PgQueuer's enqueue statement as a function, for the store's own functions.
+
+        The store queues a run's job inside its writes (``muster_create_run``, and
+        ``muster_queue_next`` at a run's end: migration 0003), so that the job commits with
+        the run in one round trip. It calls this function, which runs PgQueuer's own
+        statement (its ``$1``-``$6`` are the function's arguments), so the jobs are
+        PgQueuer's exactly, whatever its version; replaced at every start.
+        """
+        return (
+            f"CREATE OR REPLACE FUNCTION {self.db.db_schema}.muster_enqueue("
+            "int[], text[], bytea[], interval[], text[], jsonb[]) RETURNS TABLE(o bigint, j bigint) "
+            f"LANGUAGE plpgsql AS $muster$ BEGIN RETURN QUERY {self._enqueue_sql.strip()}; END $muster$"
+        )
 
     async def enqueue(self, conn: Any, run_ids: Sequence[str]) -> None:
         """Queue the runs' jobs on ``conn`` (in its transaction, if it is in one); runs already queued are skipped."""

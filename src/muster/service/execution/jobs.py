@@ -91,12 +91,12 @@ class JobExecutor(Executor):
         await self.jobs.close()
 
     def enqueue_in(self) -> Callable[[Any, Run], Awaitable[None]]:
-        """Queue the run's job on the store's connection, in the transaction that stores the run."""
+        """Queue the run's job on the store's connection, in the transaction that stores the run.
 
-        async def enqueue(conn: Any, run: Run) -> None:
-            await self.jobs.enqueue(conn, [run.id])
-
-        return enqueue
+        The callable names the queue's ``entrypoint``: the PostgreSQL store then queues
+        the job inside its own one-call write (``muster_create_run``) instead of calling it.
+        """
+        return _EnqueueIn(self.jobs)
 
     async def submit(self, run: Run, *, enqueued: bool = False) -> None:
         """Queue the thread's next run unless the store did; a failure leaves the run pending for the reconcile pass."""
@@ -132,6 +132,17 @@ class JobExecutor(Executor):
         """``muster worker`` processes: heartbeat fresh, heartbeat lapsed, running a run."""
         stalled = datetime.now(UTC) - timedelta(seconds=self.settings.worker.stalled_after_seconds)
         return await self.store.worker_counts(stalled)
+
+
+class _EnqueueIn:
+    """``JobExecutor.enqueue_in``'s callable: the run's job, on the store's connection; names the entrypoint."""
+
+    def __init__(self, jobs: JobQueue) -> None:
+        self.jobs = jobs
+        self.entrypoint = jobs.entrypoint
+
+    async def __call__(self, conn: Any, run: Run) -> None:
+        await self.jobs.enqueue(conn, [run.id])
 
 
 async def ensure_job_schema(settings: ServiceSettings) -> None:

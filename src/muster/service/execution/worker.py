@@ -126,6 +126,8 @@ class JobHandler:
                 self._idle.set()
         if runner.stop_reason == "release":
             raise RetryRequested(timedelta(0), "given back")
+        if ended is not None and getattr(self.store, "job_entrypoint", None) is not None:
+            return  # the run's end queued its thread's next run (``SqlStore.job_entrypoint``)
         thread_id = ended.thread_id if ended is not None else None
         if ended is None:  # not claimed, or lost: why decides what becomes of the job
             run = await self.store.get_run(run_id)
@@ -226,6 +228,7 @@ async def run_worker(
     await notifier.start()
     _notify_in_writes(store, notifier)
     jobs = JobQueue(settings)
+    _queue_in_writes(store, jobs)
     metrics, stop_metrics = _serve_metrics(settings)
     cache = make_response_cache(settings)
     guard = MemoryGuard.for_service(settings, monitor=memory_monitor, metrics=metrics, caches=[cache])
@@ -322,6 +325,14 @@ def _notify_in_writes(store: Store, notifier: Notifier) -> None:
         and store.backend == "postgresql"
     ):
         store.notify_channel = notifier.channel
+
+
+def _queue_in_writes(store: Store, jobs: JobQueue) -> None:
+    """Let a run's end queue its thread's next run in its own transaction (PostgreSQL)."""
+    from ..store.sql import SqlStore
+
+    if isinstance(store, SqlStore) and store.backend == "postgresql":
+        store.job_entrypoint = jobs.entrypoint
 
 
 async def _stop_when(stopping: asyncio.Event, handler: JobHandler, current: list[Any], grace: float) -> None:

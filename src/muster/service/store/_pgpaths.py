@@ -35,6 +35,7 @@ __all__ = [
     "RUN_EXISTS",
     "RUN_RESULT",
     "RUN_START",
+    "create_run_call",
     "fetch_all",
     "fetch_one",
     "insert_run",
@@ -109,6 +110,61 @@ VALUES (%(id)s, %(thread)s, %(number)s, %(spec)s, %(version)s, 'pending', %(stra
         %(task)s::jsonb, %(metadata)s::jsonb, 1, 0, 0, false, %(at)s, %(at)s)
 RETURNING {RUN_COLUMNS}
 """
+
+
+_CREATE_RUN = "SELECT muster_create_run(%s::jsonb)"
+
+
+async def create_run_call(
+    pg: Any,
+    thread_id: str,
+    spec: SpecRecord,
+    task: Sequence[Mapping[str, Any]] | None,
+    strategy: Strategy,
+    at: datetime,
+    *,
+    max_queue: int | None,
+    metadata: Mapping[str, Any] | None,
+    entrypoint: str | None,
+) -> dict[str, Any] | None:
+    """A new run in one call of ``muster_create_run`` (migration 0003), in autocommit; ``None``: not done.
+
+    ``None`` means the thread is busy and the strategy acts on its current runs: nothing
+    was written, and the caller applies the strategy in a transaction of its own.
+    ``entrypoint``: the job queue's, to queue the run's job in the same call when the run
+    can start at once.
+
+    Raises:
+        NotFoundError: no such thread.
+        OverloadedError: ``max_queue`` runs or more are pending.
+    """
+    call = {
+        "thread": thread_id,
+        "id": new_id(),
+        "spec": spec.name,
+        "version": spec.version,
+        "strategy": strategy.value,
+        "task": [plain(m) for m in task] if task is not None else None,
+        "metadata": plain(metadata or {}),
+        "max_queue": max_queue,
+        "entrypoint": entrypoint,
+        "at": at.isoformat(),
+    }
+    cursor = pg.cursor()
+    await cursor.execute(_CREATE_RUN, (json.dumps(call),))
+    (result,) = await cursor.fetchone()
+    outcome = result["outcome"]
+    if outcome == "no_thread":
+        raise NotFoundError("thread", thread_id)
+    if outcome == "overloaded":
+        pending = result["depth"]
+        raise OverloadedError(
+            f"{pending} runs are waiting (limit {max_queue}); retry later", retry_after=OVERLOAD_RETRY_AFTER
+        )
+    if outcome == "strategy":
+        return None
+    run: dict[str, Any] = result["run"]
+    return run
 
 
 def _utc(row: dict[str, Any]) -> dict[str, Any]:

@@ -57,7 +57,11 @@ def _dumps(value: Any) -> str | None:
 
 
 def turn_call(
-    write: TurnWrite, at: datetime, end: RunEnd | None = None, channel: str | None = None
+    write: TurnWrite,
+    at: datetime,
+    end: RunEnd | None = None,
+    channel: str | None = None,
+    entrypoint: str | None = None,
 ) -> dict[str, Any]:
     """``muster_turn``'s argument for the write (migration 0003 documents its keys)."""
     for name, _ in write.events:
@@ -86,25 +90,32 @@ def turn_call(
         events.append(["end", {"status": status}])
         call["status"] = status
         call["error"] = error
+        call["entrypoint"] = entrypoint
     call["reason"] = reason
     return call
 
 
 async def write_turn(
-    pg: Any, write: TurnWrite, at: datetime, end: RunEnd | None = None, channel: str | None = None
+    pg: Any,
+    write: TurnWrite,
+    at: datetime,
+    end: RunEnd | None = None,
+    channel: str | None = None,
+    entrypoint: str | None = None,
 ) -> dict[str, Any] | None:
     """Write the turn (and the run's end) in one call; returns the run row, or ``None`` if refused.
 
     ``pg`` is a psycopg ``AsyncConnection`` in autocommit (the call is its own
     transaction). ``None`` means the run refused the write and nothing was written: the
     caller asks :func:`refusal` why. ``channel``: a ``NOTIFY`` channel told of the write,
-    at its commit (``SqlStore.notify_channel``). Errors the function raises (a turn stored
+    at its commit (``SqlStore.notify_channel``); ``entrypoint``: at a run's end, queue the
+    thread's next run's job (``SqlStore.job_entrypoint``). Errors the function raises (a turn stored
     twice, a missing base for a delta) come out of here as psycopg's; the caller asks
     :func:`refusal` too.
     """
     from psycopg.rows import dict_row
 
-    call = json.dumps(turn_call(write, at, end, channel), default=_plain)
+    call = json.dumps(turn_call(write, at, end, channel, entrypoint), default=_plain)
     cursor = pg.cursor(row_factory=dict_row)
     await cursor.execute(_TURN, (call,))
     row: dict[str, Any] | None = await cursor.fetchone()

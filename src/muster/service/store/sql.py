@@ -67,9 +67,13 @@ class SqlStore(CatalogStore):
             ``PostgresNotifier``'s) that turn writes, run ends and releases notify inside
             their own transaction, delivered at commit: a worker then publishes nothing
             itself. ``None`` (the default): the caller publishes after each write.
+        job_entrypoint: PostgreSQL only: the job queue's entrypoint (a worker's). A run's
+            end then queues its thread's next run's job in the same transaction
+            (``muster_queue_next``), which the worker otherwise does after it.
     """
 
     notify_channel: str | None = None
+    job_entrypoint: str | None = None
 
     # ------------------------------------------------------------ threads
 
@@ -138,6 +142,27 @@ class SqlStore(CatalogStore):
         on_insert: Callable[[Any, Run], Awaitable[None]] | None = None,
     ) -> Run:
         """Add a pending run, applying ``strategy`` atomically (see ``Store.create_run``)."""
+        entrypoint: str | None = getattr(on_insert, "entrypoint", None)
+        if self.backend == "postgresql" and (on_insert is None or entrypoint is not None):
+            # One call (``muster_create_run``), the job with it; a strategy to apply to the
+            # thread's current runs takes the transaction below.
+            try:
+                async with self._driver(single=True) as pg:
+                    called = await P.create_run_call(
+                        pg,
+                        thread_id,
+                        spec,
+                        task,
+                        strategy,
+                        now(),
+                        max_queue=max_queue,
+                        metadata=metadata,
+                        entrypoint=entrypoint,
+                    )
+            except sa.exc.IntegrityError as exc:
+                raise NotFoundError("spec", f"{spec.name}@{spec.version}") from exc
+            if called is not None:
+                return to_run(called)
         try:
             async with self._tx() as conn:
                 if self.backend != "postgresql":
@@ -365,6 +390,10 @@ class SqlStore(CatalogStore):
                 if turn is not None:
                     await record_turn(conn, turn, now())
                 row = await self._finish(conn, run_id, status, stop_reason, error, worker)
+                if self.job_entrypoint is not None and self.backend == "postgresql":
+                    await conn.exec_driver_sql(
+                        "SELECT muster_queue_next(%s, %s)", (row["thread_id"], self.job_entrypoint)
+                    )
                 await self._notify(conn, run_id, ended=True)
                 return to_run(row)
         except sa.exc.IntegrityError as exc:
@@ -530,7 +559,8 @@ class SqlStore(CatalogStore):
         failure: BaseException | None = None
         try:
             async with self._driver(single=True) as pg:  # the call is its own transaction
-                row = await write_turn(pg, write, now(), end, self.notify_channel)
+                entrypoint = self.job_entrypoint if end is not None else None
+                row = await write_turn(pg, write, now(), end, self.notify_channel, entrypoint)
                 if row is None:
                     raise _Refused
                 return row

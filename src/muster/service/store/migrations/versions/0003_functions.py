@@ -1,4 +1,4 @@
-"""A turn boundary (and a run's end) on PostgreSQL as one function call: ``muster_turn(jsonb)``.
+"""The hot writes on PostgreSQL as function calls: ``muster_turn``, ``muster_create_run``, ``muster_queue_next``.
 
 Revision ID: 0003
 Revises: 0002
@@ -18,14 +18,29 @@ in which case it wrote nothing; the caller then explains the refusal as before
 The argument is one JSON object (``_pgturns.turn_call``): ``run``, ``at``, ``turn``,
 ``messages`` (the thread's new messages), ``events`` (``[name, data]`` pairs, messages
 included), ``state``, ``delta``, ``finished``, ``reason``, ``worker``, ``status`` and
-``error`` (a run's end: both keys present), ``channel`` (a ``NOTIFY`` channel, or null).
+``error`` (a run's end: both keys present), ``channel`` (a ``NOTIFY`` channel, or null),
+``entrypoint`` (at a run's end: the job queue's entrypoint, to queue the thread's next run
+in the same transaction, as the worker otherwise does after it).
+
+The API's new run is ``muster_create_run`` for the same reason (below): five round trips
+(BEGIN, the lock and queue check, the insert, the job, COMMIT) become one.
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-__all__ = ["FUNCTION", "branch_labels", "depends_on", "down_revision", "downgrade", "revision", "upgrade"]
+__all__ = [
+    "CREATE_RUN",
+    "FUNCTION",
+    "QUEUE_NEXT",
+    "branch_labels",
+    "depends_on",
+    "down_revision",
+    "downgrade",
+    "revision",
+    "upgrade",
+]
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -109,6 +124,9 @@ BEGIN
              ELSE 'idle' END
      WHERE t.id = v_thread;
   END IF;
+  IF v_ended AND p->>'entrypoint' IS NOT NULL THEN
+    PERFORM muster_queue_next(v_thread, p->>'entrypoint');  -- its next run may start now
+  END IF;
   IF p->>'channel' IS NOT NULL THEN
     PERFORM pg_notify(p->>'channel', CASE WHEN v_ended THEN r.id || ' end' ELSE r.id END);
   END IF;
@@ -117,14 +135,85 @@ END
 $fn$
 """
 
+# The thread's next run (its first pending one, when none of its runs is running), queued
+# through ``muster_enqueue``: PgQueuer's own enqueue statement, which the job queue
+# installs beside PgQueuer's tables (``execution/_pgqueuer.py``). The same rule as
+# ``JobQueue.kick``.
+QUEUE_NEXT = r"""
+CREATE OR REPLACE FUNCTION muster_queue_next(p_thread varchar, p_entrypoint text) RETURNS void
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_next varchar;
+BEGIN
+  SELECT n.id INTO v_next FROM runs n
+   WHERE n.thread_id = p_thread AND n.status = 'pending'
+     AND NOT EXISTS (SELECT 1 FROM runs e
+                      WHERE e.thread_id = n.thread_id AND e.id <> n.id
+                        AND (e.status = 'running' OR (e.status = 'pending' AND e.number < n.number)))
+   ORDER BY n.number LIMIT 1;
+  IF v_next IS NOT NULL THEN
+    PERFORM muster_enqueue(ARRAY[0], ARRAY[p_entrypoint], ARRAY[convert_to(v_next, 'UTF8')],
+                           ARRAY['0'::interval], ARRAY[v_next::text], ARRAY[NULL::jsonb]);
+  END IF;
+END
+$fn$
+"""
+
+# A new run on a thread, in one call (``_pgpaths.create_run_call``): the thread locked, the
+# queue checked, the run inserted with the thread busy, and its job queued when it is the
+# thread's current run and ``entrypoint`` is given. Returns ``{"outcome": ...}``:
+# ``created`` (with ``run``, the row), ``no_thread``, ``overloaded`` (with ``depth``), or
+# ``strategy``: the thread is busy and the strategy acts on its current runs, which the
+# caller does in a transaction of its own (nothing was written).
+CREATE_RUN = r"""
+CREATE OR REPLACE FUNCTION muster_create_run(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  t threads;
+  r runs;
+  v_depth bigint;
+  v_at timestamptz := (p->>'at')::timestamptz;
+BEGIN
+  SELECT * INTO t FROM threads WHERE id = p->>'thread' FOR UPDATE;
+  IF NOT FOUND THEN
+    RETURN jsonb_build_object('outcome', 'no_thread');
+  END IF;
+  IF p->>'max_queue' IS NOT NULL THEN
+    SELECT count(*) INTO v_depth FROM runs WHERE status = 'pending';
+    IF v_depth >= (p->>'max_queue')::integer THEN
+      RETURN jsonb_build_object('outcome', 'overloaded', 'depth', v_depth);
+    END IF;
+  END IF;
+  IF t.status = 'busy' AND p->>'strategy' <> 'enqueue' THEN
+    RETURN jsonb_build_object('outcome', 'strategy');
+  END IF;
+  INSERT INTO runs (id, thread_id, number, spec, spec_version, status, strategy, task, metadata,
+                    attempt, turns, event_seq, replaced_state, created_at, updated_at)
+  VALUES (p->>'id', t.id, t.run_count + 1, p->>'spec', (p->>'version')::integer, 'pending',
+          p->>'strategy', NULLIF(p->'task', 'null'::jsonb), p->'metadata', 1, 0, 0, false, v_at, v_at)
+  RETURNING * INTO r;
+  UPDATE threads SET run_count = run_count + 1, status = 'busy', updated_at = v_at WHERE id = t.id;
+  IF t.status <> 'busy' AND p->>'entrypoint' IS NOT NULL THEN
+    PERFORM muster_enqueue(ARRAY[0], ARRAY[p->>'entrypoint'], ARRAY[convert_to(r.id, 'UTF8')],
+                           ARRAY['0'::interval], ARRAY[r.id::text], ARRAY[NULL::jsonb]);
+  END IF;
+  RETURN jsonb_build_object('outcome', 'created', 'run', to_jsonb(r));
+END
+$fn$
+"""
+
 
 def upgrade() -> None:
-    """Create ``muster_turn`` (PostgreSQL only)."""
+    """Create the functions (PostgreSQL only)."""
     if op.get_bind().dialect.name == "postgresql":
+        op.execute(QUEUE_NEXT)
         op.execute(FUNCTION)
+        op.execute(CREATE_RUN)
 
 
 def downgrade() -> None:
-    """Drop ``muster_turn``."""
+    """Drop the functions."""
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS muster_create_run(jsonb)")
         op.execute("DROP FUNCTION IF EXISTS muster_turn(jsonb)")
+        op.execute("DROP FUNCTION IF EXISTS muster_queue_next(varchar, text)")
