@@ -13,11 +13,11 @@ import asyncio
 import json
 import warnings
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from muster.base import Handoff, Response
 from muster.core import CancellationToken, FunctionCall
-from muster.core.instrumentation import Span, SpanKind, open_span
+from muster.core.instrumentation import SpanKind, open_span
 from muster.messages import (
     BaseAgentEvent,
     BaseChatMessage,
@@ -33,6 +33,9 @@ from muster.models import (
 )
 from muster.tools import BaseTool, ToolResult, ToolSchema, Workbench
 from muster.tools.internal import StreamWorkbench
+
+if TYPE_CHECKING:
+    from muster.core.instrumentation import Span
 
 __all__ = ["ExecutedCall", "ToolCallSummaryFormatter", "ToolExecutor"]
 

@@ -15,10 +15,10 @@ import asyncio
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from muster.core import CancellationToken
-from muster.core.instrumentation import Span, SpanKind, open_span
+from muster.core.instrumentation import SpanKind, open_span
 
 from ._cancel import CancelGuard
 from ._retry import RetryPolicy, retry_call
@@ -27,6 +27,9 @@ from .exceptions import ModelAPIError, ModelResponseError
 from .limits import RateLimiter, Reservation
 from .pricing import estimate_cost
 from .usage import ModelCallRecord, UsageTracker, current_usage_scope
+
+if TYPE_CHECKING:
+    from muster.core.instrumentation import Span
 
 __all__ = ["BilledUsage", "ProviderCaller", "StreamParser", "malformed"]
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..core import CancellationToken, Component, ComponentModel, is_component_instance
-from ..core.instrumentation import Span, SpanKind, open_span
+from ..core.instrumentation import SpanKind, open_span
 from ..core.internal import Tool, ToolSchema, scoped_link
 from ._base import BaseTool
 from ._result import TextResultContent, ToolResult
 from ._workbench import StreamWorkbench, ToolOverride, Workbench
 from .exceptions import ToolArgumentsError, ToolNotFoundError, ToolOverrideConflictError, ToolTimeoutError
+
+if TYPE_CHECKING:
+    from ..core.instrumentation import Span
 
 __all__ = ["StaticStreamWorkbench", "StaticWorkbench", "StaticWorkbenchConfig", "StaticWorkbenchState"]
 

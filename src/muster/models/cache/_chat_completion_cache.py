@@ -7,12 +7,12 @@ import copy
 import json
 import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from muster.core import CacheStore, CancellationToken, Component, ComponentModel, InMemoryStore
-from muster.core.instrumentation import Span, SpanKind, open_span
+from muster.core.instrumentation import SpanKind, open_span
 from muster.core.internal import Tool, ToolSchema
 from muster.models._llm_message import LLMMessage
 from muster.models._model_client import ChatCompletionClient
@@ -20,6 +20,9 @@ from muster.models._model_info import ModelInfo
 from muster.models._types import CreateResult, RequestUsage
 
 from ._key import cache_key
+
+if TYPE_CHECKING:
+    from muster.core.instrumentation import Span
 
 __all__ = ["CHAT_CACHE_VALUE_TYPE", "ChatCompletionCache", "ChatCompletionCacheConfig"]
 
