@@ -171,7 +171,7 @@ def test_a_plain_agent_run_builds_no_schema() -> None:
         "muster.agents.exceptions",
         "muster.models._replay_errors",
         "muster.base.internal",
-        # Nothing recorded: no Span or Recorder class (open_span returned None).
+        # Nothing recorded: no Span, Recorder or SpanKind class (open_span returned None).
         "muster.core._span",
         # No tool ran: no tool result, nor the LLMMessage union that includes one.
         "muster.models._llm_message",

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from muster import messages as _messages
 from muster.base import Response
 from muster.core import CancellationToken
-from muster.core.instrumentation import SpanKind, open_span
+from muster.core.instrumentation import open_span
 from muster.core.internal import construct_trusted
 from muster.messages import BaseAgentEvent, BaseChatMessage, TextMessage
 from muster.model_context import ChatCompletionContext
@@ -124,7 +124,7 @@ class ModelTurn:
             kwargs["tool_choice"] = "none"
         else:
             kwargs["tools"] = tools
-        span = open_span(SpanKind.MODEL_CALL, self.agent_name)
+        span = open_span("model_call", self.agent_name)
         if span is not None:
             span.set(
                 agent=self.agent_name,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from muster.base import Handoff, Response
 from muster.core import CancellationToken, FunctionCall
-from muster.core.instrumentation import SpanKind, open_span
+from muster.core.instrumentation import open_span
 from muster.messages import (
     BaseAgentEvent,
     BaseChatMessage,
@@ -185,7 +185,7 @@ class ToolExecutor:
         self, call: FunctionCall, cancellation_token: CancellationToken
     ) -> AsyncGenerator[_Event | FunctionExecutionResult, None]:
         """One call: its progress events (streaming tools only), then its result."""
-        span = open_span(SpanKind.TOOL_CALL, self._agent_name)
+        span = open_span("tool_call", self._agent_name)
         if span is not None:
             span.set(
                 tool=call.name, call_id=call.id, agent=self._agent_name, arguments=call.arguments[:_PREVIEW]

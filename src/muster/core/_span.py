@@ -1,10 +1,11 @@
-"""Spans and recorders: the half of :mod:`muster.core.instrumentation` used only while recording.
+"""Spans, recorders and span kinds: the half of :mod:`muster.core.instrumentation` used only while recording.
 
 Every agent, team and model client imports the instrumentation module for
 :func:`~muster.core.instrumentation.open_span`, which returns ``None`` unless a
-:class:`Recorder` is active, so a process that never records never defines these classes
-(start-up; docs/performance.md, "Fifth pass"). Import them from
-``muster.core.instrumentation``, which loads this module on first access to either name.
+:class:`Recorder` is active; call sites pass a :class:`SpanKind`'s value, which ``open_span``
+turns into the member only then. So a process that never records never defines these
+classes (start-up; docs/performance.md, "Fifth pass"). Import them from
+``muster.core.instrumentation``, which loads this module on first access to any of them.
 """
 
 from __future__ import annotations
@@ -13,15 +14,29 @@ import asyncio
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from .instrumentation import _ACTIVE, AttributeValue, SpanKind, _ids, _Scope
+from .instrumentation import _ACTIVE, AttributeValue, _ids, _Scope
 
 if TYPE_CHECKING:
     from ._span_event import SpanEvent
 
-__all__ = ["Recorder", "Span"]
+__all__ = ["Recorder", "Span", "SpanKind"]
+
+
+class SpanKind(StrEnum):
+    """What a span measures."""
+
+    __module__ = "muster.core.instrumentation"
+
+    AGENT_TURN = "agent_turn"
+    """One agent (or nested team) answering: a team turn, or a whole ``agent.run``."""
+    MODEL_CALL = "model_call"
+    """One request to a model client, retries and rate-limit waits included."""
+    TOOL_CALL = "tool_call"
+    """One tool call, from the arguments to the result."""
 
 
 class Span:

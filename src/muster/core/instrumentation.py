@@ -43,13 +43,16 @@ from __future__ import annotations
 
 import itertools
 from contextvars import ContextVar
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from .internal import lazy_exports
 
 if TYPE_CHECKING:
-    from ._span import Recorder, Span
+    from typing import Literal
+
+    from ._span import Recorder, Span, SpanKind
+
+    SpanKindValue = Literal["agent_turn", "model_call", "tool_call"]
     from ._span_event import SpanEvent
 
 __all__ = [
@@ -66,24 +69,15 @@ AttributeValue = str | int | float | bool | None
 """What a span attribute may hold: JSON scalars, so a recording serialises as is."""
 
 
-class SpanKind(StrEnum):
-    """What a span measures."""
-
-    AGENT_TURN = "agent_turn"
-    """One agent (or nested team) answering: a team turn, or a whole ``agent.run``."""
-    MODEL_CALL = "model_call"
-    """One request to a model client, retries and rate-limit waits included."""
-    TOOL_CALL = "tool_call"
-    """One tool call, from the arguments to the result."""
+_FOLDING = frozenset({"model_call", "tool_call"})
+"""Kinds whose directly nested spans are layers of the same call, not calls of their own
+(``SpanKind`` members are ``str``: they hash and compare as their values)."""
 
 
-_FOLDING = frozenset({SpanKind.MODEL_CALL, SpanKind.TOOL_CALL})
-"""Kinds whose directly nested spans are layers of the same call, not calls of their own."""
-
-
-# Span and Recorder live in their own module, loaded with the first recorder: every agent
-# imports this module for open_span, and most processes never record (start-up; their code
-# and classes were about a third of this module's import). SpanEvent likewise, loaded by the
+# Span, Recorder and SpanKind live in their own module, loaded with the first recorder: every
+# agent imports this module for open_span, and most processes never record (start-up; their
+# code and classes, the enum first, were most of this module's import). Call sites pass a
+# kind's value, which open_span turns into the SpanKind member once something records. SpanEvent likewise, loaded by the
 # first event recorded: a NamedTuple class is generated and compiled when defined.
 if not TYPE_CHECKING:  # hidden from mypy, which sees the imports above
     __getattr__, __dir__ = lazy_exports(
@@ -91,6 +85,7 @@ if not TYPE_CHECKING:  # hidden from mypy, which sees the imports above
         {
             "Span": "muster.core._span",
             "Recorder": "muster.core._span",
+            "SpanKind": "muster.core._span",
             "SpanEvent": "muster.core._span_event",
         },
     )
@@ -106,8 +101,12 @@ _ACTIVE: ContextVar[_Scope | None] = ContextVar("muster_instrumentation", defaul
 _ids = itertools.count(1)
 
 
-def open_span(kind: SpanKind, name: str) -> Span | None:
+def open_span(kind: SpanKind | SpanKindValue, name: str) -> Span | None:
     """Start a span and make it current, or return ``None`` when nothing records.
+
+    ``kind`` is a :class:`SpanKind` or its value (``"model_call"``): muster's own call sites
+    pass the value, so a process that never records never defines the enum; the span's
+    ``kind`` is the member either way.
 
     The caller must end a returned span (``with span:`` or :meth:`Span.close`), however the
     work ends, or its parent stays current in this context.
@@ -115,8 +114,10 @@ def open_span(kind: SpanKind, name: str) -> Span | None:
     scope = _ACTIVE.get()
     if scope is None:
         return None
-    from ._span import Span  # loaded already: something records, so a Recorder exists
+    # Loaded already: something records, so a Recorder exists.
+    from ._span import Span, SpanKind
 
+    kind = SpanKind(kind)
     recorder, current = scope
     if current is not None and current.kind is kind and kind in _FOLDING:
         span = Span(kind, name, current.parent, recorder, scope, outer=current)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from muster.core import CancellationToken
-from muster.core.instrumentation import SpanKind, open_span
+from muster.core.instrumentation import open_span
 
 from ._cancel import CancelGuard
 from ._retry import RetryPolicy, retry_call
@@ -155,7 +155,7 @@ class ProviderCaller(Generic[_ResponseT]):
         cancellation_token: CancellationToken | None,
     ) -> CreateResult:
         """Send one request (retrying as allowed) and return its parsed result."""
-        span = open_span(SpanKind.MODEL_CALL, self.provider)
+        span = open_span("model_call", self.provider)
         if span is None:
             return await self._call(send, parse, model, estimated_tokens, cancellation_token, None)
         with span:
@@ -220,7 +220,7 @@ class ProviderCaller(Generic[_ResponseT]):
         cancellation_token: CancellationToken | None,
     ) -> AsyncGenerator[str | CreateResult, None]:
         """Stream text chunks, then the final :class:`CreateResult`."""
-        span = open_span(SpanKind.MODEL_CALL, self.provider)
+        span = open_span("model_call", self.provider)
         if span is not None:
             span.set(provider=self.provider, requested_model=model, streamed=True)
         guard = CancelGuard(cancellation_token)
