@@ -23,7 +23,7 @@ from .instrumentation import _ACTIVE, AttributeValue, _ids, _Scope
 if TYPE_CHECKING:
     from ._span_event import SpanEvent
 
-__all__ = ["Recorder", "Span", "SpanKind"]
+__all__ = ["KINDS", "Recorder", "Span", "SpanKind"]
 
 
 class SpanKind(StrEnum):
@@ -37,6 +37,10 @@ class SpanKind(StrEnum):
     """One request to a model client, retries and rate-limit waits included."""
     TOOL_CALL = "tool_call"
     """One tool call, from the arguments to the result."""
+
+
+KINDS: dict[str, SpanKind] = dict(SpanKind._value2member_map_)  # type: ignore[arg-type]
+"""Each kind's value (and member: they hash and compare alike) to the member, for ``open_span``."""
 
 
 class Span:

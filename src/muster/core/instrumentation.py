@@ -115,9 +115,9 @@ def open_span(kind: SpanKind | SpanKindValue, name: str) -> Span | None:
     if scope is None:
         return None
     # Loaded already: something records, so a Recorder exists.
-    from ._span import Span, SpanKind
+    from ._span import KINDS, Span, SpanKind
 
-    kind = SpanKind(kind)
+    kind = KINDS.get(kind) or SpanKind(kind)  # the member (SpanKind raises on an unknown value)
     recorder, current = scope
     if current is not None and current.kind is kind and kind in _FOLDING:
         span = Span(kind, name, current.parent, recorder, scope, outer=current)
