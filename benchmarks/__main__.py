@@ -11,7 +11,11 @@ so import caches and memory never leak between frameworks.
 A scenario whose goal may sit below what muster's dependencies allow also defines ``FLOOR``
 (what is measured, e.g. "import of pydantic's BaseModel + asyncio") and passes a ``floor``
 function to ``scenario_main``; the harness measures it in the same run (flavor ``floor``) and
-prints, below the table, the best ratio that floor leaves muster.
+prints, below the table, the best ratio that floor leaves muster. A start-up scenario may also
+define ``TYPES_FLOOR`` and pass a ``types_floor`` function (flavor ``types-floor``): the floor
+plus the public pydantic types a plain run returns, defined standalone
+(``scenarios/_public_types_floor.py``); it is printed under the plain floor, and the goal's
+verdict is given against it, the higher of the two.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import sys
 from pathlib import Path
 
 from benchmarks import scenarios
+from benchmarks.scenarios._fresh import PUBLIC_TYPES_FLOOR_WHAT
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,6 +60,7 @@ def main() -> int:
         names = [n for n in names if n in args.only]
     rows = []
     floors: list[tuple[str, str, str, float | str, float | str, float | None]] = []
+    types_floors: dict[str, tuple[str, float | str]] = {}
     failed_goals = []
     for name in names:
         mod = importlib.import_module(f"benchmarks.scenarios.{name}")
@@ -76,6 +82,8 @@ def main() -> int:
         rows.append((mod.NAME, mod.UNIT, ours, theirs, ratio, _goal_text(goal, limit), verdict))
         if getattr(mod, "FLOOR", None) is not None:
             floors.append((mod.NAME, mod.UNIT, mod.FLOOR, _run_one(name, "floor", args.quick), theirs, goal))
+        if getattr(mod, "TYPES_FLOOR", None) is not None:
+            types_floors[mod.NAME] = (mod.TYPES_FLOOR, _run_one(name, "types-floor", args.quick))
         print(f"  done: {mod.NAME}", file=sys.stderr, flush=True)
 
     header = f"{'scenario':<44} {'unit':<12} {'muster':>12} {'autogen':>12} {'ratio':>8} {'goal':>13}"
@@ -95,10 +103,20 @@ def main() -> int:
         print("\nfloors, measured in this run (what muster cannot go below while it keeps its dependencies):")
         for name, unit, what, floor, theirs, goal in floors:
             print(f"  {name}: {what} = {_floor_text(floor, unit, theirs, goal)}")
+            if name in types_floors:
+                types_what, types_floor = types_floors[name]
+                text = _floor_text(types_floor, unit, theirs, goal, of=PUBLIC_TYPES_FLOOR_WHAT)
+                print(f"    {types_what} = {text}")
     return 0
 
 
-def _floor_text(floor: float | str, unit: str, theirs: float | str, goal: float | None) -> str:
+def _floor_text(
+    floor: float | str, unit: str, theirs: float | str, goal: float | None, of: str | None = None
+) -> str:
+    """The floor's figure, AutoGen's ratio to it and whether the goal is above or below it.
+
+    ``of`` names the floor in the verdict (with its figure), for a floor printed beside another.
+    """
     if not isinstance(floor, float):
         return floor
     text = f"{floor:.2f} {unit}"
@@ -107,6 +125,8 @@ def _floor_text(floor: float | str, unit: str, theirs: float | str, goal: float 
         if goal is not None:
             needed = theirs / goal
             verdict = "below the floor" if needed < floor else "above the floor"
+            if of is not None:
+                verdict += f" of {of} ({floor:.2f} {unit})"
             text += f"; the {goal:.1f}x goal needs muster <= {needed:.2f} {unit}, {verdict}"
     return text
 

@@ -11,13 +11,22 @@ that keep start-up cheap:
   pydantic schema at all, and the plain run loads no message class, tool, config model or
   state helper it does not use;
 - ``muster --help`` loads neither asyncio nor pydantic.
+
+The benchmark's second start-up floor (``benchmarks/scenarios/_public_types_floor.py``) defines,
+standalone, the pydantic classes a plain run defines; a check here keeps it the same classes,
+with the same fields and configs, as muster's.
 """
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,16 +64,22 @@ def walk(cls):
         yield from walk(sub)
 
 built = sorted({c.__qualname__ for c in walk(BaseModel) if c.__dict__.get("__pydantic_complete__")})
-print(json.dumps({"modules": sorted(sys.modules), "built": built}))
+defined = sorted({c.__qualname__ for c in walk(BaseModel) if c.__module__.startswith("muster.")})
+print(json.dumps({"modules": sorted(sys.modules), "built": built, "defined": defined}))
 """
+
+
+def _report(code: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\n" + _REPORT], capture_output=True, text=True, check=True
+    ).stdout
+    report: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return report
 
 
 def _load(code: str) -> tuple[set[str], list[str]]:
     """Run ``code`` in a fresh interpreter; the modules it left loaded and the models it built."""
-    out = subprocess.run(
-        [sys.executable, "-c", code + "\n" + _REPORT], capture_output=True, text=True, check=True
-    ).stdout
-    report = json.loads(out.strip().splitlines()[-1])
+    report = _report(code)
     return set(report["modules"]), report["built"]
 
 
@@ -92,19 +107,39 @@ def test_a_team_type_loads_only_itself(team: str) -> None:
     assert built == []
 
 
+_PLAIN_RUN = (
+    "import asyncio\n"
+    "from muster.agents import AssistantAgent\n"
+    "from muster.models.replay import ReplayChatCompletionClient\n"
+    "async def main():\n"
+    "    agent = AssistantAgent('assistant', model_client=ReplayChatCompletionClient(['Hello.']))\n"
+    "    result = await agent.run(task='Say hello.')\n"
+    "    assert result.messages[-1].content == 'Hello.'\n"
+    "asyncio.run(main())\n"
+    "import sys\n"
+    "assert 'json' not in sys.modules, 'json loaded'\n"
+)
+
+PLAIN_RUN_MODELS = [
+    "AssistantMessage",
+    "BaseAgentEvent",
+    "BaseChatMessage",
+    "BaseMessage",
+    "BaseTextChatMessage",
+    "ChatCompletionTokenLogprob",
+    "CreateResult",
+    "SystemMessage",
+    "TaskResult",
+    "TextMessage",
+    "TopLogprob",
+    "UserMessage",
+]
+"""The pydantic classes a plain run (and ``import muster.agents, muster.teams``) defines: the
+public types it returns or passes to the model. The benchmark's types floor defines the same."""
+
+
 def test_a_plain_agent_run_builds_no_schema() -> None:
-    modules, built = _load(
-        "import asyncio\n"
-        "from muster.agents import AssistantAgent\n"
-        "from muster.models.replay import ReplayChatCompletionClient\n"
-        "async def main():\n"
-        "    agent = AssistantAgent('assistant', model_client=ReplayChatCompletionClient(['Hello.']))\n"
-        "    result = await agent.run(task='Say hello.')\n"
-        "    assert result.messages[-1].content == 'Hello.'\n"
-        "asyncio.run(main())\n"
-        "import sys\n"
-        "assert 'json' not in sys.modules, 'json loaded'\n"
-    )
+    modules, built = _load(_PLAIN_RUN)
     # (json is checked in the child: the report imports it.)
     assert built == []
     assert _loaded(modules, METADATA_SCAN) == []
@@ -136,13 +171,71 @@ def test_a_plain_agent_run_builds_no_schema() -> None:
         "muster.agents.exceptions",
         "muster.models._replay_errors",
         "muster.base.internal",
+        # Nothing recorded: no Span, Recorder or SpanKind class (open_span returned None).
+        "muster.core._span",
         # No tool ran: no tool result, nor the LLMMessage union that includes one.
         "muster.models._llm_message",
     ]
     assert _loaded(modules, unused) == []
     # Each module costs about 0.1 ms to find and load whatever it holds: 37 before the start-up
-    # work of docs/performance.md, "Fourth pass"; a new one on this path should be a decision.
-    assert len(_loaded(modules, ["muster"])) <= 30
+    # work of docs/performance.md, "Fourth pass", 29 since; a new one on this path should be a
+    # decision.
+    assert len(_loaded(modules, ["muster"])) <= 29
+
+
+def test_a_plain_run_defines_only_the_public_types_it_uses() -> None:
+    assert _report(_PLAIN_RUN)["defined"] == PLAIN_RUN_MODELS
+    assert _report("import muster.agents, muster.teams")["defined"] == PLAIN_RUN_MODELS
+
+
+def _shape(cls: Any) -> dict[str, Any]:
+    """A pydantic class's definition, with the modules' names taken out of its annotations."""
+
+    def plain(text: str) -> str:
+        text = re.sub(r"\b(?:muster(?:\.\w+)*|_public_types_floor)\.", "", text)
+        return re.sub(r" at 0x[0-9a-f]+", "", text)
+
+    return {
+        "bases": [base.__name__ for base in cls.__bases__],
+        "config": dict(cls.model_config),
+        "abstract": sorted(getattr(cls, "__abstractmethods__", ())),
+        "fields": [
+            (
+                name,
+                plain(repr(info.annotation)),
+                plain(repr(info.metadata)),
+                repr(info.default),
+                getattr(info.default_factory, "__name__", None),
+            )
+            for name, info in cls.model_fields.items()
+        ],
+    }
+
+
+def test_the_benchmark_types_floor_defines_muster_s_public_types() -> None:
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "scenarios" / "_public_types_floor.py"
+    spec = importlib.util.spec_from_file_location("_public_types_floor", path)
+    assert spec is not None and spec.loader is not None
+    floor = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(floor)
+
+    import muster.base
+    import muster.messages
+    import muster.models
+
+    for name in PLAIN_RUN_MODELS:
+        ours = next(
+            getattr(m, name) for m in (muster.models, muster.messages, muster.base) if hasattr(m, name)
+        )
+        assert _shape(getattr(floor, name)) == _shape(ours), name
+    # The floor imports nothing of muster (nor of the benchmarks package).
+    imported = [
+        alias.name if isinstance(node, ast.Import) else node.module or ""
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in (node.names if isinstance(node, ast.Import) else node.names[:1])
+    ]
+    assert [m for m in imported if m.split(".")[0] in ("muster", "benchmarks")] == []
 
 
 def test_a_round_robin_first_run_builds_no_schema() -> None:

@@ -23,22 +23,26 @@ async def best_of(repeats: int, body: Callable[[], Awaitable[float]]) -> float:
 def scenario_main(
     run: Callable[[str, bool], Awaitable[float | None]],
     floor: Callable[[bool], Awaitable[float]] | None = None,
+    types_floor: Callable[[bool], Awaitable[float]] | None = None,
 ) -> None:
     """Parse ``<flavor> [--quick]``, run the scenario under asyncio and report its value.
 
     ``floor`` (flavor ``floor``) measures what no framework with muster's dependencies and
-    AutoGen's semantics can go below (see ``FLOOR`` in the scenario module).
+    AutoGen's semantics can go below (see ``FLOOR`` in the scenario module). ``types_floor``
+    (flavor ``types-floor``, start-up scenarios) is that floor plus defining the public types
+    the scenario's code gets back (see ``TYPES_FLOOR``).
     """
     import asyncio
 
     parser = argparse.ArgumentParser()
-    parser.add_argument("flavor", choices=["muster", "autogen", "floor"])
+    parser.add_argument("flavor", choices=["muster", "autogen", "floor", "types-floor"])
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    if args.flavor == "floor":
-        if floor is None:
-            parser.error("this scenario measures no floor")
-        report(asyncio.run(floor(args.quick)))
+    if args.flavor in ("floor", "types-floor"):
+        measure = floor if args.flavor == "floor" else types_floor
+        if measure is None:
+            parser.error(f"this scenario measures no {args.flavor}")
+        report(asyncio.run(measure(args.quick)))
         return
     report(asyncio.run(run(args.flavor, args.quick)))
 

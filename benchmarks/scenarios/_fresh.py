@@ -8,8 +8,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
-__all__ = ["child_env", "import_floor", "time_in_fresh_interpreters", "wall_of_commands"]
+__all__ = [
+    "PUBLIC_TYPES_FLOOR",
+    "PUBLIC_TYPES_FLOOR_WHAT",
+    "child_env",
+    "import_floor",
+    "import_public_types_floor",
+    "time_in_fresh_interpreters",
+    "wall_of_commands",
+]
 
 FLOOR_IMPORTS = (
     "from pydantic import BaseModel, ConfigDict\n"
@@ -24,6 +33,21 @@ pydantic and asyncio, and one model class (schema build deferred): defining the 
 loads pydantic's field machinery (``pydantic.fields``, ``pydantic.types``, ``annotated_types``),
 which ``from pydantic import BaseModel`` alone does not.
 """
+
+PUBLIC_TYPES_FLOOR = (
+    f"import sys\nsys.path.append({str(Path(__file__).resolve().parent)!r})\nimport _public_types_floor\n"
+)
+"""The floor's imports, then the public pydantic types a plain run returns, defined standalone.
+
+``_public_types_floor.py`` (it imports neither muster nor this package) defines the 12 pydantic
+classes a plain agent run defines (message bases and ``TextMessage``, the LLM messages,
+``CreateResult`` and its logprob types, ``TaskResult``) with muster's fields and configs. It is
+imported by file, as a module with its bytecode cached like muster's, not compiled from a
+``-c`` string; appended to ``sys.path`` so that no other import searches its directory first.
+"""
+
+PUBLIC_TYPES_FLOOR_WHAT = "pydantic + asyncio + the public types a run returns"
+"""How the harness names this floor in its verdicts."""
 
 
 def child_env() -> dict[str, str]:
@@ -81,4 +105,14 @@ async def import_floor(quick: bool) -> float:
     code = f"import time\nt = time.perf_counter()\n{FLOOR_IMPORTS}print((time.perf_counter() - t) * 1000)"
     return time_in_fresh_interpreters(
         code, 3 if quick else 9, "floor: pydantic + asyncio + one deferred model"
+    )
+
+
+async def import_public_types_floor(quick: bool) -> float:
+    """:data:`PUBLIC_TYPES_FLOOR` in a fresh interpreter (ms, minimum)."""
+    code = (
+        f"import time\nt = time.perf_counter()\n{PUBLIC_TYPES_FLOOR}print((time.perf_counter() - t) * 1000)"
+    )
+    return time_in_fresh_interpreters(
+        code, 3 if quick else 9, f"floor: {PUBLIC_TYPES_FLOOR_WHAT} (12 deferred models)"
     )

@@ -10,13 +10,21 @@ is in.
 from __future__ import annotations
 
 from benchmarks.scenarios._common import scenario_main
-from benchmarks.scenarios._fresh import FLOOR_IMPORTS, time_in_fresh_interpreters
+from benchmarks.scenarios._fresh import (
+    FLOOR_IMPORTS,
+    PUBLIC_TYPES_FLOOR,
+    PUBLIC_TYPES_FLOOR_WHAT,
+    time_in_fresh_interpreters,
+)
 
 NAME = "cold start: import, build, run once"
 UNIT = "ms"
 GOAL = 2.5
 LIMIT = 190.0
 FLOOR = "import of pydantic + asyncio, one model class defined, asyncio.run of an empty coroutine"
+TYPES_FLOOR = (
+    "the same, with the 12 public pydantic types a plain run returns defined (standalone, muster's fields)"
+)
 
 _IMPORTS = {
     "muster": "from muster.agents import AssistantAgent\n"
@@ -56,5 +64,18 @@ async def floor(quick: bool) -> float:
     return time_in_fresh_interpreters(code, 3 if quick else 9, "floor: pydantic + asyncio + asyncio.run")
 
 
+async def types_floor(quick: bool) -> float:
+    """The floor, with the public pydantic types a plain run returns defined (not muster's)."""
+    code = (
+        "import time\nstart = time.perf_counter()\n"
+        + PUBLIC_TYPES_FLOOR
+        + "import asyncio\nasync def main():\n    pass\nasyncio.run(main())\n"
+        + "print((time.perf_counter() - start) * 1000)\n"
+    )
+    return time_in_fresh_interpreters(
+        code, 3 if quick else 9, f"floor: {PUBLIC_TYPES_FLOOR_WHAT} + asyncio.run"
+    )
+
+
 if __name__ == "__main__":
-    scenario_main(run, floor)
+    scenario_main(run, floor, types_floor)

@@ -8,13 +8,16 @@ MagenticOne until one of them is used (``tests/test_import_footprint.py``).
 from __future__ import annotations
 
 from benchmarks.scenarios._common import scenario_main
-from benchmarks.scenarios._fresh import import_floor, time_in_fresh_interpreters
+from benchmarks.scenarios._fresh import import_floor, import_public_types_floor, time_in_fresh_interpreters
 
 NAME = "import agents + teams"
 UNIT = "ms"
 GOAL = 2.5
 LIMIT = 190.0
 FLOOR = "import of pydantic + asyncio, one model class defined"
+TYPES_FLOOR = (
+    "the same, with the 12 public pydantic types a plain run returns defined (standalone, muster's fields)"
+)
 
 _MODULES = {
     "muster": "muster.agents, muster.teams",
@@ -31,4 +34,4 @@ async def run(flavor: str, quick: bool) -> float:
 
 
 if __name__ == "__main__":
-    scenario_main(run, import_floor)
+    scenario_main(run, import_floor, import_public_types_floor)

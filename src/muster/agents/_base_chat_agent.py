@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from muster.base import ChatAgent, Response, TaskResult, normalize_task
 from muster.core import CancellationToken, ComponentBase
-from muster.core.instrumentation import SpanKind, open_span
+from muster.core.instrumentation import open_span
 from muster.core.internal import construct_trusted
 from muster.messages import BaseAgentEvent, BaseChatMessage
 from muster.messages.internal import is_streaming_chunk
@@ -100,7 +100,7 @@ class BaseChatAgent(ChatAgent, ABC, ComponentBase[BaseModel]):
             cancellation_token = CancellationToken()
         input_messages = normalize_task(task)
         output: list[BaseAgentEvent | BaseChatMessage] = list(input_messages) if output_task_messages else []
-        span = open_span(SpanKind.AGENT_TURN, self._name)
+        span = open_span("agent_turn", self._name)
         if span is None:
             response = await self.on_messages(input_messages, cancellation_token)
         else:
@@ -137,7 +137,7 @@ class BaseChatAgent(ChatAgent, ABC, ComponentBase[BaseModel]):
             for msg in input_messages:
                 output.append(msg)
                 yield msg
-        span = open_span(SpanKind.AGENT_TURN, self._name)
+        span = open_span("agent_turn", self._name)
         if span is not None:
             from muster.base.internal import add_message_event, describe_participant
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from muster import messages as _messages
 from muster.base import Response
 from muster.core import CancellationToken
-from muster.core.instrumentation import Span, SpanKind, open_span
+from muster.core.instrumentation import open_span
 from muster.core.internal import construct_trusted
 from muster.messages import BaseAgentEvent, BaseChatMessage, TextMessage
 from muster.model_context import ChatCompletionContext
@@ -20,6 +20,7 @@ from muster.models import AssistantMessage, ChatCompletionClient, CreateResult, 
 from muster.models.usage import enter_usage_scope, restore_usage_scope
 
 if TYPE_CHECKING:
+    from muster.core.instrumentation import Span
     from muster.core.internal import ToolSchema
     from muster.messages import ModelClientStreamingChunkEvent, StructuredMessageFactory, ThoughtEvent
     from muster.models import LLMMessage
@@ -123,7 +124,7 @@ class ModelTurn:
             kwargs["tool_choice"] = "none"
         else:
             kwargs["tools"] = tools
-        span = open_span(SpanKind.MODEL_CALL, self.agent_name)
+        span = open_span("model_call", self.agent_name)
         if span is not None:
             span.set(
                 agent=self.agent_name,

@@ -13,11 +13,11 @@ import asyncio
 import json
 import warnings
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from muster.base import Handoff, Response
 from muster.core import CancellationToken, FunctionCall
-from muster.core.instrumentation import Span, SpanKind, open_span
+from muster.core.instrumentation import open_span
 from muster.messages import (
     BaseAgentEvent,
     BaseChatMessage,
@@ -33,6 +33,9 @@ from muster.models import (
 )
 from muster.tools import BaseTool, ToolResult, ToolSchema, Workbench
 from muster.tools.internal import StreamWorkbench
+
+if TYPE_CHECKING:
+    from muster.core.instrumentation import Span
 
 __all__ = ["ExecutedCall", "ToolCallSummaryFormatter", "ToolExecutor"]
 
@@ -182,7 +185,7 @@ class ToolExecutor:
         self, call: FunctionCall, cancellation_token: CancellationToken
     ) -> AsyncGenerator[_Event | FunctionExecutionResult, None]:
         """One call: its progress events (streaming tools only), then its result."""
-        span = open_span(SpanKind.TOOL_CALL, self._agent_name)
+        span = open_span("tool_call", self._agent_name)
         if span is not None:
             span.set(
                 tool=call.name, call_id=call.id, agent=self._agent_name, arguments=call.arguments[:_PREVIEW]

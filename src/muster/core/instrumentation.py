@@ -41,17 +41,18 @@ runtime's context and are not.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
-from enum import StrEnum
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .internal import lazy_exports
 
 if TYPE_CHECKING:
+    from typing import Literal
+
+    from ._span import Recorder, Span, SpanKind
+
+    SpanKindValue = Literal["agent_turn", "model_call", "tool_call"]
     from ._span_event import SpanEvent
 
 __all__ = [
@@ -68,29 +69,26 @@ AttributeValue = str | int | float | bool | None
 """What a span attribute may hold: JSON scalars, so a recording serialises as is."""
 
 
-class SpanKind(StrEnum):
-    """What a span measures."""
-
-    AGENT_TURN = "agent_turn"
-    """One agent (or nested team) answering: a team turn, or a whole ``agent.run``."""
-    MODEL_CALL = "model_call"
-    """One request to a model client, retries and rate-limit waits included."""
-    TOOL_CALL = "tool_call"
-    """One tool call, from the arguments to the result."""
+_FOLDING = frozenset({"model_call", "tool_call"})
+"""Kinds whose directly nested spans are layers of the same call, not calls of their own
+(``SpanKind`` members are ``str``: they hash and compare as their values)."""
 
 
-_FOLDING = frozenset({SpanKind.MODEL_CALL, SpanKind.TOOL_CALL})
-"""Kinds whose directly nested spans are layers of the same call, not calls of their own."""
-
-
-def __getattr__(name: str) -> Any:
-    # SpanEvent lives in its own module, loaded by the first event recorded: a NamedTuple
-    # class is generated and compiled when defined, and most processes never record.
-    if name == "SpanEvent":
-        from ._span_event import SpanEvent
-
-        return SpanEvent
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# Span, Recorder and SpanKind live in their own module, loaded with the first recorder: every
+# agent imports this module for open_span, and most processes never record (start-up; their
+# code and classes, the enum first, were most of this module's import). Call sites pass a
+# kind's value, which open_span turns into the SpanKind member once something records. SpanEvent likewise, loaded by the
+# first event recorded: a NamedTuple class is generated and compiled when defined.
+if not TYPE_CHECKING:  # hidden from mypy, which sees the imports above
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        {
+            "Span": "muster.core._span",
+            "Recorder": "muster.core._span",
+            "SpanKind": "muster.core._span",
+            "SpanEvent": "muster.core._span_event",
+        },
+    )
 
 
 _Scope = tuple["Recorder", "Span | None"]
@@ -103,140 +101,12 @@ _ACTIVE: ContextVar[_Scope | None] = ContextVar("muster_instrumentation", defaul
 _ids = itertools.count(1)
 
 
-class Span:
-    """One timed piece of work; a context manager that ends it and restores its parent.
-
-    Attributes:
-        kind: What it measures.
-        name: The call site's name for it (the agent, the client class, the tool).
-        span_id: Unique within the process.
-        parent: The span it was opened in, if any.
-        start: ``time.perf_counter()`` when opened.
-        end: ``time.perf_counter()`` when ended; ``None`` while open.
-        attributes: Facts the call sites added (tokens, attempts, the tool's arguments...).
-        events: Instants inside the span (the messages of a turn).
-        layers: Names of the layers folded into this span, outermost first (``name`` is the
-            outermost of all).
-        status: ``"ok"``, ``"error"`` or ``"cancelled"``.
-        error: ``"Type: message"`` when the work failed.
-    """
-
-    __slots__ = (
-        "_outer",
-        "_previous",
-        "_recorder",
-        "attributes",
-        "end",
-        "error",
-        "events",
-        "kind",
-        "layers",
-        "name",
-        "parent",
-        "span_id",
-        "start",
-        "status",
-    )
-
-    def __init__(
-        self,
-        kind: SpanKind,
-        name: str,
-        parent: Span | None,
-        recorder: Recorder,
-        previous: _Scope,
-        outer: Span | None = None,
-    ) -> None:
-        self.kind = kind
-        self.name = name
-        self.span_id = next(_ids)
-        self.parent = parent
-        self.start = time.perf_counter()
-        self.end: float | None = None
-        self.attributes: dict[str, AttributeValue] = {}
-        self.events: list[SpanEvent] = []
-        self.layers: list[str] = []
-        self.status = "ok"
-        self.error: str | None = None
-        self._recorder = recorder
-        self._previous = previous
-        self._outer = outer
-
-    @property
-    def duration(self) -> float:
-        """Seconds from open to end (to now while still open)."""
-        return (time.perf_counter() if self.end is None else self.end) - self.start
-
-    @property
-    def is_layer(self) -> bool:
-        """Whether this span is folded into an outer span of the same call."""
-        return self._outer is not None
-
-    def set(self, **attributes: AttributeValue) -> None:
-        """Add facts (a layer's reach its outer span when it ends, filling only gaps)."""
-        self.attributes.update(attributes)
-
-    def set_default(self, **attributes: AttributeValue) -> None:
-        """Add facts only where none is set yet (an inner layer's figures are more precise)."""
-        for key, value in attributes.items():
-            self.attributes.setdefault(key, value)
-
-    def add_event(self, name: str, **attributes: AttributeValue) -> None:
-        """Record an instant (on the outer span, for a layer)."""
-        from ._span_event import SpanEvent  # loaded by the first event recorded
-
-        self._root().events.append(SpanEvent(name, time.perf_counter(), attributes))
-
-    def fail(self, error_type: str, message: str) -> None:
-        """Mark the work failed without an exception (a tool error reported to the model)."""
-        target = self._root()
-        target.status = "error"
-        target.error = f"{error_type}: {message}" if message else error_type
-        target.attributes.setdefault("error_type", error_type)
-
-    def _root(self) -> Span:
-        span = self
-        while span._outer is not None:
-            span = span._outer
-        return span
-
-    def close(self, error: BaseException | None = None) -> None:
-        """End the span, report it, and make its parent the current span again."""
-        if self.end is not None:
-            return
-        self.end = time.perf_counter()
-        if error is not None:
-            if isinstance(error, asyncio.CancelledError | GeneratorExit):
-                self.status = "cancelled"
-            else:
-                self.fail(type(error).__name__, str(error))
-        # Restored by value, not by ContextVar token: an async generator may be closed
-        # from another context than the one that opened the span.
-        _ACTIVE.set(self._previous)
-        outer = self._outer
-        if outer is not None:
-            outer.layers += [self.name, *self.layers]
-            for key, value in self.attributes.items():
-                outer.attributes.setdefault(key, value)
-            if self.status == "cancelled" and outer.status == "ok":
-                outer.status = "cancelled"
-            return
-        self._recorder.on_end(self)
-
-    def __enter__(self) -> Span:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close(exc)
-
-    def __repr__(self) -> str:
-        return f"Span({self.kind.value}, {self.name!r}, {self.duration * 1000:.3f} ms, {self.status})"
-
-
-def open_span(kind: SpanKind, name: str) -> Span | None:
+def open_span(kind: SpanKind | SpanKindValue, name: str) -> Span | None:
     """Start a span and make it current, or return ``None`` when nothing records.
+
+    ``kind`` is a :class:`SpanKind` or its value (``"model_call"``): muster's own call sites
+    pass the value, so a process that never records never defines the enum; the span's
+    ``kind`` is the member either way.
 
     The caller must end a returned span (``with span:`` or :meth:`Span.close`), however the
     work ends, or its parent stays current in this context.
@@ -244,6 +114,10 @@ def open_span(kind: SpanKind, name: str) -> Span | None:
     scope = _ACTIVE.get()
     if scope is None:
         return None
+    # Loaded already: something records, so a Recorder exists.
+    from ._span import KINDS, Span, SpanKind
+
+    kind = KINDS.get(kind) or SpanKind(kind)  # the member (SpanKind raises on an unknown value)
     recorder, current = scope
     if current is not None and current.kind is kind and kind in _FOLDING:
         span = Span(kind, name, current.parent, recorder, scope, outer=current)
@@ -260,63 +134,3 @@ def current_span() -> Span | None:
     """The innermost open span in this context, or ``None`` (also when nothing records)."""
     scope = _ACTIVE.get()
     return None if scope is None else scope[1]
-
-
-class Recorder:
-    """Collects the spans opened while it is active; subclass to send them elsewhere.
-
-    Attributes:
-        spans: Every finished span (layers folded), in the order they ended.
-        started: ``time.perf_counter()`` when the last :meth:`recording` block began.
-        ended: ``time.perf_counter()`` when it ended; ``None`` while it runs.
-    """
-
-    def __init__(self) -> None:
-        self.spans: list[Span] = []
-        self.started: float | None = None
-        self.ended: float | None = None
-
-    def on_start(self, span: Span) -> None:
-        """Called when a (non-layer) span opens; nothing by default."""
-
-    def on_end(self, span: Span) -> None:
-        """Called when a (non-layer) span ends; keeps it in :attr:`spans` by default."""
-        self.spans.append(span)
-
-    @contextmanager
-    def recording(self) -> Iterator[Recorder]:
-        """Record the spans opened in this block (and in tasks it starts).
-
-        Recorders nest: an inner block's spans reach the inner recorder and every recorder
-        around it, so a timing recording inside a traced run leaves the trace whole. The
-        span open around the block stays their parent.
-        """
-        outer = _ACTIVE.get()
-        if outer is None:
-            token = _ACTIVE.set((self, None))
-        else:
-            token = _ACTIVE.set((_Both(self, outer[0]), outer[1]))
-        self.started = time.perf_counter()
-        self.ended = None
-        try:
-            yield self
-        finally:
-            self.ended = time.perf_counter()
-            _ACTIVE.reset(token)
-
-
-class _Both(Recorder):
-    """Hands each span to an inner recorder, then to the one around it (nested recordings)."""
-
-    def __init__(self, inner: Recorder, outer: Recorder) -> None:
-        super().__init__()
-        self.inner = inner
-        self.outer = outer
-
-    def on_start(self, span: Span) -> None:
-        self.inner.on_start(span)
-        self.outer.on_start(span)
-
-    def on_end(self, span: Span) -> None:
-        self.inner.on_end(span)
-        self.outer.on_end(span)

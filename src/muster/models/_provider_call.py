@@ -15,10 +15,10 @@ import asyncio
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from muster.core import CancellationToken
-from muster.core.instrumentation import Span, SpanKind, open_span
+from muster.core.instrumentation import open_span
 
 from ._cancel import CancelGuard
 from ._retry import RetryPolicy, retry_call
@@ -27,6 +27,9 @@ from .exceptions import ModelAPIError, ModelResponseError
 from .limits import RateLimiter, Reservation
 from .pricing import estimate_cost
 from .usage import ModelCallRecord, UsageTracker, current_usage_scope
+
+if TYPE_CHECKING:
+    from muster.core.instrumentation import Span
 
 __all__ = ["BilledUsage", "ProviderCaller", "StreamParser", "malformed"]
 
@@ -152,7 +155,7 @@ class ProviderCaller(Generic[_ResponseT]):
         cancellation_token: CancellationToken | None,
     ) -> CreateResult:
         """Send one request (retrying as allowed) and return its parsed result."""
-        span = open_span(SpanKind.MODEL_CALL, self.provider)
+        span = open_span("model_call", self.provider)
         if span is None:
             return await self._call(send, parse, model, estimated_tokens, cancellation_token, None)
         with span:
@@ -217,7 +220,7 @@ class ProviderCaller(Generic[_ResponseT]):
         cancellation_token: CancellationToken | None,
     ) -> AsyncGenerator[str | CreateResult, None]:
         """Stream text chunks, then the final :class:`CreateResult`."""
-        span = open_span(SpanKind.MODEL_CALL, self.provider)
+        span = open_span("model_call", self.provider)
         if span is not None:
             span.set(provider=self.provider, requested_model=model, streamed=True)
         guard = CancelGuard(cancellation_token)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 from pydantic import BaseModel
 
 from muster.core import EVENT_LOGGER_NAME, CancellationToken, Component
-from muster.core.instrumentation import Span, SpanKind, open_span
+from muster.core.instrumentation import open_span
 from muster.core.internal import LazyClassAttribute, construct_trusted, lazy_exports
 
 from ._model_client import ChatCompletionClient
@@ -24,6 +24,7 @@ from ._model_info import ModelFamily, ModelInfo, validate_model_info
 from ._types import CreateResult, RequestUsage
 
 if TYPE_CHECKING:
+    from muster.core.instrumentation import Span
     from muster.core.internal import Tool, ToolSchema
 
     from ._llm_message import LLMMessage
@@ -245,7 +246,7 @@ class ReplayChatCompletionClient(ChatCompletionClient, Component["ReplayChatComp
                 reply is not consumed.
             ReplayExhaustedError: no replies are left.
         """
-        span = open_span(SpanKind.MODEL_CALL, "ReplayChatCompletionClient")
+        span = open_span("model_call", "ReplayChatCompletionClient")
         try:
             reply = self._next_reply(
                 messages, tools, tool_choice, json_output, extra_create_args, cancellation_token
@@ -285,7 +286,7 @@ class ReplayChatCompletionClient(ChatCompletionClient, Component["ReplayChatComp
         alone. Cancelling the token between chunks stops the stream with
         ``asyncio.CancelledError``; the reply then still counts as consumed.
         """
-        span = open_span(SpanKind.MODEL_CALL, "ReplayChatCompletionClient")
+        span = open_span("model_call", "ReplayChatCompletionClient")
         try:
             reply = self._next_reply(
                 messages, tools, tool_choice, json_output, extra_create_args, cancellation_token

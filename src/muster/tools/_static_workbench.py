@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..core import CancellationToken, Component, ComponentModel, is_component_instance
-from ..core.instrumentation import Span, SpanKind, open_span
+from ..core.instrumentation import open_span
 from ..core.internal import Tool, ToolSchema, scoped_link
 from ._base import BaseTool
 from ._result import TextResultContent, ToolResult
 from ._workbench import StreamWorkbench, ToolOverride, Workbench
 from .exceptions import ToolArgumentsError, ToolNotFoundError, ToolOverrideConflictError, ToolTimeoutError
+
+if TYPE_CHECKING:
+    from ..core.instrumentation import Span
 
 __all__ = ["StaticStreamWorkbench", "StaticWorkbench", "StaticWorkbenchConfig", "StaticWorkbenchState"]
 
@@ -145,7 +148,7 @@ class StaticWorkbench(Workbench, Component[StaticWorkbenchConfig]):
         Raises:
             asyncio.CancelledError: ``cancellation_token`` was cancelled during the call.
         """
-        span = open_span(SpanKind.TOOL_CALL, type(self).__name__)
+        span = open_span("tool_call", type(self).__name__)
         if span is None:
             return await self._call_tool(name, arguments, cancellation_token, call_id)
         with span:
@@ -255,7 +258,7 @@ class StaticStreamWorkbench(StaticWorkbench, StreamWorkbench):
         if tool is None or not callable(run_json_stream):
             yield await self.call_tool(name, arguments, cancellation_token, call_id)
             return
-        span = open_span(SpanKind.TOOL_CALL, type(self).__name__)
+        span = open_span("tool_call", type(self).__name__)
         if span is None:
             async for item in self._stream_tool(
                 tool, run_json_stream, name, arguments, cancellation_token, call_id

@@ -7,12 +7,12 @@ import copy
 import json
 import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from muster.core import CacheStore, CancellationToken, Component, ComponentModel, InMemoryStore
-from muster.core.instrumentation import Span, SpanKind, open_span
+from muster.core.instrumentation import open_span
 from muster.core.internal import Tool, ToolSchema
 from muster.models._llm_message import LLMMessage
 from muster.models._model_client import ChatCompletionClient
@@ -20,6 +20,9 @@ from muster.models._model_info import ModelInfo
 from muster.models._types import CreateResult, RequestUsage
 
 from ._key import cache_key
+
+if TYPE_CHECKING:
+    from muster.core.instrumentation import Span
 
 __all__ = ["CHAT_CACHE_VALUE_TYPE", "ChatCompletionCache", "ChatCompletionCacheConfig"]
 
@@ -218,7 +221,7 @@ class ChatCompletionCache(ChatCompletionClient, Component[ChatCompletionCacheCon
 
         ``cancellation_token`` only matters on a miss: a hit returns at once.
         """
-        span = open_span(SpanKind.MODEL_CALL, "ChatCompletionCache")
+        span = open_span("model_call", "ChatCompletionCache")
         if span is None:
             return await self._create(
                 messages, tools, tool_choice, json_output, extra_create_args, cancellation_token
@@ -273,7 +276,7 @@ class ChatCompletionCache(ChatCompletionClient, Component[ChatCompletionCacheCon
         cancellation_token: CancellationToken | None = None,
     ) -> AsyncGenerator[str | CreateResult, None]:
         """Replay a cached stream, or stream from the wrapped client and cache the whole of it."""
-        span = open_span(SpanKind.MODEL_CALL, "ChatCompletionCache")
+        span = open_span("model_call", "ChatCompletionCache")
         try:
             key = cache_key(messages, tools, tool_choice, json_output, extra_create_args)
             hit = await self._lookup(key)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from muster.base import ChatAgent, Response, TaskResult, Team
 from muster.base.exceptions import StateError
 from muster.base.internal import add_message_event, describe_participant
 from muster.core import MessageContext, event, rpc
-from muster.core.instrumentation import Span, SpanKind, open_span
+from muster.core.instrumentation import open_span
 from muster.messages import BaseAgentEvent, BaseChatMessage, MessageFactory
 from muster.models.usage import enter_usage_scope, restore_usage_scope
 from muster.state import ChatAgentContainerState
@@ -37,6 +37,9 @@ from ._events import (
 from ._run_control import OutputQueue
 from ._sequential_routed_agent import SequentialRoutedAgent
 from ._state_checks import check_state_header, parse_thread
+
+if TYPE_CHECKING:
+    from muster.core.instrumentation import Span
 
 __all__ = ["ChatAgentContainer", "OutputQueue"]
 
@@ -121,7 +124,7 @@ class ChatAgentContainer(SequentialRoutedAgent):
             return  # the run was cancelled before this turn began; keep the buffer for the next run
         reply: GroupChatAgentResponse | GroupChatTeamResponse
         previous_scope = enter_usage_scope(run_id=message.run_id) if message.run_id else None
-        span = open_span(SpanKind.AGENT_TURN, self._agent.name)
+        span = open_span("agent_turn", self._agent.name)
         if span is not None:
             describe_participant(span, self._agent, self._agent.name)
             span.set(run_id=message.run_id, team_participant=self._is_team)
