@@ -96,3 +96,34 @@ async def test_a_queue_managers_wake_ups_stay_bounded_and_still_wake_it(pg_url: 
     assert seen == ["run-1"]
     assert waiting  # the manager's queue was found...
     assert max(waiting) <= 1  # ...holding one wake-up at most (PgQueuer's own kept a hundred or more)
+
+
+async def test_one_probe_answers_how_long_an_idle_manager_may_wait(pg_url: str, pg_schema: str) -> None:
+    queue = JobQueue(ServiceSettings(database={"url": pg_url, "schema": pg_schema}))
+    await queue.ensure_schema()
+    table = queue.db.qualified.queue_table
+    timeout = timedelta(seconds=30)
+    async with await queue.connect() as conn, await queue.connect() as feeder:
+        manager = queue.queue_manager(conn, conn)
+
+        async def job(item: Any) -> None:  # pragma: no cover - the manager never runs here
+            raise AssertionError
+
+        manager.entrypoint(queue.entrypoint)(job)
+        probes: list[str] = []
+        real_fetch = manager.queries.driver.fetch
+
+        async def counted(query: str, *args: object) -> list[dict[str, object]]:
+            probes.append(query)
+            return await real_fetch(query, *args)
+
+        manager.queries.driver.fetch = counted  # type: ignore[method-assign]
+        wait = manager._effective_dequeue_timeout
+        assert await wait(timeout) == timeout  # nothing queued: sleep until woken
+        await queue.enqueue(feeder, ["run-due"])
+        assert await wait(timeout) == manager.min_dequeue_poll_interval  # work it has not taken
+        await feeder.execute(f"UPDATE {table} SET execute_after = now() + interval '7 seconds'")
+        eta = await wait(timeout)
+        assert timedelta(seconds=5) < eta <= timedelta(seconds=7)  # until the deferred job is due
+        assert await wait(timedelta(seconds=3)) == timedelta(seconds=3)  # due after the wait anyway
+        assert len(probes) == 4  # one statement per answer (PgQueuer's own took up to three)

@@ -158,15 +158,17 @@ class JobQueue:
 
         On the service's channel, with its wake-ups bounded: PgQueuer builds the queue
         from ``pgqueuer.core.listeners.PGNoticeEventListener`` when it starts listening,
-        which is made ``_wakeups.OneWakeUp`` here (once per process; nothing else uses it).
+        which is made ``_wakeups.OneWakeUp`` here (once per process; nothing else uses it);
+        it probes the table once between waits (``_wakeups.OneProbeQueueManager``).
         """
-        from pgqueuer import QueueManager
         from pgqueuer.domain.types import Channel
 
-        from ._wakeups import bound_wake_ups
+        from ._wakeups import OneProbeQueueManager, bound_wake_ups
 
         bound_wake_ups()
-        return QueueManager(self.queries(connection, listen_connection), channel=Channel(self.db.channel))
+        return OneProbeQueueManager(
+            self.queries(connection, listen_connection), channel=Channel(self.db.channel)
+        )
 
     async def connect(self) -> Any:
         """A new autocommit psycopg connection to the service's schema."""

@@ -11,15 +11,27 @@ stop waiting, and after each dequeue it probes the table for work it may have mi
 dropping a notification while one is already waiting loses nothing: one is as good as
 many. PgQueuer builds the queue from the module attribute when it starts listening, which
 is where :func:`bound_wake_ups` puts :class:`OneWakeUp`.
+
+Between waits, the manager asks the table how long it may sleep: whether eligible work
+arrived after its last dequeue (a notification it may have consumed already), when the
+next deferred job is due, and whether any queued work is there at all: up to three
+statements, each a round trip, after every batch it takes. :class:`OneProbeQueueManager`
+asks the same three questions in one statement (PgQueuer's own three queries as scalar
+subqueries) and answers them by the same rules.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, cast
 
+from pgqueuer import QueueManager
 from pgqueuer.core import listeners
 
-__all__ = ["OneWakeUp", "bound_wake_ups"]
+if TYPE_CHECKING:
+    from pgqueuer import Queries
+
+__all__ = ["OneProbeQueueManager", "OneWakeUp", "bound_wake_ups"]
 
 
 class OneWakeUp(listeners.PGNoticeEventListener):
@@ -35,3 +47,27 @@ def bound_wake_ups() -> None:
     """Make the queue managers started from now on in this process use :class:`OneWakeUp` (idempotent)."""
     if not issubclass(listeners.PGNoticeEventListener, OneWakeUp):
         listeners.PGNoticeEventListener = OneWakeUp  # type: ignore[misc]
+
+
+class OneProbeQueueManager(QueueManager):
+    """PgQueuer's ``QueueManager``, probing the table once between waits instead of up to three times."""
+
+    async def _effective_dequeue_timeout(self, dequeue_timeout: timedelta) -> timedelta:
+        """PgQueuer's rule for the next wait, from one statement (see the module docstring)."""
+        queries = cast("Queries", self.queries)  # the manager's port is PgQueuer's Queries here
+        builder = queries.qbq
+        probe = (
+            f"SELECT ({builder.build_has_eligible_queued_work().strip()}) AS eligible, "
+            f"({builder.build_next_deferred_eta_query().strip()}) AS eta, "
+            f"({builder.build_has_queued_work().strip()}) AS queued"
+        )
+        rows = await queries.driver.fetch(probe, list(self.entrypoint_registry.keys()))
+        row = rows[0]
+        if row["eligible"]:
+            return self.min_dequeue_poll_interval
+        eta = row["eta"] if isinstance(row["eta"], timedelta) else None
+        if eta is not None and eta < dequeue_timeout:
+            return max(eta, self.min_dequeue_poll_interval)
+        if eta is None and row["queued"]:
+            return self.min_dequeue_poll_interval
+        return dequeue_timeout
