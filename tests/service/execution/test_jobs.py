@@ -10,9 +10,10 @@ import psycopg
 import pytest
 
 from muster.service.execution.jobs import JobExecutor
-from muster.service.models import Run, SpecRecord, Strategy
+from muster.service.models import Run, RunStatus, SpecRecord, Strategy
 from muster.service.settings import ServiceSettings
 from muster.service.store import SqlStore, upgrade_database
+from muster.service.store.base import TurnWrite
 
 pytestmark = pytest.mark.postgres
 
@@ -76,6 +77,27 @@ async def test_a_run_behind_another_is_queued_when_that_one_ends(
         assert await executor.jobs.kick(conn, thread.id) == [second.id]
     assert [key for *_, key in _jobs(pg_url, pg_schema)] == [first.id, second.id]
     assert await store.claim_run(second.id, "w") is not None
+
+
+async def test_a_workers_store_queues_the_next_run_in_the_end_write_itself(
+    parts: tuple[SqlStore, JobExecutor, SpecRecord], pg_url: str, pg_schema: str
+) -> None:
+    store, executor, spec = parts
+    store.job_entrypoint = executor.jobs.entrypoint  # as ``muster worker`` sets it
+    enqueue = executor.enqueue_in()
+    for ending in ("the function", "the transaction"):
+        thread = await store.create_thread()
+        first = await store.create_run(thread.id, spec, TASK, Strategy.REJECT, on_insert=enqueue)
+        second = await store.create_run(thread.id, spec, TASK, Strategy.ENQUEUE, on_insert=enqueue)
+        assert await store.claim_run(first.id, "w") is not None
+        assert second.id not in [key for *_, key in _jobs(pg_url, pg_schema)]
+        if ending == "the function":  # a last turn with its state: one muster_turn call
+            turn = TurnWrite(run_id=first.id, turn=1, messages=[], state={"s": 1}, finished=True)
+            await store.finish_run(first.id, RunStatus.SUCCEEDED, worker="w", turn=turn)
+        else:  # no turn: the portable path, in a transaction
+            await store.finish_run(first.id, RunStatus.FAILED, worker="w")
+        assert [key for *_, key in _jobs(pg_url, pg_schema)][-1] == second.id  # no kick needed
+        assert await store.claim_run(second.id, "w") is not None
 
 
 async def test_the_reconcile_pass_queues_every_threads_next_run_once(
