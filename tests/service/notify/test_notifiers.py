@@ -84,3 +84,28 @@ async def test_a_wake_up_of_every_stream_may_have_been_an_end() -> None:
         a.clear()
         notifier.wake_payload("a")
         assert await a.wait(1) and not a.ended
+
+
+@pytest.mark.parametrize("kind", ["redis", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def test_a_publish_only_notifier_reaches_listeners_without_listening_itself(kind: str) -> None:
+    channel = f"muster_test_{uuid.uuid4().hex[:8]}"
+
+    def make() -> Notifier:
+        return RedisNotifier(REDIS, channel) if kind == "redis" else PostgresNotifier(PG, channel)
+
+    publisher, listener = make(), make()
+    await publisher.start(listen=False)  # as a worker starts its own
+    await listener.start()
+    try:
+        with listener.subscribe("run-1") as woken, publisher.subscribe("run-1") as deaf:
+            woken.clear()
+            deaf.clear()
+            await listener.publish("run-1")  # another process's write
+            assert await woken.wait(10)
+            assert not await deaf.wait(0.3)  # the publish-only notifier hears nothing
+            woken.clear()
+            await publisher.publish("run-1", ended=True)  # and its own writes still go out
+            assert await woken.wait(10) and woken.ended
+    finally:
+        await publisher.close()
+        await listener.close()

@@ -225,7 +225,7 @@ async def run_worker(
     tracing = ServiceTracing(settings.tracing, instance=name)
     tracing.start()  # first: a tracing misconfiguration stops the worker before it opens anything
     notifier = make_notifier(settings)
-    await notifier.start()
+    await notifier.start(listen=False)  # a worker publishes; it never waits for a run
     _notify_in_writes(store, notifier)
     jobs = JobQueue(settings)
     _queue_in_writes(store, jobs)

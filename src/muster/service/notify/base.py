@@ -82,8 +82,13 @@ class Notifier(ABC):
     def __init__(self) -> None:
         self._subscribers: dict[str, set[Subscription]] = {}
 
-    async def start(self) -> None:  # noqa: B027 - optional: the in-process notifier has nothing to start
-        """Connect and start listening (nothing to do for the in-process notifier)."""
+    async def start(self, *, listen: bool = True) -> None:  # noqa: B027 - optional: nothing to start in-process
+        """Connect and start listening (nothing to do for the in-process notifier).
+
+        ``listen=False``: publish only. A process that never subscribes (a worker) would
+        otherwise be woken by every run's notifications, and on PostgreSQL keep a backend
+        busy forwarding them.
+        """
 
     async def close(self) -> None:  # noqa: B027 - optional, as start
         """Stop listening and release connections."""

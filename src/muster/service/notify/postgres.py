@@ -35,8 +35,10 @@ class PostgresNotifier(Notifier):
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        """Start the listener (the publishing connection opens on first use)."""
+    async def start(self, *, listen: bool = True) -> None:
+        """Start the listener, unless ``listen`` is false (the publishing connection opens on first use)."""
+        if not listen:
+            return
         listening = asyncio.Event()
         self._task = asyncio.create_task(
             listen_forever("postgres", self._listen_once, listening.set), name="muster pg notifier"

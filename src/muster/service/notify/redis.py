@@ -27,11 +27,13 @@ class RedisNotifier(Notifier):
         self._client: Any = None
         self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        """Connect the publishing client and start the listener."""
+    async def start(self, *, listen: bool = True) -> None:
+        """Connect the publishing client and start the listener, unless ``listen`` is false."""
         import redis.asyncio as redis
 
         self._client = redis.Redis.from_url(self._url)
+        if not listen:
+            return
         listening = asyncio.Event()
         self._task = asyncio.create_task(
             listen_forever("redis", self._listen_once, listening.set), name="muster redis notifier"
