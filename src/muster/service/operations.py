@@ -121,8 +121,11 @@ async def start_run(
     if services.memory is not None and services.memory.backpressure:
         raise OverloadedError("memory is critical; new runs are refused for now", retry_after=5)
     name, version = parse_spec_ref(body.spec)
+    # The latest version: the store resolves it as it creates the run, so a spec this
+    # process has seen needs no lookup first (another replica may have stored a newer one).
+    known = services.store.known_spec(name) if version is None else None
     try:
-        spec: SpecRecord = await services.store.get_spec(name, version)
+        spec: SpecRecord = known or await services.store.get_spec(name, version)
     except NotFoundError as exc:
         await services.store.get_thread(thread_id)  # a missing thread is the 404 to report first
         raise InvalidRequestError(str(exc), field="spec") from None
@@ -135,6 +138,7 @@ async def start_run(
         max_queue=services.settings.agents.max_queue,
         metadata=with_trace_context(body.metadata),
         on_insert=enqueue,
+        latest=version is None,
     )
     if on_created is not None:
         on_created(run)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC
+from typing import Any
 
 import pytest
+from store_helpers import COMPONENT
 
 from muster.service.exceptions import InvalidRequestError, NotFoundError
-from muster.service.models import ThreadStatus
+from muster.service.models import Strategy, ThreadStatus
 from muster.service.store import SqlStore
+
+TASK = [{"type": "TextMessage", "source": "user", "content": "go"}]
 
 
 async def test_put_spec_versions_only_a_different_body(store: SqlStore) -> None:
@@ -79,3 +83,23 @@ async def test_pages_are_checked(store: SqlStore, after: int, limit: int, field:
     assert info.value.field == field
     with pytest.raises(InvalidRequestError):
         await store.read_events("any", after=after, limit=limit)
+
+
+async def test_a_run_on_a_known_spec_takes_the_latest_version_another_replica_stored(
+    store: SqlStore, database: Any
+) -> None:
+    first = await store.put_spec("team", COMPONENT)
+    assert store.known_spec("team") == first and store.known_spec("other") is None
+    replica = SqlStore(database.url, schema=database.schema)  # a second API replica
+    await replica.open()
+    try:
+        newer = await replica.put_spec("team", {**COMPONENT, "description": "v2"})
+    finally:
+        await replica.close()
+    assert newer.version == first.version + 1
+    assert store.known_spec("team") == first  # this process has not seen it
+    thread = await store.create_thread()
+    run = await store.create_run(thread.id, first, TASK, Strategy.REJECT, latest=True)
+    assert run.spec_version == newer.version  # resolved as the run was created
+    pinned = await store.create_run(thread.id, first, TASK, Strategy.ENQUEUE)
+    assert pinned.spec_version == first.version  # without ``latest``, the version given

@@ -32,6 +32,15 @@ class CatalogStore(SqlDatabase):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._spec_cache: dict[tuple[str, int], SpecRecord] = {}
+        self._latest_seen: dict[str, SpecRecord] = {}
+
+    def known_spec(self, name: str) -> SpecRecord | None:
+        """The version of spec ``name`` this process last saw as its latest, or ``None``; no I/O.
+
+        It may be stale (another replica stored a newer one): for a run created with
+        ``latest=True``, which takes the latest version at its creation.
+        """
+        return self._latest_seen.get(name)
 
     async def put_spec(self, name: str, component: Mapping[str, Any]) -> SpecRecord:
         """Store ``component`` under ``name``: a new version if it differs from the latest."""
@@ -59,7 +68,7 @@ class CatalogStore(SqlDatabase):
                         .first()
                     )
                     if latest is not None and latest["digest"] == digest:
-                        return to_spec(latest)
+                        return self._saw_latest(to_spec(latest))
                     row = {
                         "name": name,
                         "version": (latest["version"] + 1) if latest is not None else 1,
@@ -68,7 +77,7 @@ class CatalogStore(SqlDatabase):
                         "created_at": now(),
                     }
                     await conn.execute(sa.insert(specs).values(row))
-                return to_spec(row)
+                return self._saw_latest(to_spec(row))
             except sa.exc.IntegrityError:
                 continue
         raise ConflictError(f"spec {name!r} is being written concurrently; retry", field="name")
@@ -76,6 +85,7 @@ class CatalogStore(SqlDatabase):
     async def get_spec(self, name: str, version: int | None = None) -> SpecRecord:
         """The latest (or the given) version of spec ``name``."""
         cache = self._spec_cache
+        latest = version is None
         if version is None and self.backend == "postgresql":
             async with self._driver() as pg:
                 row = await fetch_one(pg, LATEST_SPEC_VERSION, (name,))
@@ -83,7 +93,8 @@ class CatalogStore(SqlDatabase):
                 raise NotFoundError("spec", name)
             version = int(row["version"])  # then the cache, or the row of that version
         if version is not None and (name, version) in cache:
-            return cache[name, version]  # a version never changes once stored
+            record = cache[name, version]  # a version never changes once stored
+            return self._saw_latest(record) if latest else record
         query = sa.select(specs).where(specs.c.name == name)
         if version is None:
             query = query.order_by(specs.c.version.desc()).limit(1)
@@ -94,6 +105,12 @@ class CatalogStore(SqlDatabase):
         if len(cache) >= _SPEC_CACHE_SIZE:
             cache.clear()
         cache[record.name, record.version] = record
+        return self._saw_latest(record) if latest else record
+
+    def _saw_latest(self, record: SpecRecord) -> SpecRecord:
+        if len(self._latest_seen) >= _SPEC_CACHE_SIZE:
+            self._latest_seen.clear()
+        self._latest_seen[record.name] = record
         return record
 
     async def list_specs(self) -> list[SpecRecord]:

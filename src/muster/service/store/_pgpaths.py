@@ -126,13 +126,15 @@ async def create_run_call(
     max_queue: int | None,
     metadata: Mapping[str, Any] | None,
     entrypoint: str | None,
+    latest: bool = False,
 ) -> dict[str, Any] | None:
     """A new run in one call of ``muster_create_run`` (migration 0003), in autocommit; ``None``: not done.
 
     ``None`` means the thread is busy and the strategy acts on its current runs: nothing
     was written, and the caller applies the strategy in a transaction of its own.
     ``entrypoint``: the job queue's, to queue the run's job in the same call when the run
-    can start at once.
+    can start at once. ``latest``: the run takes ``spec.name``'s latest version at its
+    creation (``spec`` may be an older one this process saw).
 
     Raises:
         NotFoundError: no such thread.
@@ -148,6 +150,7 @@ async def create_run_call(
         "metadata": plain(metadata or {}),
         "max_queue": max_queue,
         "entrypoint": entrypoint,
+        "latest": latest,
         "at": at.isoformat(),
     }
     cursor = pg.cursor()

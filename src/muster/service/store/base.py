@@ -137,6 +137,10 @@ class Store(Protocol):
         """The latest (or the given) version of spec ``name``."""
         ...
 
+    def known_spec(self, name: str) -> SpecRecord | None:
+        """The version of ``name`` this process last saw as its latest (no I/O; may be stale), or ``None``."""
+        ...
+
     async def list_specs(self) -> list[SpecRecord]:
         """The latest version of every spec."""
         ...
@@ -165,6 +169,7 @@ class Store(Protocol):
         max_queue: int | None = None,
         metadata: Mapping[str, Any] | None = None,
         on_insert: Callable[[Any, Run], Awaitable[None]] | None = None,
+        latest: bool = False,
     ) -> Run:
         """Add a ``pending`` run to the thread, applying ``strategy`` atomically.
 
@@ -178,8 +183,12 @@ class Store(Protocol):
         are pending service-wide (checked before anything changes). ``on_insert``
         (PostgreSQL only) is awaited with the transaction's psycopg connection and the new
         run before the commit when the run is its thread's only current run (it can start
-        at once): what it writes (the run's job) commits with the run. A run behind others
-        is queued when the run before it ends (the executor's business).
+        at once): what it writes (the run's job) commits with the run; when it names an
+        ``entrypoint`` (the job queue's), the PostgreSQL store queues the job itself, in the
+        same call. A run behind others is queued when the run before it ends (the
+        executor's business). ``latest``: the run takes the latest version of
+        ``spec.name`` at its creation, whatever version ``spec`` is (one from
+        :meth:`known_spec`: on PostgreSQL the version is resolved in the same call).
         """
         ...
 

@@ -140,6 +140,7 @@ class SqlStore(CatalogStore):
         max_queue: int | None = None,
         metadata: Mapping[str, Any] | None = None,
         on_insert: Callable[[Any, Run], Awaitable[None]] | None = None,
+        latest: bool = False,
     ) -> Run:
         """Add a pending run, applying ``strategy`` atomically (see ``Store.create_run``)."""
         entrypoint: str | None = getattr(on_insert, "entrypoint", None)
@@ -158,11 +159,14 @@ class SqlStore(CatalogStore):
                         max_queue=max_queue,
                         metadata=metadata,
                         entrypoint=entrypoint,
+                        latest=latest,
                     )
             except sa.exc.IntegrityError as exc:
                 raise NotFoundError("spec", f"{spec.name}@{spec.version}") from exc
             if called is not None:
                 return to_run(called)
+        if latest:
+            spec = await self.get_spec(spec.name)
         try:
             async with self._tx() as conn:
                 if self.backend != "postgresql":

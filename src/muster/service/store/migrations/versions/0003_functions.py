@@ -160,7 +160,8 @@ $fn$
 """
 
 # A new run on a thread, in one call (``_pgpaths.create_run_call``): the thread locked, the
-# queue checked, the run inserted with the thread busy, and its job queued when it is the
+# queue checked, the run inserted with the thread busy (on the spec's latest version when
+# ``latest`` is true, so that the API need not ask for it first), and its job queued when it is the
 # thread's current run and ``entrypoint`` is given. Returns ``{"outcome": ...}``:
 # ``created`` (with ``run``, the row), ``no_thread``, ``overloaded`` (with ``depth``), or
 # ``strategy``: the thread is busy and the strategy acts on its current runs, which the
@@ -189,7 +190,11 @@ BEGIN
   END IF;
   INSERT INTO runs (id, thread_id, number, spec, spec_version, status, strategy, task, metadata,
                     attempt, turns, event_seq, replaced_state, created_at, updated_at)
-  VALUES (p->>'id', t.id, t.run_count + 1, p->>'spec', (p->>'version')::integer, 'pending',
+  VALUES (p->>'id', t.id, t.run_count + 1, p->>'spec',
+          CASE WHEN (p->>'latest')::boolean  -- the spec's latest version now (the caller's may be older)
+               THEN COALESCE((SELECT max(version) FROM specs WHERE name = p->>'spec'), (p->>'version')::integer)
+               ELSE (p->>'version')::integer END,
+          'pending',
           p->>'strategy', NULLIF(p->'task', 'null'::jsonb), p->'metadata', 1, 0, 0, false, v_at, v_at)
   RETURNING * INTO r;
   UPDATE threads SET run_count = run_count + 1, status = 'busy', updated_at = v_at WHERE id = t.id;
