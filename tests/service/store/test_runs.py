@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from store_helpers import turn
+from store_helpers import COMPONENT, turn
 
 from muster.service.exceptions import ConflictError, NotFoundError, OverloadedError
 from muster.service.models import RunError, RunStatus, SpecRecord, Strategy, Thread, ThreadStatus
@@ -295,3 +295,28 @@ async def test_unknown_run_is_not_found(store: SqlStore, call: str) -> None:
 async def test_unknown_run_is_not_found_for_worker_calls(store: SqlStore, call: str) -> None:
     with pytest.raises(NotFoundError, match="run 'missing'"):
         await getattr(store, call)("missing", "w1")
+
+
+@pytest.mark.postgres
+async def test_a_new_runs_timestamps_are_utc_whatever_the_servers_zone(pg_url: str, pg_schema: str) -> None:
+    import psycopg
+
+    from muster.service.store import _pgpaths, upgrade_database
+
+    await upgrade_database(pg_url, pg_schema)
+    store = SqlStore(pg_url, schema=pg_schema)
+    await store.open()
+    try:
+        spec = await store.put_spec("team", COMPONENT)
+        thread = await store.create_thread()
+    finally:
+        await store.close()
+    options = f"-c search_path={pg_schema} -c timezone=Asia/Tokyo"  # a server in another zone
+    async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True, options=options) as pg:
+        row = await _pgpaths.create_run_call(
+            pg, thread.id, spec, None, Strategy.REJECT, now(), max_queue=None, metadata=None, entrypoint=None
+        )
+    assert row is not None
+    for key in ("created_at", "updated_at"):
+        assert row[key].utcoffset() == timedelta(0)
+        assert abs((row[key] - now()).total_seconds()) < 60

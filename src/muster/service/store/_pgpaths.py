@@ -167,6 +167,9 @@ async def create_run_call(
     if outcome == "strategy":
         return None
     run: dict[str, Any] = result["run"]
+    for key, value in run.items():  # JSON's timestamps carry the server's zone: UTC, as elsewhere
+        if key.endswith("_at") and isinstance(value, str):
+            run[key] = datetime.fromisoformat(value).astimezone(UTC)
     return run
 
 
