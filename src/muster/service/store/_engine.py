@@ -118,7 +118,7 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 
 def is_unavailable(exc: BaseException) -> bool:
     """Whether ``exc`` means the database cannot be used right now (not a bad statement)."""
-    psycopg = sys.modules.get("psycopg")  # the pipelined writes use the driver directly
+    psycopg = sys.modules.get("psycopg")  # the hot writes use the driver directly
     if psycopg is not None and isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
         return True
     return isinstance(

@@ -136,10 +136,10 @@ def _plain(value: Any) -> Any:
 
 
 def refusal(write: TurnWrite, run: Mapping[Any, Any] | None, error: BaseException | None) -> Exception:
-    """Why a pipelined turn was refused: the portable path's error for the same write.
+    """Why a turn write was refused: the portable path's error for the same write.
 
-    ``run`` is the run's row read after the rollback (``None``: no such run); ``error``
-    the database error the pipeline raised, if any.
+    ``run`` is the run's row read after the refusal (``None``: no such run); ``error``
+    the database error the call raised, if any.
     """
     if run is None:
         return NotFoundError("run", write.run_id)
