@@ -22,6 +22,7 @@ subqueries) and answers them by the same rules.
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
@@ -52,16 +53,20 @@ def bound_wake_ups() -> None:
 class OneProbeQueueManager(QueueManager):
     """PgQueuer's ``QueueManager``, probing the table once between waits instead of up to three times."""
 
-    async def _effective_dequeue_timeout(self, dequeue_timeout: timedelta) -> timedelta:
-        """PgQueuer's rule for the next wait, from one statement (see the module docstring)."""
-        queries = cast("Queries", self.queries)  # the manager's port is PgQueuer's Queries here
-        builder = queries.qbq
-        probe = (
+    @functools.cached_property
+    def _probe(self) -> str:
+        """PgQueuer's three probe queries as the scalar subqueries of one statement (built once)."""
+        builder = cast("Queries", self.queries).qbq
+        return (
             f"SELECT ({builder.build_has_eligible_queued_work().strip()}) AS eligible, "
             f"({builder.build_next_deferred_eta_query().strip()}) AS eta, "
             f"({builder.build_has_queued_work().strip()}) AS queued"
         )
-        rows = await queries.driver.fetch(probe, list(self.entrypoint_registry.keys()))
+
+    async def _effective_dequeue_timeout(self, dequeue_timeout: timedelta) -> timedelta:
+        """PgQueuer's rule for the next wait, from one statement (see the module docstring)."""
+        queries = cast("Queries", self.queries)  # the manager's port is PgQueuer's Queries here
+        rows = await queries.driver.fetch(self._probe, list(self.entrypoint_registry.keys()))
         row = rows[0]
         if row["eligible"]:
             return self.min_dequeue_poll_interval

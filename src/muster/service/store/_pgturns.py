@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ..exceptions import ConflictError, NotFoundError
 from ..models import RunError, RunStatus
-from ._pgpaths import RUN_COLUMNS
+from ._pgpaths import RUN_COLUMNS, fetch_one
 from ._runs import EVENT_NAMES
 from ._turns import turn_conflict
 from .base import TurnWrite
@@ -74,7 +74,7 @@ def turn_call(
         "run": write.run_id,
         "at": at.isoformat(),
         "turn": write.turn,
-        "messages": write.messages,
+        "messages": list(write.messages),
         "events": events,
         "state": write.state,
         "delta": write.delta,
@@ -113,26 +113,8 @@ async def write_turn(
     twice, a missing base for a delta) come out of here as psycopg's; the caller asks
     :func:`refusal` too.
     """
-    from psycopg.rows import dict_row
-
-    call = json.dumps(turn_call(write, at, end, channel, entrypoint), default=_plain)
-    cursor = pg.cursor(row_factory=dict_row)
-    await cursor.execute(_TURN, (call,))
-    row: dict[str, Any] | None = await cursor.fetchone()
-    if row is not None:
-        for key, value in row.items():
-            if isinstance(value, datetime):
-                row[key] = value.astimezone(UTC)
-    return row
-
-
-def _plain(value: Any) -> Any:
-    """JSON for the mappings and sequences a turn's messages may hold (``json``'s ``default``)."""
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    raise TypeError(f"{type(value).__name__} is not JSON")
+    call = json.dumps(turn_call(write, at, end, channel, entrypoint))
+    return await fetch_one(pg, _TURN, (call,))
 
 
 def refusal(write: TurnWrite, run: Mapping[Any, Any] | None, error: BaseException | None) -> Exception:
