@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import select
 import shutil
 import sys
 import time
@@ -26,7 +27,9 @@ from muster.code_executors import CommandLineCodeResult
 from muster.code_executors.local import LocalCommandLineCodeExecutor
 from muster.core import CancellationToken
 
-posix_only = pytest.mark.skipif(os.name != "posix", reason="process groups and FIFOs are POSIX")
+posix_only = pytest.mark.skipif(
+    not hasattr(os, "pidfd_open"), reason="process groups, FIFOs and pidfds (Linux)"
+)
 
 Make = Callable[..., LocalCommandLineCodeExecutor]
 
@@ -50,15 +53,23 @@ async def run(executor: LocalCommandLineCodeExecutor, *blocks: tuple[str, str]) 
     )
 
 
-def _process_gone(pid: int) -> bool:
-    """True once ``pid`` has exited (a zombie waiting to be reaped counts as gone)."""
-    stat = Path(f"/proc/{pid}/stat")
-    if not stat.exists():
+def _process_gone(pid: int, within: float = 5.0) -> bool:
+    """True once ``pid`` has exited, waiting at most ``within`` seconds for it.
+
+    SIGKILL is delivered asynchronously: a killed grandchild closes its end of the output
+    pipe (which ends the executor's read) a moment before it turns into a zombie, so an
+    immediate look at ``/proc`` can still see it alive. A pidfd becomes readable exactly
+    when the process exits; a zombie waiting to be reaped counts as gone.
+    """
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
         return True
     try:
-        return stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return True
+        readable, _, _ = select.select([fd], [], [], within)
+        return bool(readable)
+    finally:
+        os.close(fd)
 
 
 async def _read_fifo(path: Path) -> str:
