@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 from collections.abc import AsyncIterator, Iterator
 
@@ -110,6 +112,37 @@ async def test_a_connection_dropped_under_the_psycopg_hot_path_is_replaced(
                 await store.get_run("missing")
             assert (await store.list_runs(thread.id)) == []
         # The dead connection was dropped, not reset: no pool error (a stack trace) logged.
+        assert not [r for r in caplog.records if r.name.startswith("sqlalchemy.pool")]
+    finally:
+        await store.close()
+
+
+async def test_idle_hot_connections_are_all_dropped_when_one_is_found_dead(
+    pg_url: str, pg_schema: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The hot path keeps a few connections out of the pool between calls (``_driver``): when
+    the server went away under them (every backend terminated, as in a restart), the first
+    call to meet a dead one fails with a typed 503 at most, and takes the others with it."""
+    await upgrade_database(pg_url, pg_schema)
+    store = SqlStore(pg_url, schema=pg_schema, pool_size=3, max_overflow=3)
+    await store.open()
+    try:
+        missing = [store.get_run("missing") for _ in range(3)]  # three calls at once: three connections
+        assert all(
+            isinstance(e, NotFoundError) for e in await asyncio.gather(*missing, return_exceptions=True)
+        )
+        idle = [pg.info.backend_pid for _conn, pg in store._idle]
+        assert len(idle) == 3, "the hot path keeps its connections for the next call"
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            for pid in idle:
+                admin.execute("select pg_terminate_backend(%s)", (pid,))
+        with contextlib.suppress(StoreUnavailableError, NotFoundError):
+            await store.get_run("missing")
+        for _ in range(3):  # no second failure: the other dead ones were dropped with it
+            with pytest.raises(NotFoundError):
+                await store.get_run("missing")
+        live = {pg.info.backend_pid for _conn, pg in store._idle}
+        assert live and not live & set(idle)
         assert not [r for r in caplog.records if r.name.startswith("sqlalchemy.pool")]
     finally:
         await store.close()

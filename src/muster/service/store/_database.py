@@ -7,6 +7,7 @@ between the backends.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -48,6 +49,11 @@ class SqlDatabase:
         self.backend: str = self._engine.dialect.name
         """``"sqlite"`` or ``"postgresql"``."""
         self._upgrade = self.backend == "sqlite" if upgrade is None else upgrade
+        self._idle: list[tuple[AsyncConnection, Any]] = []
+        """Autocommit connections :meth:`_driver` keeps out of the pool between calls."""
+        self._idle_cap = min(pool_size, (pool_size + max_overflow) // 2)
+        """At most half the pool idles there: the other paths check connections out too."""
+        self._pool_limit = pool_size + max_overflow
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings | DatabaseSettings, **kwargs: Any) -> Self:
@@ -75,6 +81,10 @@ class SqlDatabase:
 
     async def close(self) -> None:
         """Close every pooled connection."""
+        idle, self._idle, self._idle_cap = self._idle, [], 0
+        for conn, _pg in idle:
+            with contextlib.suppress(Exception):  # closing: a dead connection is just dropped
+                await conn.close()
         await self._engine.dispose()
 
     async def __aenter__(self) -> Self:
@@ -128,19 +138,73 @@ class SqlDatabase:
         except (ServiceError, sa.exc.IntegrityError):
             raise
         except Exception as exc:
-            if _is_driver_integrity_error(exc):
-                # A statement sent through psycopg directly (``_pgpaths.py``): the same
-                # error as SQLAlchemy's, so callers handle one type.
-                raise sa.exc.IntegrityError(None, None, exc) from exc
-            if is_unavailable(exc):
-                raise unavailable(exc) from exc
-            raise
+            error = _service_error(exc)
+            if error is exc:
+                raise
+            raise error from exc
 
     @asynccontextmanager
-    async def _driver(self, *, write: bool = False, single: bool = False) -> AsyncIterator[Any]:
-        """:meth:`_tx`'s connection as psycopg's own (PostgreSQL; see ``_pgpaths.py``)."""
-        async with self._tx(write=write, single=single) as conn, self._driver_of(conn) as pg:
+    async def _driver(self) -> AsyncIterator[Any]:
+        """A psycopg connection in autocommit, for one call of the hot paths (PostgreSQL).
+
+        Each statement sent on it is its own transaction (a read, a lone write, or a
+        PL/pgSQL function that is one). The connection comes from SQLAlchemy's pool but
+        goes back to a short stack of idle ones, not to the pool: checking a connection
+        out of an async engine and back costs about twice the CPU of the statement itself
+        here (greenlet hops, events, the isolation level set and reset), and the hot
+        paths make several calls a run. A connection that broke, or is left inside a
+        transaction or a statement (a cancelled call), is dropped from the pool instead.
+        """
+        if self._idle:
+            conn, pg = self._idle.pop()
+        else:
+            try:
+                conn = await self._open_autocommit()
+            except Exception as exc:
+                failure = _service_error(exc)
+                if failure is exc:
+                    raise
+                raise failure from exc
+            pg = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+        try:
             yield pg
+        except BaseException as exc:
+            await self._put_back(conn, pg)
+            error: BaseException = _service_error(exc) if isinstance(exc, Exception) else exc
+            if error is exc:
+                raise
+            raise error from exc
+        await self._put_back(conn, pg)
+
+    async def _open_autocommit(self) -> AsyncConnection:
+        conn = await self._engine.connect()
+        try:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await conn.close()
+            raise
+        return conn
+
+    async def _put_back(self, conn: AsyncConnection, pg: Any) -> None:
+        """Keep ``conn`` for the next call, or give it back (or, broken, drop it and the idle ones)."""
+        broken = bool(pg.broken or pg.closed)
+        healthy = not broken and pg.info.transaction_status == _IDLE
+        # With every connection of the pool checked out, callers may be queued in the pool
+        # (first come, first served): the connection goes back there, to the longest waiter.
+        pool: Any = self._engine.sync_engine.pool
+        if healthy and len(self._idle) < self._idle_cap and pool.checkedout() < self._pool_limit:
+            self._idle.append((conn, pg))
+            return
+        dropped = [conn]
+        if broken:  # the server went away, most likely: the idle ones are dead too
+            dropped += [idle for idle, _pg in self._idle]
+            self._idle = []
+        with contextlib.suppress(Exception):  # the caller's error, if any, is what counts
+            for each in dropped:
+                if not healthy:
+                    await each.invalidate()  # closed at once, never reset or pooled again
+                await each.close()
 
     @staticmethod
     @asynccontextmanager
@@ -170,6 +234,26 @@ class SqlDatabase:
     async def _exists(conn: AsyncConnection, table: sa.Table, ident: str, kind: str) -> None:
         if await conn.scalar(sa.select(table.c.id).where(table.c.id == ident)) is None:
             raise NotFoundError(kind, ident)
+
+
+_IDLE = 0
+"""libpq's ``PQTRANS_IDLE``: no transaction open and no statement running."""
+
+
+def _service_error(exc: Exception) -> Exception:
+    """What a store call raises for ``exc``: the same types whichever way the SQL went.
+
+    A statement sent through psycopg directly (``_pgpaths.py``) that breaks a constraint
+    raises SQLAlchemy's ``IntegrityError``, as the others do, so callers handle one type;
+    a database that cannot be reached is ``StoreUnavailableError``; anything else as is.
+    """
+    if isinstance(exc, ServiceError | sa.exc.IntegrityError):
+        return exc
+    if _is_driver_integrity_error(exc):
+        return sa.exc.IntegrityError(None, None, exc)
+    if is_unavailable(exc):
+        return unavailable(exc)
+    return exc
 
 
 def _is_driver_integrity_error(exc: BaseException) -> bool:

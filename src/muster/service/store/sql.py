@@ -90,7 +90,7 @@ class SqlStore(CatalogStore):
             "updated_at": at,
         }
         if self.backend == "postgresql":
-            async with self._driver(single=True) as pg:
+            async with self._driver() as pg:
                 await pg.execute(
                     P.INSERT_THREAD, (row["id"], json.dumps(row["metadata"]), row["status"], at, at)
                 )
@@ -148,7 +148,7 @@ class SqlStore(CatalogStore):
             # One call (``muster_create_run``), the job with it; a strategy to apply to the
             # thread's current runs takes the transaction below.
             try:
-                async with self._driver(single=True) as pg:
+                async with self._driver() as pg:
                     called = await P.create_run_call(
                         pg,
                         thread_id,
@@ -297,7 +297,7 @@ class SqlStore(CatalogStore):
                 return None
             return claimed_run, await self.run_start(run_id)
         params = {"run": run_id, "worker": worker, "at": now(), "stale": stale_before}
-        async with self._driver(single=True) as pg:
+        async with self._driver() as pg:
             row = await P.fetch_one(pg, P.CLAIM_START, params)
             if row is None:
                 if await P.fetch_one(pg, P.RUN_EXISTS, (run_id,)) is None:
@@ -318,7 +318,7 @@ class SqlStore(CatalogStore):
         at = now()
         if self.backend == "postgresql":
             params = {"run": run_id, "worker": worker, "at": at, "stale": stale_before}
-            async with self._driver(single=True) as pg:
+            async with self._driver() as pg:
                 claimed = await P.fetch_one(pg, P.CLAIM, params)
                 if claimed is None and await P.fetch_one(pg, P.RUN_EXISTS, (run_id,)) is None:
                     raise NotFoundError("run", run_id)
@@ -562,7 +562,7 @@ class SqlStore(CatalogStore):
     async def _one_call(self, write: TurnWrite, end: RunEnd | None = None) -> dict[str, Any]:
         failure: BaseException | None = None
         try:
-            async with self._driver(single=True) as pg:  # the call is its own transaction
+            async with self._driver() as pg:  # the call is its own transaction
                 entrypoint = self.job_entrypoint if end is not None else None
                 row = await write_turn(pg, write, now(), end, self.notify_channel, entrypoint)
                 if row is None:
@@ -618,7 +618,7 @@ class SqlStore(CatalogStore):
         """Record a response; the first one recorded under a key wins."""
         try:
             if self.backend == "postgresql":
-                async with self._driver(single=True) as pg:
+                async with self._driver() as pg:
                     await pg.execute(P.PUT_RESPONSE, (run_id, key, json.dumps(plain(response)), now()))
                 return
             query = (
