@@ -7,10 +7,12 @@ between the backends.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -54,6 +56,8 @@ class SqlDatabase:
         self._idle_cap = min(pool_size, (pool_size + max_overflow) // 2)
         """At most half the pool idles there: the other paths check connections out too."""
         self._pool_limit = pool_size + max_overflow
+        self._writer = asyncio.Lock()
+        """SQLite: this process's write transactions, one at a time (``_sqlite_inline.py``)."""
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings | DatabaseSettings, **kwargs: Any) -> Self:
@@ -123,8 +127,27 @@ class SqlDatabase:
         A read is one or two statements that each see committed data, and a ``single``
         write is one statement (atomic by itself, its follow-up only a read), so on
         PostgreSQL they run without BEGIN and COMMIT: one round trip per statement
-        instead of three, and most of the statements a run costs are such.
+        instead of three, and most of the statements a run costs are such. On SQLite,
+        whose statements run on the loop's thread, this process's write transactions
+        take turns on an ``asyncio.Lock`` before SQLite's own lock, so none of them ever
+        waits for it on the loop while another one, holding it, waits to be resumed.
         """
+        if write and self.backend == "sqlite":
+            if _writing.get():
+                raise RuntimeError("a SQLite write transaction inside another would wait for itself")
+            async with self._writer:
+                token = _writing.set(True)
+                try:
+                    async with self._transaction(write=write, single=single) as conn:
+                        yield conn
+                finally:
+                    _writing.reset(token)
+            return
+        async with self._transaction(write=write, single=single) as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def _transaction(self, *, write: bool, single: bool) -> AsyncIterator[AsyncConnection]:
         try:
             async with self._engine.connect() as conn:
                 if self.backend == "postgresql" and (single or not write):
@@ -235,6 +258,9 @@ class SqlDatabase:
         if await conn.scalar(sa.select(table.c.id).where(table.c.id == ident)) is None:
             raise NotFoundError(kind, ident)
 
+
+_writing: ContextVar[bool] = ContextVar("muster_sqlite_writing", default=False)
+"""Set while this task holds :attr:`SqlDatabase._writer`: a nested write would deadlock."""
 
 _IDLE = 0
 """libpq's ``PQTRANS_IDLE``: no transaction open and no statement running."""

@@ -1,6 +1,7 @@
 """Engines for the two backends, and the one place database failures become service errors.
 
-- SQLite through aiosqlite: a file (an in-memory database would be a different database
+- SQLite through SQLAlchemy's aiosqlite dialect, on ``sqlite3`` run inline
+  (``_sqlite_inline.py``): a file (an in-memory database would be a different database
   on every pooled connection), WAL so readers never wait for the writer, foreign keys on,
   and a ``busy_timeout`` so a writer waits for the lock instead of failing. Write
   transactions start with ``BEGIN IMMEDIATE``: taking the write lock up front means two
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from ..exceptions import StoreUnavailableError
+from ._sqlite_inline import connect as inline_connect
 
 __all__ = ["WRITE", "async_url", "check_schema_name", "create_engine", "is_unavailable", "unavailable"]
 
@@ -72,7 +74,14 @@ def create_engine(
     """An async engine for ``url`` configured as the module docstring says."""
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
-        engine = create_async_engine(target, pool_size=pool_size, max_overflow=max_overflow)
+        # Statements run on the event loop's thread (``_sqlite_inline.py`` says why and
+        # what keeps that safe); the dialect is still SQLAlchemy's aiosqlite one.
+        engine = create_async_engine(
+            target,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            async_creator=inline_connect(target.database or ""),
+        )
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
     connect_args: dict[str, Any] = {
