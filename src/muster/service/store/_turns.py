@@ -27,30 +27,47 @@ from .tables import checkpoints, messages, runs, threads
 
 __all__ = ["record_turn", "turn_conflict"]
 
+# Built once (building a statement and its cache key costs SQLAlchemy about twice what
+# executing it does); the parameters are bound at each write.
+_AT = sa.bindparam("at", type_=threads.c.updated_at.type)
+_TAKE_MESSAGE_NUMBERS = (
+    sa.update(threads)
+    .where(
+        threads.c.id
+        == sa.select(runs.c.thread_id).where(runs.c.id == sa.bindparam("run_id")).scalar_subquery()
+    )
+    .values(message_seq=threads.c.message_seq + sa.bindparam("count", type_=sa.Integer), updated_at=_AT)
+    .returning(*threads.c)
+)
+_RUN_FOR_UPDATE = sa.select(runs).where(runs.c.id == sa.bindparam("run_id")).with_for_update()
+_INSERT_CHECKPOINT = sa.insert(checkpoints)
+
+
+def _advance_run(*, with_reason: bool) -> sa.Update:
+    values: dict[str, Any] = {
+        "turns": runs.c.turns + 1,
+        "last_turn": sa.bindparam("last_turn", type_=runs.c.last_turn.type),
+        "event_seq": sa.bindparam("event_seq", type_=runs.c.event_seq.type),
+        "heartbeat_at": _AT,
+        "updated_at": _AT,
+    }
+    if with_reason:
+        values["stop_reason"] = sa.bindparam("stop_reason", type_=runs.c.stop_reason.type)
+    return sa.update(runs).where(runs.c.id == sa.bindparam("run_id")).values(values)
+
+
+_ADVANCE_RUN = _advance_run(with_reason=False)
+_ADVANCE_RUN_WITH_REASON = _advance_run(with_reason=True)
+
 
 async def record_turn(conn: AsyncConnection, write: TurnWrite, at: datetime) -> str | None:
     """Write ``write`` (see ``Store.record_turn``); returns the run's stop request."""
     # Taking the thread's message numbers locks the thread row first (the lock order);
     # a refused write below rolls the increment back with everything else.
     count = len(write.messages)
-    owner = sa.select(runs.c.thread_id).where(runs.c.id == write.run_id).scalar_subquery()
-    thread = (
-        (
-            await conn.execute(
-                sa.update(threads)
-                .where(threads.c.id == owner)
-                .values(message_seq=threads.c.message_seq + count, updated_at=at)
-                .returning(*threads.c)
-            )
-        )
-        .mappings()
-        .first()
-    )
-    run = (
-        (await conn.execute(sa.select(runs).where(runs.c.id == write.run_id).with_for_update()))
-        .mappings()
-        .first()
-    )
+    params = {"run_id": write.run_id, "count": count, "at": at}
+    thread = (await conn.execute(_TAKE_MESSAGE_NUMBERS, params)).mappings().first()
+    run = (await conn.execute(_RUN_FOR_UPDATE, params)).mappings().first()
     if thread is None or run is None:
         raise NotFoundError("run", write.run_id)
     refused = turn_conflict(run, write)
@@ -93,25 +110,21 @@ async def record_turn(conn: AsyncConnection, write: TurnWrite, at: datetime) -> 
         at,
     )
     await conn.execute(
-        sa.insert(checkpoints).values(
-            run_id=run["id"],
-            turn=write.turn,
-            kind=kind,
-            state=plain(payload),
-            finished=write.finished,
-            created_at=at,
-        )
+        _INSERT_CHECKPOINT,
+        {
+            "run_id": run["id"],
+            "turn": write.turn,
+            "kind": kind,
+            "state": plain(payload),
+            "finished": write.finished,
+            "created_at": at,
+        },
     )
-    values: dict[str, Any] = {
-        "turns": runs.c.turns + 1,
-        "last_turn": write.turn,
-        "event_seq": event_seq,
-        "heartbeat_at": at,
-        "updated_at": at,
-    }
+    advance = {"run_id": run["id"], "last_turn": write.turn, "event_seq": event_seq, "at": at}
     if write.finished and write.stop_reason is not None:
-        values["stop_reason"] = write.stop_reason
-    await conn.execute(sa.update(runs).where(runs.c.id == run["id"]).values(values))
+        await conn.execute(_ADVANCE_RUN_WITH_REASON, {**advance, "stop_reason": write.stop_reason})
+    else:
+        await conn.execute(_ADVANCE_RUN, advance)
     if full_state is not None:
         await set_thread_state(conn, thread, run["id"], write.turn, full_state, at)
     stop: str | None = run["stop_requested"]

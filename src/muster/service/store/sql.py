@@ -48,6 +48,54 @@ __all__ = ["SqlStore"]
 _FINAL = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.INTERRUPTED})
 
 
+# The SQLite path's hot statements, built once: building a statement like these and its
+# cache key costs SQLAlchemy about twice what executing it costs (PostgreSQL's hot path
+# sends SQL of its own, ``_pgpaths.py``).
+
+
+def _claim_statement(*, stale: bool) -> sa.Update:
+    claimable = runs.c.status == RunStatus.PENDING.value
+    if stale:
+        claimable = claimable | (
+            (runs.c.status == RunStatus.RUNNING.value) & (runs.c.heartbeat_at < sa.bindparam("stale_before"))
+        )
+    earlier = runs.alias("earlier")
+    first = ~sa.exists().where(
+        earlier.c.thread_id == runs.c.thread_id,
+        earlier.c.number < runs.c.number,
+        earlier.c.status.in_(_runs.ACTIVE),
+    )
+    at = sa.bindparam("at", type_=runs.c.updated_at.type)
+    return (
+        sa.update(runs)
+        .where(runs.c.id == sa.bindparam("run_id"), claimable, first)
+        .values(
+            status=RunStatus.RUNNING.value,
+            worker=sa.bindparam("worker"),
+            attempt=sa.case((runs.c.started_at.is_(None), runs.c.attempt), else_=runs.c.attempt + 1),
+            started_at=sa.func.coalesce(runs.c.started_at, at),
+            heartbeat_at=at,
+            updated_at=at,
+        )
+        .returning(*runs.c)
+    )
+
+
+_CLAIM = _claim_statement(stale=False)
+_CLAIM_STALE = _claim_statement(stale=True)
+_PREVIOUS = runs.alias("previous")
+_RUN_START = (
+    sa.select(runs.c.task, threads.c.state, *(c.label(f"p_{c.name}") for c in _PREVIOUS.c))
+    .select_from(
+        runs.join(threads, threads.c.id == runs.c.thread_id).outerjoin(
+            _PREVIOUS,
+            (_PREVIOUS.c.thread_id == runs.c.thread_id) & (_PREVIOUS.c.number == runs.c.number - 1),
+        )
+    )
+    .where(runs.c.id == sa.bindparam("run_id"))
+)
+
+
 class SqlStore(CatalogStore):
     """The store on SQLite (a file) or PostgreSQL.
 
@@ -270,21 +318,13 @@ class SqlStore(CatalogStore):
             return RunStart(
                 task=found["start_task"], previous=before, thread_state=found["start_thread_state"]
             )
-        previous = runs.alias("previous")
-        query = (
-            sa.select(runs.c.task, threads.c.state, *(c.label(f"p_{c.name}") for c in previous.c))
-            .select_from(
-                runs.join(threads, threads.c.id == runs.c.thread_id).outerjoin(
-                    previous,
-                    (previous.c.thread_id == runs.c.thread_id) & (previous.c.number == runs.c.number - 1),
-                )
-            )
-            .where(runs.c.id == run_id)
-        )
-        row = await self._one(query, "run", run_id)
+        async with self._tx(write=False) as conn:
+            row = (await conn.execute(_RUN_START, {"run_id": run_id})).mappings().first()
+        if row is None:
+            raise NotFoundError("run", run_id)
         prior = None
         if row["p_id"] is not None:
-            prior = to_run({c.name: row[f"p_{c.name}"] for c in previous.c})
+            prior = to_run({c.name: row[f"p_{c.name}"] for c in _PREVIOUS.c})
         return RunStart(task=row["task"], previous=prior, thread_state=row["state"])
 
     async def claim_run_start(
@@ -323,32 +363,10 @@ class SqlStore(CatalogStore):
                 if claimed is None and await P.fetch_one(pg, P.RUN_EXISTS, (run_id,)) is None:
                     raise NotFoundError("run", run_id)
             return to_run(claimed) if claimed is not None else None
-        claimable = runs.c.status == RunStatus.PENDING.value
-        if stale_before is not None:
-            claimable = claimable | (
-                (runs.c.status == RunStatus.RUNNING.value) & (runs.c.heartbeat_at < stale_before)
-            )
-        earlier = runs.alias("earlier")
-        first = ~sa.exists().where(
-            earlier.c.thread_id == runs.c.thread_id,
-            earlier.c.number < runs.c.number,
-            earlier.c.status.in_(_runs.ACTIVE),
-        )
-        query = (
-            sa.update(runs)
-            .where(runs.c.id == run_id, claimable, first)
-            .values(
-                status=RunStatus.RUNNING.value,
-                worker=worker,
-                attempt=sa.case((runs.c.started_at.is_(None), runs.c.attempt), else_=runs.c.attempt + 1),
-                started_at=sa.func.coalesce(runs.c.started_at, at),
-                heartbeat_at=at,
-                updated_at=at,
-            )
-            .returning(*runs.c)
-        )
+        query = _CLAIM if stale_before is None else _CLAIM_STALE
+        params = {"run_id": run_id, "worker": worker, "at": at, "stale_before": stale_before}
         async with self._tx(single=True) as conn:
-            row = (await conn.execute(query)).mappings().first()
+            row = (await conn.execute(query, params)).mappings().first()
             if row is None:
                 await self._exists(conn, runs, run_id, "run")
                 return None
