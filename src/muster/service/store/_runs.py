@@ -45,14 +45,56 @@ EVENT_NAMES = frozenset({"message", "status", "end", "timing"})
 OVERLOAD_RETRY_AFTER = 2.0
 """Seconds a refused client is told to wait (runs take seconds; the queue moves that fast)."""
 
+# The statements every run pays on the portable (SQLite) path, built once: building a
+# statement and its cache key costs SQLAlchemy about twice what executing it does.
+_AT = sa.bindparam("at", type_=threads.c.updated_at.type)
+_LOCK_THREAD = sa.select(threads).where(threads.c.id == sa.bindparam("thread_id")).with_for_update()
+_LOCK_RUNS_THREAD = (
+    sa.select(threads)
+    .where(
+        threads.c.id
+        == sa.select(runs.c.thread_id).where(runs.c.id == sa.bindparam("run_id")).scalar_subquery()
+    )
+    .with_for_update()
+)
+_LOCK_RUN = sa.select(runs).where(runs.c.id == sa.bindparam("run_id")).with_for_update()
+_CURRENT_STATUSES = sa.select(runs.c.status).where(
+    runs.c.thread_id == sa.bindparam("thread_id"),
+    runs.c.status.in_(ACTIVE) | (runs.c.number == sa.bindparam("latest", type_=runs.c.number.type)),
+)
+_SET_THREAD_STATUS = (
+    sa.update(threads)
+    .where(threads.c.id == sa.bindparam("thread_id"))
+    .values(status=sa.bindparam("status", type_=threads.c.status.type), updated_at=_AT)
+)
+_SET_THREAD_STATE = (
+    sa.update(threads)
+    .where(threads.c.id == sa.bindparam("thread_id"))
+    .values(
+        state=sa.bindparam("state", type_=threads.c.state.type),
+        state_run_id=sa.bindparam("run_id", type_=threads.c.state_run_id.type),
+        state_turn=sa.bindparam("turn", type_=threads.c.state_turn.type),
+        updated_at=_AT,
+    )
+)
+_END_RUN = (
+    sa.update(runs)
+    .where(runs.c.id == sa.bindparam("run_id"))
+    .values(
+        status=sa.bindparam("status", type_=runs.c.status.type),
+        stop_reason=sa.bindparam("stop_reason", type_=runs.c.stop_reason.type),
+        error=sa.bindparam("error", type_=runs.c.error.type),
+        event_seq=sa.bindparam("event_seq", type_=runs.c.event_seq.type),
+        finished_at=_AT,
+        updated_at=_AT,
+    )
+    .returning(*runs.c)
+)
+
 
 async def lock_thread(conn: AsyncConnection, thread_id: str) -> RowMapping:
     """The thread's row, locked for this transaction."""
-    row = (
-        (await conn.execute(sa.select(threads).where(threads.c.id == thread_id).with_for_update()))
-        .mappings()
-        .first()
-    )
+    row = (await conn.execute(_LOCK_THREAD, {"thread_id": thread_id})).mappings().first()
     if row is None:
         raise NotFoundError("thread", thread_id)
     return row
@@ -60,15 +102,8 @@ async def lock_thread(conn: AsyncConnection, thread_id: str) -> RowMapping:
 
 async def lock_thread_and_run(conn: AsyncConnection, run_id: str) -> tuple[RowMapping, RowMapping]:
     """The run's thread row and the run's row, locked in that order."""
-    owner = sa.select(runs.c.thread_id).where(runs.c.id == run_id).scalar_subquery()
-    thread = (
-        (await conn.execute(sa.select(threads).where(threads.c.id == owner).with_for_update()))
-        .mappings()
-        .first()
-    )
-    run = (
-        (await conn.execute(sa.select(runs).where(runs.c.id == run_id).with_for_update())).mappings().first()
-    )
+    thread = (await conn.execute(_LOCK_RUNS_THREAD, {"run_id": run_id})).mappings().first()
+    run = (await conn.execute(_LOCK_RUN, {"run_id": run_id})).mappings().first()
     if thread is None or run is None:
         raise NotFoundError("run", run_id)
     return thread, run
@@ -108,12 +143,7 @@ async def refresh_thread_status(conn: AsyncConnection, thread: RowMapping, at: d
     """Recompute the thread's status from its runs: busy, interrupted (latest run) or idle."""
     statuses = set(
         (
-            await conn.execute(
-                sa.select(runs.c.status).where(
-                    runs.c.thread_id == thread["id"],
-                    runs.c.status.in_(ACTIVE) | (runs.c.number == thread["run_count"]),
-                )
-            )
+            await conn.execute(_CURRENT_STATUSES, {"thread_id": thread["id"], "latest": thread["run_count"]})
         ).scalars()
     )
     if statuses & set(ACTIVE):
@@ -122,9 +152,7 @@ async def refresh_thread_status(conn: AsyncConnection, thread: RowMapping, at: d
         status = ThreadStatus.INTERRUPTED
     else:
         status = ThreadStatus.IDLE
-    await conn.execute(
-        sa.update(threads).where(threads.c.id == thread["id"]).values(status=status.value, updated_at=at)
-    )
+    await conn.execute(_SET_THREAD_STATUS, {"thread_id": thread["id"], "status": status.value, "at": at})
 
 
 async def set_thread_state(
@@ -152,9 +180,8 @@ async def set_thread_state(
                 sa.update(runs).where(runs.c.id == thread["state_run_id"]).values(prior_state=None)
             )
     await conn.execute(
-        sa.update(threads)
-        .where(threads.c.id == thread["id"])
-        .values(state=plain(state), state_run_id=run_id, state_turn=turn, updated_at=at)
+        _SET_THREAD_STATE,
+        {"thread_id": thread["id"], "state": plain(state), "run_id": run_id, "turn": turn, "at": at},
     )
 
 
@@ -181,17 +208,15 @@ async def finish_run(
         conn, run["id"], run["event_seq"], _ending_events(status, reason, error_data), at
     )
     updated = await conn.execute(
-        sa.update(runs)
-        .where(runs.c.id == run["id"])
-        .values(
-            status=status.value,
-            stop_reason=reason,
-            error=error_data,
-            event_seq=seq,
-            finished_at=at,
-            updated_at=at,
-        )
-        .returning(*runs.c)
+        _END_RUN,
+        {
+            "run_id": run["id"],
+            "status": status.value,
+            "stop_reason": reason,
+            "error": error_data,
+            "event_seq": seq,
+            "at": at,
+        },
     )
     row = updated.mappings().one()
     await refresh_thread_status(conn, thread, at)
