@@ -1,6 +1,6 @@
 """What the service's parts cost on their own, on this machine: the floors under its goals.
 
-``python -m benchmarks.service --floor`` runs two measurements, each a fresh set of
+``python -m benchmarks.service --floor`` runs four measurements, each a fresh set of
 processes, and prints one JSON object per line:
 
 - ``procrastinate``: the job engine alone. 2,500 no-op jobs are deferred in batches,
@@ -11,6 +11,9 @@ processes, and prints one JSON object per line:
 - ``pgqueuer``: the same measurement on PgQueuer (a benchmark-only dependency, the candidate
   engine: it fetches and acknowledges jobs in batches), for the engine decision in
   docs/benchmarks.md ("Service").
+- ``store``: muster's durable store alone (``store_floor.py``): the seven calls a run makes
+  to PostgreSQL, with a run's payloads, 100 runs in flight in one process, no HTTP, no
+  framework, no queue: runs per second and the CPU per run of that process and PostgreSQL.
 - ``http``: the HTTP stack alone. A FastAPI app on uvicorn (httptools, uvloop: the
   service's server) with one route that answers a small JSON body, loaded by the
   benchmark's own client at 100 connections, two requests per iteration as a run costs
@@ -39,6 +42,8 @@ import psutil
 PG_ADMIN_URL = os.environ.get("MUSTER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 DB = f"muster_floor_{os.getpid()}"
 WINDOW_S = 8.0
+_ROOT = Path(__file__).resolve().parents[2]
+_MUSTER_PYTHON = _ROOT / ".venv" / "bin" / "python"
 
 
 def _db_url() -> str:
@@ -165,8 +170,7 @@ async def _drain(
     thousand deep, as under the service's load, never empty.
     """
     cmd = [sys.executable, "-m", "benchmarks.service.floor", worker_flag, conninfo]
-    root = Path(__file__).resolve().parents[2]
-    workers = [subprocess.Popen(cmd, cwd=root, stderr=subprocess.DEVNULL) for _ in range(2)]
+    workers = [subprocess.Popen(cmd, cwd=_ROOT, stderr=subprocess.DEVNULL) for _ in range(2)]
     try:
         while await waiting() > jobs - 200:
             await asyncio.sleep(0.05)
@@ -225,9 +229,7 @@ def http_floor(seconds: float = WINDOW_S) -> dict[str, Any]:
         f"uvicorn.run(f._http_app(), host='127.0.0.1', port={port}, log_level='warning', "
         "loop='uvloop', http='httptools', access_log=False)"
     )
-    root = Path(__file__).resolve().parents[2]
-    muster_python = root / ".venv" / "bin" / "python"
-    server = subprocess.Popen([str(muster_python), "-c", code], cwd=root, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen([str(_MUSTER_PYTHON), "-c", code], cwd=_ROOT, stderr=subprocess.DEVNULL)
     try:
         _wait_ready_post(port)
         proc = psutil.Process(server.pid)
@@ -235,7 +237,9 @@ def http_floor(seconds: float = WINDOW_S) -> dict[str, Any]:
         load += ["--base", f"http://127.0.0.1:{port}", "--clients", "100", "--runs", "1000000"]
         load += ["--seconds", str(seconds), "--api-key", "x" * 16]
         before = _cpu([proc])
-        result = json.loads(subprocess.run(load, cwd=root, capture_output=True, text=True, check=True).stdout)
+        result = json.loads(
+            subprocess.run(load, cwd=_ROOT, capture_output=True, text=True, check=True).stdout
+        )
         cpu = _cpu([proc]) - before
         return {
             "floor": "http",
@@ -271,6 +275,14 @@ def main(jobs: int) -> int:
     print(json.dumps(asyncio.run(procrastinate_floor(jobs))), flush=True)
     print(json.dumps(asyncio.run(pgqueuer_floor(jobs * 4))), flush=True)
     print(json.dumps(http_floor()), flush=True)
+    store = subprocess.run(  # muster's store: under muster's venv (store_floor.py)
+        [str(_MUSTER_PYTHON), "-m", "benchmarks.service.store_floor"],
+        cwd=_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    print(store.stdout.strip().splitlines()[-1], flush=True)
     return 0
 
 

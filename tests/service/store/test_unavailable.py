@@ -131,7 +131,7 @@ async def test_idle_hot_connections_are_all_dropped_when_one_is_found_dead(
         assert all(
             isinstance(e, NotFoundError) for e in await asyncio.gather(*missing, return_exceptions=True)
         )
-        idle = [pg.info.backend_pid for _conn, pg in store._idle]
+        idle = [held.pg.info.backend_pid for held in store._idle]
         assert len(idle) == 3, "the hot path keeps its connections for the next call"
         with psycopg.connect(pg_url, autocommit=True) as admin:
             for pid in idle:
@@ -141,8 +141,36 @@ async def test_idle_hot_connections_are_all_dropped_when_one_is_found_dead(
         for _ in range(3):  # no second failure: the other dead ones were dropped with it
             with pytest.raises(NotFoundError):
                 await store.get_run("missing")
-        live = {pg.info.backend_pid for _conn, pg in store._idle}
+        live = {held.pg.info.backend_pid for held in store._idle}
         assert live and not live & set(idle)
         assert not [r for r in caplog.records if r.name.startswith("sqlalchemy.pool")]
+    finally:
+        await store.close()
+
+
+async def test_the_hot_path_under_load_with_overflow_connections_never_stalls(
+    pg_url: str, pg_schema: str
+) -> None:
+    """A hundred runs' store calls in flight (the service benchmark's store floor: create, claim,
+    record, turn, end with NOTIFY, result) on a pool whose overflow connections open and
+    close all the time: every run completes. Connections given back in the caller's task
+    once left other connections' results unread here, until every connection of the pool
+    was held by a call waiting for a result PostgreSQL had already sent."""
+    from benchmarks.service.store_floor import RunCalls
+
+    await upgrade_database(pg_url, pg_schema)
+    store = SqlStore(pg_url, schema=pg_schema, pool_size=20, max_overflow=20)
+    store.notify_channel = "muster_test_stall"
+    await store.open()
+    try:
+        calls = await RunCalls.prepare(store)
+
+        async def lane(i: int) -> int:
+            for _ in range(12):
+                await calls.run(f"lane:{i}")
+            return 12
+
+        finished = await asyncio.wait_for(asyncio.gather(*(lane(i) for i in range(100))), timeout=120)
+        assert sum(finished) == 100 * 12
     finally:
         await store.close()

@@ -13,6 +13,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -51,7 +52,7 @@ class SqlDatabase:
         self.backend: str = self._engine.dialect.name
         """``"sqlite"`` or ``"postgresql"``."""
         self._upgrade = self.backend == "sqlite" if upgrade is None else upgrade
-        self._idle: list[tuple[AsyncConnection, Any]] = []
+        self._idle: list[_Held] = []
         """Autocommit connections :meth:`_driver` keeps out of the pool between calls."""
         self._idle_cap = min(pool_size, (pool_size + max_overflow) // 2)
         """At most half the pool idles there: the other paths check connections out too."""
@@ -86,9 +87,9 @@ class SqlDatabase:
     async def close(self) -> None:
         """Close every pooled connection."""
         idle, self._idle, self._idle_cap = self._idle, [], 0
-        for conn, _pg in idle:
+        for held in idle:
             with contextlib.suppress(Exception):  # closing: a dead connection is just dropped
-                await conn.close()
+                await held.exits.aclose()
         await self._engine.dispose()
 
     async def __aenter__(self) -> Self:
@@ -179,55 +180,62 @@ class SqlDatabase:
         transaction or a statement (a cancelled call), is dropped from the pool instead.
         """
         if self._idle:
-            conn, pg = self._idle.pop()
+            held = self._idle.pop()
         else:
             try:
-                conn = await self._open_autocommit()
+                held = await self._open_autocommit()
             except Exception as exc:
                 failure = _service_error(exc)
                 if failure is exc:
                     raise
                 raise failure from exc
-            pg = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
         try:
-            yield pg
+            yield held.pg
         except BaseException as exc:
-            await self._put_back(conn, pg)
+            await self._put_back(held)
             error: BaseException = _service_error(exc) if isinstance(exc, Exception) else exc
             if error is exc:
                 raise
             raise error from exc
-        await self._put_back(conn, pg)
+        await self._put_back(held)
 
-    async def _open_autocommit(self) -> AsyncConnection:
-        conn = await self._engine.connect()
+    async def _open_autocommit(self) -> _Held:
+        # Entered and left as SQLAlchemy's context manager, whose exit closes the connection
+        # in a task of its own: closing it in the caller's task instead (``await
+        # conn.close()``) left other connections' results unread under load (100 calls in
+        # flight, overflow connections opened and closed: every connection of the pool was
+        # soon held by a call waiting for a result PostgreSQL had already sent).
+        exits = contextlib.AsyncExitStack()
         try:
+            conn = await exits.enter_async_context(self._engine.connect())
             await conn.execution_options(isolation_level="AUTOCOMMIT")
+            pg = (await conn.get_raw_connection()).driver_connection
         except BaseException:
             with contextlib.suppress(Exception):
-                await conn.close()
+                await exits.aclose()
             raise
-        return conn
+        return _Held(conn, pg, exits)
 
-    async def _put_back(self, conn: AsyncConnection, pg: Any) -> None:
-        """Keep ``conn`` for the next call, or give it back (or, broken, drop it and the idle ones)."""
+    async def _put_back(self, held: _Held) -> None:
+        """Keep ``held`` for the next call, or give it back (or, broken, drop it and the idle ones)."""
+        pg = held.pg
         broken = bool(pg.broken or pg.closed)
         healthy = not broken and pg.info.transaction_status == _IDLE
         # With every connection of the pool checked out, callers may be queued in the pool
         # (first come, first served): the connection goes back there, to the longest waiter.
         pool: Any = self._engine.sync_engine.pool
         if healthy and len(self._idle) < self._idle_cap and pool.checkedout() < self._pool_limit:
-            self._idle.append((conn, pg))
+            self._idle.append(held)
             return
-        dropped = [conn]
+        dropped = [held]
         if broken:  # the server went away, most likely: the idle ones are dead too
-            dropped += [idle for idle, _pg in self._idle]
+            dropped += self._idle
             self._idle = []
-        with contextlib.suppress(Exception):  # the caller's error, if any, is what counts
-            for each in dropped:
+        for each in dropped:
+            with contextlib.suppress(Exception):  # the caller's error, if any, is what counts
                 if not healthy:
-                    await each.invalidate()  # closed at once, never reset or pooled again
-                await each.close()
+                    await each.conn.invalidate()  # closed at once, never reset or pooled again
+                await each.exits.aclose()
 
     @staticmethod
     @asynccontextmanager
@@ -257,6 +265,17 @@ class SqlDatabase:
     async def _exists(conn: AsyncConnection, table: sa.Table, ident: str, kind: str) -> None:
         if await conn.scalar(sa.select(table.c.id).where(table.c.id == ident)) is None:
             raise NotFoundError(kind, ident)
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """A connection :meth:`SqlDatabase._driver` holds out of the pool, and how to give it back."""
+
+    conn: AsyncConnection
+    pg: Any
+    """The connection's psycopg connection."""
+    exits: contextlib.AsyncExitStack
+    """Leaving it gives the connection back to the pool."""
 
 
 _writing: ContextVar[bool] = ContextVar("muster_sqlite_writing", default=False)
