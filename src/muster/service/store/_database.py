@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -54,9 +54,12 @@ class SqlDatabase:
         self._upgrade = self.backend == "sqlite" if upgrade is None else upgrade
         self._idle: list[_Held] = []
         """Autocommit connections :meth:`_driver` keeps out of the pool between calls."""
-        self._idle_cap = min(pool_size, (pool_size + max_overflow) // 2)
-        """At most half the pool idles there: the other paths check connections out too."""
-        self._pool_limit = pool_size + max_overflow
+        limit = pool_size + max_overflow
+        hot = limit - max(1, limit // 4)  # a quarter of the pool stays for the other paths
+        self._hot: asyncio.Semaphore | None = asyncio.Semaphore(hot) if hot > 0 else None
+        """How many connections the hot path may hold (first come, first served); ``None``:
+        a pool too small to spare any, each call checks one out and gives it back."""
+        self._closing = False
         self._writer = asyncio.Lock()
         """SQLite: this process's write transactions, one at a time (``_sqlite_inline.py``)."""
 
@@ -86,10 +89,9 @@ class SqlDatabase:
 
     async def close(self) -> None:
         """Close every pooled connection."""
-        idle, self._idle, self._idle_cap = self._idle, [], 0
-        for held in idle:
-            with contextlib.suppress(Exception):  # closing: a dead connection is just dropped
-                await held.exits.aclose()
+        self._closing = True  # a call still running gives its connection back, not to the stack
+        idle, self._idle = self._idle, []
+        await self._give_back(idle, healthy=True)
         await self._engine.dispose()
 
     async def __aenter__(self) -> Self:
@@ -172,32 +174,39 @@ class SqlDatabase:
         """A psycopg connection in autocommit, for one call of the hot paths (PostgreSQL).
 
         Each statement sent on it is its own transaction (a read, a lone write, or a
-        PL/pgSQL function that is one). The connection comes from SQLAlchemy's pool but
-        goes back to a short stack of idle ones, not to the pool: checking a connection
-        out of an async engine and back costs about twice the CPU of the statement itself
-        here (greenlet hops, events, the isolation level set and reset), and the hot
-        paths make several calls a run. A connection that broke, or is left inside a
-        transaction or a statement (a cancelled call), is dropped from the pool instead.
+        PL/pgSQL function that is one). The hot path holds up to three quarters of the
+        pool's connections out of SQLAlchemy's pool, idle between calls, because checking
+        a connection out of an async engine and back costs about twice the CPU of the call
+        itself here (greenlet hops, events, the isolation level set and reset), and a run
+        makes several calls. Callers beyond that wait their turn on a semaphore, first
+        come, first served; the rest of the pool serves the other paths, which therefore
+        never wait behind the hot path. A connection that broke, or is left inside a
+        transaction or a statement (a cancelled call), is dropped from the pool.
         """
-        if self._idle:
-            held = self._idle.pop()
-        else:
+        if self._hot is None:
+            held = await self._checkout()
             try:
-                held = await self._open_autocommit()
-            except Exception as exc:
-                failure = _service_error(exc)
-                if failure is exc:
-                    raise
-                raise failure from exc
+                with _translated():
+                    yield held.pg
+            finally:
+                await self._give_back([held], healthy=_healthy(held.pg))
+            return
+        async with self._hot:
+            held = self._idle.pop() if self._idle else await self._checkout()
+            try:
+                with _translated():
+                    yield held.pg
+            finally:
+                await self._put_back(held)
+
+    async def _checkout(self) -> _Held:
         try:
-            yield held.pg
-        except BaseException as exc:
-            await self._put_back(held)
-            error: BaseException = _service_error(exc) if isinstance(exc, Exception) else exc
+            return await self._open_autocommit()
+        except Exception as exc:
+            error = _service_error(exc)
             if error is exc:
                 raise
             raise error from exc
-        await self._put_back(held)
 
     async def _open_autocommit(self) -> _Held:
         # Entered and left as SQLAlchemy's context manager, whose exit closes the connection
@@ -217,21 +226,20 @@ class SqlDatabase:
         return _Held(conn, pg, exits)
 
     async def _put_back(self, held: _Held) -> None:
-        """Keep ``held`` for the next call, or give it back (or, broken, drop it and the idle ones)."""
+        """Keep ``held`` for the next call; drop it if it broke (and, then, the idle ones too)."""
         pg = held.pg
-        broken = bool(pg.broken or pg.closed)
-        healthy = not broken and pg.info.transaction_status == _IDLE
-        # With every connection of the pool checked out, callers may be queued in the pool
-        # (first come, first served): the connection goes back there, to the longest waiter.
-        pool: Any = self._engine.sync_engine.pool
-        if healthy and len(self._idle) < self._idle_cap and pool.checkedout() < self._pool_limit:
+        if _healthy(pg) and not self._closing:
             self._idle.append(held)
             return
         dropped = [held]
-        if broken:  # the server went away, most likely: the idle ones are dead too
+        if pg.broken or pg.closed:  # the server went away, most likely: the idle ones are dead too
             dropped += self._idle
             self._idle = []
-        for each in dropped:
+        await self._give_back(dropped, healthy=False)
+
+    @staticmethod
+    async def _give_back(connections: list[_Held], *, healthy: bool) -> None:
+        for each in connections:
             with contextlib.suppress(Exception):  # the caller's error, if any, is what counts
                 if not healthy:
                     await each.conn.invalidate()  # closed at once, never reset or pooled again
@@ -283,6 +291,23 @@ _writing: ContextVar[bool] = ContextVar("muster_sqlite_writing", default=False)
 
 _IDLE = 0
 """libpq's ``PQTRANS_IDLE``: no transaction open and no statement running."""
+
+
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
+    """Raise :func:`_service_error`'s translation of an error (the error itself if it has none)."""
+    try:
+        yield
+    except Exception as exc:
+        error = _service_error(exc)
+        if error is exc:
+            raise
+        raise error from exc
+
+
+def _healthy(pg: Any) -> bool:
+    """Whether a psycopg connection can serve the next call as it is."""
+    return not (pg.broken or pg.closed) and pg.info.transaction_status == _IDLE
 
 
 def _service_error(exc: Exception) -> Exception:
