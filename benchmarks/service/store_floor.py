@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from benchmarks.service.floor import _cpu
 
 PG_ADMIN_URL = os.environ.get("MUSTER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 DB = f"muster_store_floor_{os.getpid()}"
@@ -64,17 +65,6 @@ async def _turns() -> list[Any]:
     team.turn_hook = hook
     await team.run(task="What is the answer?")
     return seen
-
-
-def _cpu(procs: list[psutil.Process]) -> float:
-    total = 0.0
-    for proc in procs:
-        try:
-            times = proc.cpu_times()
-            total += times.user + times.system
-        except psutil.Error:
-            pass
-    return total
 
 
 class RunCalls:
