@@ -34,6 +34,10 @@ class Note:
     text: str
 
 
+PLAN = ("t", "s", Note)
+"""The key of the plan for a ``Note`` published to ``TOPIC``."""
+
+
 class Recorder(RoutedAgent):
     """Records (agent type, handler, text, context) for every message it handles."""
 
@@ -116,16 +120,16 @@ async def test_a_match_predicate_still_picks_per_message_once_planned() -> None:
     await _publish(runtime, "x1", "y1", "x2", "y2")
     await runtime.stop()
     assert Picky.seen == ["x:x1", "other:y1", "x:x2", "other:y2"]
-    assert runtime._subscriptions.plans[TOPIC][Note][0][3] is None  # dispatched on delivery
+    assert runtime._subscriptions.plans[PLAN][0][3] is None  # dispatched on delivery
 
 
 async def test_a_fixed_route_is_planned_after_the_agents_exist() -> None:
     Recorder.seen = []
     runtime = await _started("a")
     await _publish(runtime, "1")
-    assert TOPIC not in runtime._subscriptions.plans  # the agent did not exist yet
+    assert PLAN not in runtime._subscriptions.plans  # the agent did not exist yet
     await _publish(runtime, "2")
-    assert runtime._subscriptions.plans[TOPIC][Note][0][3] is not None
+    assert runtime._subscriptions.plans[PLAN][0][3] is not None
     await _publish(runtime, "3")
     await runtime.stop()
     assert [text for _, _, text, _ in Recorder.seen] == ["1", "2", "3"]

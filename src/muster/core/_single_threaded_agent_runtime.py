@@ -398,8 +398,7 @@ class SingleThreadedAgentRuntime(RuntimeRegistryAPI):
         cancellation_token: CancellationToken,
         message_id: str,
     ) -> None:
-        plans = self._subscriptions.plans.get(topic_id)
-        plan = None if plans is None else plans.get(type(message))
+        plan = self._subscriptions.plans.get((topic_id.type, topic_id.source, type(message)))
         if plan is None:
             plan = self._plan(topic_id, type(message))
         if not plan:
@@ -451,7 +450,7 @@ class SingleThreadedAgentRuntime(RuntimeRegistryAPI):
             plan.append((agent_id._type, agent_id, agent, picked, f"deliver to {agent_id}"))
         result = tuple(plan)
         if complete:
-            self._subscriptions.plans.setdefault(topic_id, {})[message_type] = result
+            self._subscriptions.keep_plan((topic_id.type, topic_id.source, message_type), result)
         return result
 
     def _start_send(self, envelope: SendEnvelope, message: Any) -> None:

@@ -33,8 +33,12 @@ class SubscriptionManager:
         self._subscriptions: list[Subscription] = []
         self._by_type: dict[str, tuple[Subscription, ...]] = {}
         self._by_topic: dict[TopicId, tuple[AgentId, ...]] = {}
-        self.plans: dict[TopicId, dict[type[Any], Any]] = {}
-        """The runtime's delivery plans per topic and message type (see its ``_fan_out``).
+        self.plans: dict[tuple[str, str, type[Any]], Any] = {}
+        """The runtime's delivery plans by topic type, topic source and message type.
+
+        Keyed by the topic's strings, not the ``TopicId``: hashing a tuple of strings is done
+        in C, where a ``TopicId`` (a dataclass) calls its Python ``__hash__`` on every publish.
+        Added with :meth:`keep_plan`; see the runtime's ``_fan_out``.
 
         Kept here so that whatever changes a topic's recipients drops them too. A plan also
         holds agents: the runtime removes agents only with :meth:`remove_agent_type`, which
@@ -88,6 +92,12 @@ class SubscriptionManager:
         self._by_type.clear()
         self._by_topic.clear()
         self.plans.clear()
+
+    def keep_plan(self, key: tuple[str, str, type[Any]], plan: Any) -> None:
+        """Remember a delivery plan (see :attr:`plans`), within the bound on cached topics."""
+        if len(self.plans) >= _MAX_CACHED_TOPICS:
+            self.plans.clear()
+        self.plans[key] = plan
 
     def recipients(self, topic_id: TopicId) -> tuple[AgentId, ...]:
         """The agents that receive a message published to ``topic_id``, each once."""
