@@ -308,37 +308,40 @@ class SingleThreadedAgentRuntime(RuntimeRegistryAPI):
         return result
 
     async def _deliver_event(self, recipient: _Recipient, publication: _Publication) -> None:
-        # Built here, when the task starts, not by _fan_out: see there. ``MessageContext``'s
-        # fields are set one by one: its dataclass ``__init__`` costs a Python call through
+        # Few locals and a shallow stack (no tuple unpacking): a fan-out creates every
+        # delivery's coroutine before any runs, and its frame, sized by both, is what each
+        # pending delivery holds and the garbage collector walks (320 bytes with 12 locals and
+        # unpacking, 256 now).
+        #
+        # The context is built here, when the task starts, not by _fan_out: see there. Its
+        # fields are set one by one: the dataclass's ``__init__`` costs a Python call through
         # the type's slots, about 0.8k instructions more per delivery (the fields are pinned
         # by tests/core/test_runtime_publish.py).
         ctx = _new_context(MessageContext)
-        message, ctx.sender, ctx.topic_id, ctx.cancellation_token, ctx.message_id, loop = publication
+        ctx.sender = publication[1]
+        ctx.topic_id = publication[2]
         ctx.is_rpc = False
-        agent_id = recipient[1]
-        # Few locals: a fan-out creates every delivery's coroutine before any runs, and each
-        # local is a slot of every pending coroutine's frame.
+        ctx.cancellation_token = publication[3]
+        ctx.message_id = publication[4]
         try:
             handler = recipient[3]
             if handler is None:
-                await self._dispatch_event(recipient[2], agent_id, message, ctx)
+                await self._dispatch_event(recipient[2], recipient[1], publication[0], ctx)
             else:
                 # The plan's handler (see _plan): the agent and its route were found once
                 # for every publish of this message type to this topic.
-                _HANDLER_AGENT.set(agent_id)
-                result = await handler[0](recipient[2], message, ctx)
-                returnable = handler[1]
-                if returnable is not None and type(result) not in returnable:
+                _HANDLER_AGENT.set(recipient[1])
+                result = await handler[0](recipient[2], publication[0], ctx)
+                if handler[1] is not None and type(result) not in handler[1]:
                     handler[2](result)
         except Exception as exc:
-            self._report_background_error(f"handling {type(message).__name__} published to {agent_id}", exc)
+            self._report_delivery_error(publication, recipient, exc)
         finally:
             # The task's own bookkeeping (see _fan_out). A task cancelled before it started
             # never gets here; only close() cancels these, and it forgets them itself.
-            tasks = self._tasks
-            tasks.pop(_current_task(loop), None)  # type: ignore[arg-type]
+            self._tasks.pop(_current_task(publication[5]), None)  # type: ignore[arg-type]
             # Idle needs no running task: only the last one to end can make the runtime idle.
-            if (self._idle_event is not None and not tasks) or self._stop_check is not None:
+            if (self._idle_event is not None and not self._tasks) or self._stop_check is not None:
                 self._notify()
 
     async def _dispatch_event(
@@ -382,6 +385,15 @@ class SingleThreadedAgentRuntime(RuntimeRegistryAPI):
         }
         with tracer.start_as_current_span(f"process {agent.id}", attributes=attributes):
             return await agent.on_message(message, ctx)
+
+    def _report_delivery_error(
+        self, publication: _Publication, recipient: _Recipient, exc: Exception
+    ) -> None:
+        # Out of _deliver_event, whose frame every pending delivery holds: building the
+        # message there would deepen its stack.
+        self._report_background_error(
+            f"handling {type(publication[0]).__name__} published to {recipient[1]}", exc
+        )
 
     def _report_background_error(self, what: str, exc: BaseException) -> None:
         _logger.error("Error %s", what, exc_info=exc)
