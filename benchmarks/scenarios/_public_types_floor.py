@@ -124,7 +124,7 @@ class CreateResult(BaseModel):
     thought: str | None = None
 
 
-# The message bases and TextMessage (muster.messages._base).
+# The message bases and TextMessage (muster.messages).
 
 
 def _new_id() -> str:

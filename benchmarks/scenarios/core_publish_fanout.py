@@ -15,7 +15,9 @@ NAME = "core: publish fan-out (10 subscribers)"
 UNIT = "µs/delivery"
 GOAL = 10.0
 SUBSCRIBERS = 10
-FLOOR = "one asyncio task per delivery (AutoGen's semantics), each setting a context variable"
+FLOOR = "one named asyncio task per delivery (AutoGen's semantics), each setting a context variable"
+# The floor's tasks are named, as muster's are: an unnamed task formats a "Task-<n>" name,
+# about 1k instructions a delivery that neither needs to pay.
 
 
 @dataclass
@@ -65,12 +67,14 @@ async def floor(quick: bool) -> float:
     Each delivery runs in its own task (so a slow handler holds up no other), with the
     recipient in a context variable (``MessageHandlerContext``), calling an async handler;
     as in the scenario, publishing does not yield, so every task is created before any runs.
+    Tasks get a name made in advance, as muster's do (the cheaper way to create one).
     """
     loop = asyncio.get_running_loop()
     count = 300 if quick else 3_000
     total = count * SUBSCRIBERS
     received = [0]
     done = asyncio.Event()
+    names = [f"deliver to {recipient}" for recipient in range(SUBSCRIBERS)]
 
     async def handler(message: Tick) -> None:
         received[0] += 1
@@ -88,7 +92,7 @@ async def floor(quick: bool) -> float:
         for i in range(count):
             message = Tick(i)
             for recipient in range(SUBSCRIBERS):
-                asyncio.Task(deliver(recipient, message), loop=loop)
+                asyncio.Task(deliver(recipient, message), loop=loop, name=names[recipient])
         await done.wait()
         per = per_op_us(start, total)
         assert received[0] == total, received[0]

@@ -6,7 +6,7 @@ import ast
 import inspect
 from typing import Literal, get_args, get_origin
 
-from muster.models import ModelFamily, _model_info
+from muster.models import ModelFamily, _types
 
 
 def _constants() -> tuple[str, ...]:
@@ -26,7 +26,7 @@ def test_any_is_the_literal_of_every_family_constant_in_order() -> None:
 
 def test_the_list_type_checkers_see_is_the_same() -> None:
     # The TYPE_CHECKING branch spells the Literal out for mypy; it must not drift.
-    tree = ast.parse(inspect.getsource(_model_info))
+    tree = ast.parse(inspect.getsource(_types))
     written = next(
         node.value
         for node in ast.walk(tree)

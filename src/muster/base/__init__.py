@@ -5,9 +5,8 @@ from typing import TYPE_CHECKING
 from muster.core.internal import lazy_exports
 
 if TYPE_CHECKING:
-    from ._chat_agent import ChatAgent, Response
     from ._handoff import Handoff
-    from ._task import TaskResult, TaskRunner, normalize_task
+    from ._task import ChatAgent, Response, TaskResult, TaskRunner, normalize_task
     from ._team import Team
     from ._termination import AndTerminationCondition, OrTerminationCondition, TerminationCondition
     from .exceptions import TerminatedException
@@ -27,8 +26,8 @@ __all__ = [
 ]
 
 _EXPORTS = {
-    "ChatAgent": "._chat_agent",
-    "Response": "._chat_agent",
+    "ChatAgent": "._task",
+    "Response": "._task",
     "Handoff": "._handoff",
     "TaskResult": "._task",
     "TaskRunner": "._task",

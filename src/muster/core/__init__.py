@@ -43,10 +43,9 @@ if TYPE_CHECKING:
     from ._component_model import ComponentModel
     from ._default_subscription import DefaultSubscription, default_subscription, type_subscription
     from ._default_topic import DefaultTopicId
-    from ._function_call import FunctionCall
     from ._handlers import event, message_handler, rpc
-    from ._image import Image
     from ._intervention import DefaultInterventionHandler, DropMessage, InterventionHandler
+    from ._message_content import FunctionCall, Image
     from ._message_context import MessageContext
     from ._message_handler_context import MessageHandlerContext
     from ._routed_agent import RoutedAgent
@@ -151,11 +150,11 @@ _EXPORTS = {
     "default_subscription": "._default_subscription",
     "type_subscription": "._default_subscription",
     "DefaultTopicId": "._default_topic",
-    "FunctionCall": "._function_call",
+    "FunctionCall": "._message_content",
     "event": "._handlers",
     "message_handler": "._handlers",
     "rpc": "._handlers",
-    "Image": "._image",
+    "Image": "._message_content",
     "DefaultInterventionHandler": "._intervention",
     "DropMessage": "._intervention",
     "InterventionHandler": "._intervention",

@@ -36,6 +36,17 @@ class _Registration:
             _logger.exception("CancellationToken callback %r failed", self.callback)
 
 
+_NO_CALLBACKS: dict[_Registration, None] = {}
+"""The callbacks of every token that has had none: shared, and never written to (see ``_register``)."""
+
+_LOCK = threading.Lock()
+"""Guards every token's state against ``cancel`` from another thread.
+
+One lock for all tokens, not one each: what it guards takes a few dict operations (callbacks
+run outside it), threads rarely cancel, and a token per publish and per send then costs no
+lock of its own to make."""
+
+
 def _nothing() -> None:
     """The remover handed out when there is nothing left to remove."""
 
@@ -65,18 +76,19 @@ class CancellationToken:
     A callback that raises is logged (logger ``muster.core``) and the others still run.
     """
 
-    __slots__ = ("_callbacks", "_cancelled", "_lock")
+    __slots__ = ("_callbacks", "_cancelled")
 
     def __init__(self) -> None:
         self._cancelled = False
-        self._lock = threading.Lock()
         # A dict used as an ordered set: removing one registration is O(1), so a token
-        # shared by thousands of concurrent calls does not pay O(n) per finished call.
-        self._callbacks: dict[_Registration, None] = {}
+        # shared by thousands of concurrent calls does not pay O(n) per finished call. Until
+        # the first registration it is one shared empty dict that nothing writes to: the
+        # runtime makes a token per publish and per send, and most never get a callback.
+        self._callbacks: dict[_Registration, None] = _NO_CALLBACKS
 
     def cancel(self) -> None:
         """Cancel all pending work linked to this token; later calls do nothing."""
-        with self._lock:
+        with _LOCK:
             if self._cancelled:
                 return
             self._cancelled = True
@@ -115,15 +127,17 @@ class CancellationToken:
         return future
 
     def _register(self, registration: _Registration) -> Callable[[], None]:
-        with self._lock:
+        with _LOCK:
             if not self._cancelled:
+                if self._callbacks is _NO_CALLBACKS:
+                    self._callbacks = {}
                 self._callbacks[registration] = None
                 return functools.partial(self._discard, registration)
         _dispatch(registration, _running_loop())
         return _nothing
 
     def _discard(self, registration: _Registration) -> None:
-        with self._lock:
+        with _LOCK:
             self._callbacks.pop(registration, None)
 
 

@@ -104,6 +104,25 @@ class RoutedAgent(BaseAgent):
         cls._muster_route_cache[message_type] = resolved
         return resolved
 
+    @classmethod
+    def _published_handler(cls, message_type: type[Any]) -> _Handler | None:
+        """The handler every published message of ``message_type`` reaches, if that is fixed.
+
+        It is the first route that takes publishes, when it has no ``match``: a predicate
+        decides per message, so with one (or with no route at all) this returns ``None`` and
+        the runtime calls :meth:`_pick_handler` on each delivery instead. The runtime asks
+        once per topic and message type (its delivery plans), not per delivery.
+        """
+        if "_muster_route_cache" not in cls.__dict__:
+            cls._build_routes()
+        routes = cls._muster_route_cache.get(message_type)
+        if routes is None:
+            routes = cls._resolve_routes(message_type)
+        for picked, kind, match in routes:
+            if kind != 1:  # "any" or "event"
+                return picked if match is None else None
+        return None
+
     def _pick_handler(self, message: Any, ctx: MessageContext) -> _Handler | None:
         """The first handler whose type, kind and ``match`` accept the message, or ``None``.
 

@@ -18,6 +18,11 @@ Delivery design (why it is fast without changing AutoGen's semantics):
 * Recipients of a topic are cached (see :class:`SubscriptionManager`), handlers per
   (agent class, message type) in :class:`RoutedAgent`, and no tracing or logging work is
   done per message unless enabled.
+* A publish follows a plan per (topic, message type): each recipient's agent and, where no
+  ``match`` predicate decides per message, its handler, found once instead of in every
+  delivery (``_plan``). A delivery task then builds its ``MessageContext``, sets the handler
+  context and awaits the handler's own coroutine; anything the plan could not settle is
+  dispatched on delivery as before.
 
 The methods that only forward to the registry (registration, agent lookup, state,
 subscriptions, serializers) are inherited from :class:`RuntimeRegistryAPI`
@@ -64,6 +69,7 @@ _STOP_WHEN_POLL_SECONDS = 0.1
 _BASE_ON_MESSAGE = BaseAgent.on_message
 _ROUTED_ON_MESSAGE_IMPL = RoutedAgent.on_message_impl
 _Task = asyncio.Task
+_new_context = object.__new__
 _current_tasks = getattr(asyncio.tasks, "_current_tasks", None)
 # The running task of a loop: ``asyncio.current_task`` is a Python function on 3.11 (C from
 # 3.12), and a published message's task calls this once as it ends; on 3.11 the dict it reads
@@ -93,6 +99,14 @@ def _new_task(coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
 
 
 Envelope = SendEnvelope | PublishEnvelope
+
+_Recipient = tuple[str, AgentId, Agent | None, Any, str]
+"""One recipient in a delivery plan: its agent type (for the task table), its id, its agent
+(``None`` until built), the handler every publish of the plan's message type reaches
+(``RoutedAgent``'s picked-handler triple; ``None``: dispatch on delivery) and the name of
+its delivery tasks."""
+_Publication = tuple[Any, AgentId | None, TopicId, CancellationToken, str, asyncio.AbstractEventLoop]
+"""What every recipient of one publish shares: message, sender, topic, token, id and loop."""
 
 
 class SingleThreadedAgentRuntime(RuntimeRegistryAPI):
@@ -293,48 +307,71 @@ class SingleThreadedAgentRuntime(RuntimeRegistryAPI):
             result = await self._intercept_response(result, recipient, sender)
         return result
 
-    async def _deliver_event(
-        self,
-        agent_id: AgentId,
-        message: Any,
-        sender: AgentId | None,
-        topic_id: TopicId,
-        cancellation_token: CancellationToken,
-        message_id: str,
-        loop: asyncio.AbstractEventLoop,
-    ) -> None:
+    async def _deliver_event(self, recipient: _Recipient, publication: _Publication) -> None:
+        # Few locals and a shallow stack (no tuple unpacking): a fan-out creates every
+        # delivery's coroutine before any runs, and its frame, sized by both, is what each
+        # pending delivery holds and the garbage collector walks (320 bytes with 12 locals and
+        # unpacking, 256 now).
+        #
+        # The context is built here, when the task starts, not by _fan_out: see there. Its
+        # fields are set one by one: the dataclass's ``__init__`` costs a Python call through
+        # the type's slots, about 0.8k instructions more per delivery (the fields are pinned
+        # by tests/core/test_runtime_publish.py).
+        ctx = _new_context(MessageContext)
+        ctx.sender = publication[1]
+        ctx.topic_id = publication[2]
+        ctx.is_rpc = False
+        ctx.cancellation_token = publication[3]
+        ctx.message_id = publication[4]
         try:
-            # Built here, when the task starts, not by _fan_out: see there.
-            ctx = MessageContext(sender, topic_id, False, cancellation_token, message_id)
-            agent = self._instances.get(agent_id)
-            if agent is None:
-                agent = await self._registry.get(agent_id)
-            _HANDLER_AGENT.set(agent_id)
-            cls = type(agent)
-            if self._tracer is not None:
-                await self._traced(agent, message, ctx)
-            elif cls.on_message is _BASE_ON_MESSAGE and cls.on_message_impl is _ROUTED_ON_MESSAGE_IMPL:  # type: ignore[attr-defined]
-                # RoutedAgent's dispatch, inlined (see _deliver_send).
-                picked = agent._pick_handler(message, ctx)  # type: ignore[attr-defined]
-                if picked is None:
-                    await agent.on_unhandled_message(message, ctx)  # type: ignore[attr-defined]
-                else:
-                    func, returnable, check = picked
-                    result = await func(agent, message, ctx)
-                    if returnable is not None and type(result) not in returnable:
-                        check(result)
+            handler = recipient[3]
+            if handler is None:
+                await self._dispatch_event(recipient[2], recipient[1], publication[0], ctx)
             else:
-                await _entry(agent)(message, ctx)
+                # The plan's handler (see _plan): the agent and its route were found once
+                # for every publish of this message type to this topic.
+                _HANDLER_AGENT.set(recipient[1])
+                result = await handler[0](recipient[2], publication[0], ctx)
+                if handler[1] is not None and type(result) not in handler[1]:
+                    handler[2](result)
         except Exception as exc:
-            self._report_background_error(f"handling {type(message).__name__} published to {agent_id}", exc)
+            self._report_delivery_error(publication, recipient, exc)
         finally:
             # The task's own bookkeeping (see _fan_out). A task cancelled before it started
             # never gets here; only close() cancels these, and it forgets them itself.
-            tasks = self._tasks
-            tasks.pop(_current_task(loop), None)  # type: ignore[arg-type]
+            self._tasks.pop(_current_task(publication[5]), None)  # type: ignore[arg-type]
             # Idle needs no running task: only the last one to end can make the runtime idle.
-            if (self._idle_event is not None and not tasks) or self._stop_check is not None:
+            if (self._idle_event is not None and not self._tasks) or self._stop_check is not None:
                 self._notify()
+
+    async def _dispatch_event(
+        self, agent: Agent | None, agent_id: AgentId, message: Any, ctx: MessageContext
+    ) -> None:
+        """A published message's delivery that its plan could not settle in advance.
+
+        The agent may not exist yet (``None``: built now), its handler may depend on a
+        ``match`` predicate, it may not be a plain ``RoutedAgent``, or deliveries are traced.
+        """
+        if agent is None:
+            agent = self._instances.get(agent_id)
+            if agent is None:
+                agent = await self._registry.get(agent_id)
+        _HANDLER_AGENT.set(agent_id)
+        cls = type(agent)
+        if self._tracer is not None:
+            await self._traced(agent, message, ctx)
+        elif cls.on_message is _BASE_ON_MESSAGE and cls.on_message_impl is _ROUTED_ON_MESSAGE_IMPL:  # type: ignore[attr-defined]
+            # RoutedAgent's dispatch, inlined (see _deliver_send).
+            picked = agent._pick_handler(message, ctx)  # type: ignore[attr-defined]
+            if picked is None:
+                await agent.on_unhandled_message(message, ctx)  # type: ignore[attr-defined]
+            else:
+                func, returnable, check = picked
+                result = await func(agent, message, ctx)
+                if returnable is not None and type(result) not in returnable:
+                    check(result)
+        else:
+            await _entry(agent)(message, ctx)
 
     async def _traced(self, agent: Agent, message: Any, ctx: MessageContext) -> Any:
         tracer = self._tracer
@@ -348,6 +385,15 @@ class SingleThreadedAgentRuntime(RuntimeRegistryAPI):
         }
         with tracer.start_as_current_span(f"process {agent.id}", attributes=attributes):
             return await agent.on_message(message, ctx)
+
+    def _report_delivery_error(
+        self, publication: _Publication, recipient: _Recipient, exc: Exception
+    ) -> None:
+        # Out of _deliver_event, whose frame every pending delivery holds: building the
+        # message there would deepen its stack.
+        self._report_background_error(
+            f"handling {type(publication[0]).__name__} published to {recipient[1]}", exc
+        )
 
     def _report_background_error(self, what: str, exc: BaseException) -> None:
         _logger.error("Error %s", what, exc_info=exc)
@@ -364,23 +410,60 @@ class SingleThreadedAgentRuntime(RuntimeRegistryAPI):
         cancellation_token: CancellationToken,
         message_id: str,
     ) -> None:
-        recipients = self._subscriptions.recipients(topic_id)
-        if not recipients:
+        plan = self._subscriptions.plans.get((topic_id.type, topic_id.source, type(message)))
+        if plan is None:
+            plan = self._plan(topic_id, type(message))
+        if not plan:
             return
         loop = asyncio.get_running_loop()
         direct = loop.get_task_factory() is None
         tasks = self._tasks
         deliver = self._deliver_event
-        for agent_id in recipients:
-            if sender is not None and agent_id == sender:
+        # One tuple for what every recipient shares: the coroutine of each delivery holds it
+        # instead of six arguments of its own.
+        publication: _Publication = (message, sender, topic_id, cancellation_token, message_id, loop)
+        for recipient in plan:
+            if sender is not None and recipient[1] == sender:
                 continue
             # Each recipient gets its own MessageContext, but the task builds it when it starts:
             # a large fan-out creates every task before the first runs, and each object they
             # all hold until then is more for the garbage collector to scan, again and again
             # (about 0.5 µs per delivery for this one, with 30,000 deliveries pending).
-            coro = deliver(agent_id, message, sender, topic_id, cancellation_token, message_id, loop)
-            # No done callback: _deliver_event removes its task from ``tasks`` as it ends.
-            tasks[_Task(coro, loop=loop) if direct else loop.create_task(coro)] = agent_id._type
+            coro = deliver(recipient, publication)
+            # No done callback: _deliver_event removes its task from ``tasks`` as it ends. The
+            # name is the plan's: asyncio would format a new "Task-<n>" for each.
+            name = recipient[4]
+            task = _Task(coro, loop=loop, name=name) if direct else loop.create_task(coro, name=name)
+            tasks[task] = recipient[0]
+
+    def _plan(self, topic_id: TopicId, message_type: type[Any]) -> tuple[_Recipient, ...]:
+        """Who receives ``message_type`` published to ``topic_id``, and with which handler.
+
+        Finding each recipient's agent (a dict lookup hashing its ``AgentId``) and its route
+        once per topic and message type, instead of in every delivery, is what the plan
+        saves. It is kept (in ``self._subscriptions.plans``, dropped whenever subscriptions
+        change or agents are removed) only once every recipient's agent exists: the first
+        delivery builds an agent, and until then each publish plans again. A recipient whose
+        handler a ``match`` predicate picks, or that is not a plain ``RoutedAgent``, or any
+        recipient while tracing, gets no handler in the plan and is dispatched on delivery.
+        """
+        instances = self._instances
+        complete = True
+        plan: list[_Recipient] = []
+        for agent_id in self._subscriptions.recipients(topic_id):
+            agent = instances.get(agent_id)
+            picked = None
+            if agent is None:
+                complete = False
+            elif self._tracer is None:
+                cls = type(agent)
+                if cls.on_message is _BASE_ON_MESSAGE and cls.on_message_impl is _ROUTED_ON_MESSAGE_IMPL:  # type: ignore[attr-defined]
+                    picked = cls._published_handler(message_type)  # type: ignore[attr-defined]
+            plan.append((agent_id._type, agent_id, agent, picked, f"deliver to {agent_id}"))
+        result = tuple(plan)
+        if complete:
+            self._subscriptions.keep_plan((topic_id.type, topic_id.source, message_type), result)
+        return result
 
     def _start_send(self, envelope: SendEnvelope, message: Any) -> None:
         future = envelope.future

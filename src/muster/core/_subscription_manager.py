@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._agent_id import AgentId
 from ._subscription import Subscription
 from ._topic import TopicId
@@ -21,15 +23,27 @@ class SubscriptionManager:
       custom subscriptions stay candidates and are asked per topic.
     * per topic: the final, de-duplicated recipient ids.
 
-    Both caches are dropped whenever a subscription is added or removed.
+    Both caches are dropped whenever a subscription is added or removed, and so is
+    :attr:`plans`, which the runtime derives from the recipients.
     """
 
-    __slots__ = ("_by_topic", "_by_type", "_subscriptions")
+    __slots__ = ("_by_topic", "_by_type", "_subscriptions", "plans")
 
     def __init__(self) -> None:
         self._subscriptions: list[Subscription] = []
         self._by_type: dict[str, tuple[Subscription, ...]] = {}
         self._by_topic: dict[TopicId, tuple[AgentId, ...]] = {}
+        self.plans: dict[tuple[str, str, type[Any]], Any] = {}
+        """The runtime's delivery plans by topic type, topic source and message type.
+
+        Keyed by the topic's strings, not the ``TopicId``: hashing a tuple of strings is done
+        in C, where a ``TopicId`` (a dataclass) calls its Python ``__hash__`` on every publish.
+        Added with :meth:`keep_plan`; see the runtime's ``_fan_out``.
+
+        Kept here so that whatever changes a topic's recipients drops them too. A plan also
+        holds agents: the runtime removes agents only with :meth:`remove_agent_type`, which
+        drops every plan.
+        """
 
     @property
     def subscriptions(self) -> tuple[Subscription, ...]:
@@ -77,6 +91,13 @@ class SubscriptionManager:
     def _invalidate(self) -> None:
         self._by_type.clear()
         self._by_topic.clear()
+        self.plans.clear()
+
+    def keep_plan(self, key: tuple[str, str, type[Any]], plan: Any) -> None:
+        """Remember a delivery plan (see :attr:`plans`), within the bound on cached topics."""
+        if len(self.plans) >= _MAX_CACHED_TOPICS:
+            self.plans.clear()
+        self.plans[key] = plan
 
     def recipients(self, topic_id: TopicId) -> tuple[AgentId, ...]:
         """The agents that receive a message published to ``topic_id``, each once."""
@@ -98,5 +119,6 @@ class SubscriptionManager:
         result = tuple(found)
         if len(self._by_topic) >= _MAX_CACHED_TOPICS:
             self._by_topic.clear()
+            self.plans.clear()
         self._by_topic[topic_id] = result
         return result

@@ -7,7 +7,7 @@ from typing import Literal
 from muster.core import FunctionCall, Image
 from muster.models import FunctionExecutionResult, LLMMessage, UserMessage
 
-from ._base import BaseChatMessage, BaseTextChatMessage
+from . import BaseChatMessage, BaseTextChatMessage
 
 __all__ = ["HandoffMessage", "MultiModalMessage", "StopMessage", "ToolCallSummaryMessage"]
 

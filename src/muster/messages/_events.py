@@ -9,7 +9,7 @@ from muster.core import FunctionCall
 from muster.memory import MemoryContent
 from muster.models import FunctionExecutionResult
 
-from ._base import BaseAgentEvent
+from . import BaseAgentEvent
 
 __all__ = [
     "CodeExecutionEvent",

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from ._base import BaseAgentEvent, BaseChatMessage, TextMessage
+from . import BaseAgentEvent, BaseChatMessage, TextMessage
 from ._chat import HandoffMessage, MultiModalMessage, StopMessage, ToolCallSummaryMessage
 from ._events import (
     CodeExecutionEvent,

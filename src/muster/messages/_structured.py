@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, computed_field, create_model
 from muster.core import Component
 from muster.models import UserMessage
 
-from ._base import BaseChatMessage
+from . import BaseChatMessage
 
 __all__ = [
     "StructuredContentType",

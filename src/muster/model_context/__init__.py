@@ -14,11 +14,10 @@ from muster.core.internal import lazy_exports
 
 if TYPE_CHECKING:
     from ._buffered import BufferedChatCompletionContext, BufferedChatCompletionContextConfig
-    from ._chat_completion_context import ChatCompletionContext
+    from ._chat_completion_context import ChatCompletionContext, UnboundedChatCompletionContext
     from ._head_and_tail import HeadAndTailChatCompletionContext, HeadAndTailChatCompletionContextConfig
     from ._state import ChatCompletionContextState
     from ._token_limited import TokenLimitedChatCompletionContext, TokenLimitedChatCompletionContextConfig
-    from ._unbounded import UnboundedChatCompletionContext
     from ._unbounded_config import UnboundedChatCompletionContextConfig
 
 __all__ = [
@@ -43,7 +42,7 @@ _EXPORTS = {
     "HeadAndTailChatCompletionContextConfig": "._head_and_tail",
     "TokenLimitedChatCompletionContext": "._token_limited",
     "TokenLimitedChatCompletionContextConfig": "._token_limited",
-    "UnboundedChatCompletionContext": "._unbounded",
+    "UnboundedChatCompletionContext": "._chat_completion_context",
     "UnboundedChatCompletionContextConfig": "._unbounded_config",
 }
 """Public name -> sub-module that defines it; imported on first access (see ``muster.core.internal``)."""

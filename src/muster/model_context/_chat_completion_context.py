@@ -1,19 +1,29 @@
-"""The base of every model context: the message store an agent sends its model from."""
+"""The base of every model context, and the unbounded context every agent starts with.
+
+:class:`ChatCompletionContext` is the message store an agent sends its model from;
+:class:`UnboundedChatCompletionContext` is that store showing the model everything, the
+default of every agent given no context. They share a module (it used to be two) because
+every agent loads both, and a module costs a process about 0.3 ms to find and load
+(docs/performance.md, "Start-up").
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import BaseModel
 
-from muster.core import ComponentBase
+from muster.core import Component, ComponentBase
+from muster.core.internal import LazyClassAttribute
 
 if TYPE_CHECKING:
     from muster.models import LLMMessage
 
-__all__ = ["ChatCompletionContext", "drop_leading_tool_results"]
+    from ._unbounded_config import UnboundedChatCompletionContextConfig
+
+__all__ = ["ChatCompletionContext", "UnboundedChatCompletionContext", "drop_leading_tool_results"]
 
 
 class ChatCompletionContext(ABC, ComponentBase[BaseModel]):
@@ -95,3 +105,30 @@ def drop_leading_tool_results(messages: list[LLMMessage]) -> list[LLMMessage]:
     if messages and isinstance(messages[0], FunctionExecutionResultMessage):
         return messages[1:]
     return messages
+
+
+class UnboundedChatCompletionContext(
+    ChatCompletionContext, Component["UnboundedChatCompletionContextConfig"]
+):
+    """Keeps and returns every message: the default when no context is given to an agent."""
+
+    if TYPE_CHECKING:
+        component_config_schema = UnboundedChatCompletionContextConfig
+    else:  # defined when first read, by a dump or a load (start-up, docs/performance.md)
+        component_config_schema = LazyClassAttribute(
+            "muster.model_context._unbounded_config", "UnboundedChatCompletionContextConfig"
+        )
+    component_provider_override = "muster.model_context.UnboundedChatCompletionContext"
+
+    async def get_messages(self) -> list[LLMMessage]:
+        """Every stored message."""
+        return list(self._messages)
+
+    def _to_config(self) -> UnboundedChatCompletionContextConfig:
+        from ._unbounded_config import UnboundedChatCompletionContextConfig
+
+        return UnboundedChatCompletionContextConfig(initial_messages=self._initial_messages)
+
+    @classmethod
+    def _from_config(cls, config: UnboundedChatCompletionContextConfig) -> Self:
+        return cls(initial_messages=config.initial_messages)

@@ -11,16 +11,19 @@ from typing import TYPE_CHECKING
 from muster.core.internal import lazy_exports
 
 from ._model_client import ChatCompletionClient
-from ._model_info import ModelCapabilities, ModelFamily, ModelInfo, validate_model_info
 from ._types import (
     AssistantMessage,
     ChatCompletionTokenLogprob,
     CreateResult,
     FinishReasons,
+    ModelCapabilities,
+    ModelFamily,
+    ModelInfo,
     RequestUsage,
     SystemMessage,
     TopLogprob,
     UserMessage,
+    validate_model_info,
 )
 
 if TYPE_CHECKING:

@@ -11,8 +11,7 @@ from typing_extensions import deprecated
 
 from muster.core import CancellationToken, ComponentBase
 
-from ._model_info import ModelCapabilities, ModelInfo
-from ._types import CreateResult, RequestUsage
+from ._types import CreateResult, ModelCapabilities, ModelInfo, RequestUsage
 
 if TYPE_CHECKING:
     from muster.core.internal import Tool, ToolSchema

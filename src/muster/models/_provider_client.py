@@ -13,11 +13,10 @@ from muster.core.internal import Tool, ToolSchema
 
 from ._llm_message import LLMMessage
 from ._model_client import ChatCompletionClient
-from ._model_info import ModelCapabilities, ModelFamily, ModelInfo, validate_model_info
 from ._provider_call import ProviderCaller, Translate
 from ._retry import RetryPolicy
 from ._token_estimate import estimate_messages_tokens, estimate_tools_tokens
-from ._types import RequestUsage
+from ._types import ModelCapabilities, ModelFamily, ModelInfo, RequestUsage, validate_model_info
 from .exceptions import ModelConfigurationError
 from .limits import RateLimiter
 from .usage import UsageTracker

@@ -2,8 +2,7 @@
 
 from pydantic import BaseModel, ConfigDict
 
-from ._model_info import ModelInfo
-from ._types import CreateResult
+from ._types import CreateResult, ModelInfo
 
 __all__ = ["ReplayChatCompletionClientConfig"]
 

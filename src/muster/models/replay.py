@@ -20,8 +20,7 @@ from muster.core.instrumentation import open_span
 from muster.core.internal import LazyClassAttribute, construct_trusted, lazy_exports
 
 from ._model_client import ChatCompletionClient
-from ._model_info import ModelFamily, ModelInfo, validate_model_info
-from ._types import CreateResult, RequestUsage
+from ._types import CreateResult, ModelFamily, ModelInfo, RequestUsage, validate_model_info
 
 if TYPE_CHECKING:
     from muster.core.instrumentation import Span

@@ -8,10 +8,10 @@ from typing import Any, Self
 import anthropic
 
 from muster.core import Component
-from muster.models._model_info import ModelCapabilities, ModelInfo
 from muster.models._provider_client import resolve_model_info
 from muster.models._retry import RetryPolicy
 from muster.models._secrets import reveal
+from muster.models._types import ModelCapabilities, ModelInfo
 from muster.models.exceptions import ModelConfigurationError
 from muster.models.limits import RateLimiter
 from muster.models.usage import UsageTracker

@@ -11,7 +11,7 @@ from typing import Literal, NotRequired
 from pydantic import BaseModel, ConfigDict, SecretStr
 from typing_extensions import TypedDict
 
-from muster.models._model_info import ModelCapabilities, ModelInfo
+from muster.models._types import ModelCapabilities, ModelInfo
 
 __all__ = [
     "AnthropicClientConfiguration",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from muster.models._model_info import ModelFamily, ModelInfo
+from muster.models._types import ModelFamily, ModelInfo
 
 __all__ = ["DEFAULT_TOKEN_LIMIT", "get_model_info", "get_token_limit"]
 

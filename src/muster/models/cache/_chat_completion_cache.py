@@ -16,8 +16,7 @@ from muster.core.instrumentation import open_span
 from muster.core.internal import Tool, ToolSchema
 from muster.models._llm_message import LLMMessage
 from muster.models._model_client import ChatCompletionClient
-from muster.models._model_info import ModelInfo
-from muster.models._types import CreateResult, RequestUsage
+from muster.models._types import CreateResult, ModelInfo, RequestUsage
 
 from ._key import cache_key
 

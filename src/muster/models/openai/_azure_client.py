@@ -12,9 +12,9 @@ from pydantic import BaseModel
 
 from muster import __version__
 from muster.core import Component, ComponentLoader, is_component_instance
-from muster.models._model_info import ModelCapabilities, ModelInfo
 from muster.models._retry import RetryPolicy
 from muster.models._secrets import reveal
+from muster.models._types import ModelCapabilities, ModelInfo
 from muster.models.exceptions import ModelConfigurationError
 from muster.models.limits import RateLimiter
 from muster.models.usage import UsageTracker

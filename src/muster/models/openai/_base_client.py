@@ -12,13 +12,12 @@ from pydantic import BaseModel
 from muster.core import CancellationToken
 from muster.core.internal import Tool, ToolSchema
 from muster.models._llm_message import LLMMessage
-from muster.models._model_info import ModelCapabilities, ModelFamily, ModelInfo
 from muster.models._provider_client import ProviderClientBase
 from muster.models._provider_client import resolve_model_info as resolve_provider_model_info
 from muster.models._retry import RetryPolicy
 from muster.models._sdk_errors import translate_error
 from muster.models._sdk_params import fit_to_sdk
-from muster.models._types import CreateResult
+from muster.models._types import CreateResult, ModelCapabilities, ModelFamily, ModelInfo
 from muster.models.exceptions import ModelConfigurationError
 from muster.models.limits import RateLimiter
 from muster.models.usage import UsageTracker

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from typing_extensions import TypedDict
 
 from muster.core import ComponentModel
-from muster.models._model_info import ModelCapabilities, ModelInfo
+from muster.models._types import ModelCapabilities, ModelInfo
 
 __all__ = [
     "AzureOpenAIClientConfigurationConfigModel",

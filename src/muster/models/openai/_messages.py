@@ -11,8 +11,7 @@ from pydantic import BaseModel
 from muster.core import Image
 from muster.core.internal import Tool, ToolSchema
 from muster.models._llm_message import FunctionExecutionResultMessage, LLMMessage
-from muster.models._model_info import ModelInfo
-from muster.models._types import AssistantMessage, SystemMessage, UserMessage
+from muster.models._types import AssistantMessage, ModelInfo, SystemMessage, UserMessage
 
 __all__ = [
     "ToolChoice",

@@ -7,7 +7,7 @@ Models not listed here (local servers, new releases) need ``model_info=`` from t
 
 from __future__ import annotations
 
-from muster.models._model_info import ModelFamily, ModelInfo
+from muster.models._types import ModelFamily, ModelInfo
 
 __all__ = ["DEFAULT_TOKEN_LIMIT", "get_model_info", "get_token_limit", "is_reasoning_family", "resolve_model"]
 
