@@ -102,7 +102,9 @@ async def test_the_timeline_works_with_no_network(browser: Any, fake_llm: FakeLL
     diagnostics = await _diagnosed(fake_llm)
     page, requested = await _offline_page(browser, render_timeline(diagnostics.timeline()))
     assert await page.locator(".bar").count() == 8
-    await page.locator('.bar[data-kind="agent_turn"]').first.hover()
+    # force: a turn shorter than its message's 8 px marker is covered by it, and the hover
+    # then lands on the marker; either way the inline script must show the card.
+    await page.locator('.bar[data-kind="agent_turn"]').first.hover(force=True)
     assert await page.locator("#tip").is_visible()  # the inline script ran
     assert await page.evaluate("getComputedStyle(document.querySelector('.bar.model')).backgroundColor") == (
         "rgb(59, 130, 246)"  # the inline stylesheet applied

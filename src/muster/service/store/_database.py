@@ -80,6 +80,7 @@ class SqlDatabase:
 
     async def open(self) -> None:
         """Upgrade (SQLite) or check (PostgreSQL) the schema; raises if the database is not there."""
+        self._closing = False
         if self.backend == "sqlite":
             _check_sqlite_folder(self._engine.url.database or "")
         if self._upgrade:
