@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -152,7 +152,7 @@ class SqlDatabase:
 
     @asynccontextmanager
     async def _transaction(self, *, write: bool, single: bool) -> AsyncIterator[AsyncConnection]:
-        try:
+        with _Translated():
             async with self._engine.connect() as conn:
                 if self.backend == "postgresql" and (single or not write):
                     await conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -162,13 +162,6 @@ class SqlDatabase:
                     await conn.execution_options(**{WRITE: True})
                 async with conn.begin():
                     yield conn
-        except (ServiceError, sa.exc.IntegrityError):
-            raise
-        except Exception as exc:
-            error = _service_error(exc)
-            if error is exc:
-                raise
-            raise error from exc
 
     @asynccontextmanager
     async def _driver(self) -> AsyncIterator[Any]:
@@ -187,7 +180,7 @@ class SqlDatabase:
         if self._hot is None:
             held = await self._checkout()
             try:
-                with _translated():
+                with _Translated():
                     yield held.pg
             finally:
                 await self._give_back([held], healthy=_healthy(held.pg))
@@ -195,19 +188,14 @@ class SqlDatabase:
         async with self._hot:
             held = self._idle.pop() if self._idle else await self._checkout()
             try:
-                with _translated():
+                with _Translated():
                     yield held.pg
             finally:
                 await self._put_back(held)
 
     async def _checkout(self) -> _Held:
-        try:
+        with _Translated():
             return await self._open_autocommit()
-        except Exception as exc:
-            error = _service_error(exc)
-            if error is exc:
-                raise
-            raise error from exc
 
     async def _open_autocommit(self) -> _Held:
         # Entered and left as SQLAlchemy's context manager, whose exit closes the connection
@@ -263,9 +251,11 @@ class SqlDatabase:
                 await conn.invalidate()
             raise
 
-    async def _one(self, query: sa.Select[Any], kind: str, ident: str) -> sa.RowMapping:
+    async def _one(
+        self, query: sa.Select[Any], kind: str, ident: str, params: dict[str, Any] | None = None
+    ) -> sa.RowMapping:
         async with self._tx(write=False) as conn:
-            row: sa.RowMapping | None = (await conn.execute(query)).mappings().first()
+            row: sa.RowMapping | None = (await conn.execute(query, params)).mappings().first()
         if row is None:
             raise NotFoundError(kind, ident)
         return row
@@ -294,16 +284,20 @@ _IDLE = 0
 """libpq's ``PQTRANS_IDLE``: no transaction open and no statement running."""
 
 
-@contextlib.contextmanager
-def _translated() -> Iterator[None]:
-    """Raise :func:`_service_error`'s translation of an error (the error itself if it has none)."""
-    try:
-        yield
-    except Exception as exc:
-        error = _service_error(exc)
-        if error is exc:
-            raise
-        raise error from exc
+class _Translated:
+    """Raises :func:`_service_error`'s translation of an error leaving the block (else lets it be).
+
+    A class rather than a generator: its ``__exit__`` never swallows, and says so to mypy.
+    """
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, Exception):
+            error = _service_error(exc)
+            if error is not exc:
+                raise error from exc
 
 
 def _healthy(pg: Any) -> bool:

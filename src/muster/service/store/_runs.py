@@ -26,7 +26,9 @@ from .tables import checkpoints, events, messages, model_responses, runs, thread
 
 __all__ = [
     "ACTIVE",
+    "AT",
     "EVENT_NAMES",
+    "LOCK_RUN",
     "OVERLOAD_RETRY_AFTER",
     "append_events",
     "create_run",
@@ -34,6 +36,7 @@ __all__ = [
     "lock_thread",
     "lock_thread_and_run",
     "refresh_thread_status",
+    "RUNS_THREAD",
     "rollback_run",
     "set_thread_state",
     "stop_pending_run",
@@ -47,17 +50,13 @@ OVERLOAD_RETRY_AFTER = 2.0
 
 # The statements every run pays on the portable (SQLite) path, built once: building a
 # statement and its cache key costs SQLAlchemy about twice what executing it does.
-_AT = sa.bindparam("at", type_=threads.c.updated_at.type)
+AT = sa.bindparam("at", type_=threads.c.updated_at.type)
+"""The write's time, bound per call (``_turns.py`` binds it too)."""
+RUNS_THREAD = sa.select(runs.c.thread_id).where(runs.c.id == sa.bindparam("run_id")).scalar_subquery()
+"""The thread of run ``run_id``, bound per call."""
+LOCK_RUN = sa.select(runs).where(runs.c.id == sa.bindparam("run_id")).with_for_update()
 _LOCK_THREAD = sa.select(threads).where(threads.c.id == sa.bindparam("thread_id")).with_for_update()
-_LOCK_RUNS_THREAD = (
-    sa.select(threads)
-    .where(
-        threads.c.id
-        == sa.select(runs.c.thread_id).where(runs.c.id == sa.bindparam("run_id")).scalar_subquery()
-    )
-    .with_for_update()
-)
-_LOCK_RUN = sa.select(runs).where(runs.c.id == sa.bindparam("run_id")).with_for_update()
+_LOCK_RUNS_THREAD = sa.select(threads).where(threads.c.id == RUNS_THREAD).with_for_update()
 _CURRENT_STATUSES = sa.select(runs.c.status).where(
     runs.c.thread_id == sa.bindparam("thread_id"),
     runs.c.status.in_(ACTIVE) | (runs.c.number == sa.bindparam("latest", type_=runs.c.number.type)),
@@ -65,7 +64,7 @@ _CURRENT_STATUSES = sa.select(runs.c.status).where(
 _SET_THREAD_STATUS = (
     sa.update(threads)
     .where(threads.c.id == sa.bindparam("thread_id"))
-    .values(status=sa.bindparam("status", type_=threads.c.status.type), updated_at=_AT)
+    .values(status=sa.bindparam("status", type_=threads.c.status.type), updated_at=AT)
 )
 _SET_THREAD_STATE = (
     sa.update(threads)
@@ -74,7 +73,7 @@ _SET_THREAD_STATE = (
         state=sa.bindparam("state", type_=threads.c.state.type),
         state_run_id=sa.bindparam("run_id", type_=threads.c.state_run_id.type),
         state_turn=sa.bindparam("turn", type_=threads.c.state_turn.type),
-        updated_at=_AT,
+        updated_at=AT,
     )
 )
 _END_RUN = (
@@ -85,8 +84,8 @@ _END_RUN = (
         stop_reason=sa.bindparam("stop_reason", type_=runs.c.stop_reason.type),
         error=sa.bindparam("error", type_=runs.c.error.type),
         event_seq=sa.bindparam("event_seq", type_=runs.c.event_seq.type),
-        finished_at=_AT,
-        updated_at=_AT,
+        finished_at=AT,
+        updated_at=AT,
     )
     .returning(*runs.c)
 )
@@ -103,7 +102,7 @@ async def lock_thread(conn: AsyncConnection, thread_id: str) -> RowMapping:
 async def lock_thread_and_run(conn: AsyncConnection, run_id: str) -> tuple[RowMapping, RowMapping]:
     """The run's thread row and the run's row, locked in that order."""
     thread = (await conn.execute(_LOCK_RUNS_THREAD, {"run_id": run_id})).mappings().first()
-    run = (await conn.execute(_LOCK_RUN, {"run_id": run_id})).mappings().first()
+    run = (await conn.execute(LOCK_RUN, {"run_id": run_id})).mappings().first()
     if thread is None or run is None:
         raise NotFoundError("run", run_id)
     return thread, run

@@ -149,9 +149,7 @@ class InlineConnection:
         self._live().create_function(*args, **kwargs)
 
     async def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self.stop()
 
     def stop(self) -> None:
         """Close now (the dialect's forced termination)."""

@@ -21,7 +21,7 @@ from ..exceptions import ConflictError, NotFoundError
 from ..models import RunStatus
 from ._checkpoints import DELTA, FULL, rebuild_state
 from ._rows import plain
-from ._runs import append_events, set_thread_state
+from ._runs import AT, LOCK_RUN, RUNS_THREAD, append_events, set_thread_state
 from .base import TurnWrite
 from .tables import checkpoints, messages, runs, threads
 
@@ -29,17 +29,12 @@ __all__ = ["record_turn", "turn_conflict"]
 
 # Built once (building a statement and its cache key costs SQLAlchemy about twice what
 # executing it does); the parameters are bound at each write.
-_AT = sa.bindparam("at", type_=threads.c.updated_at.type)
 _TAKE_MESSAGE_NUMBERS = (
     sa.update(threads)
-    .where(
-        threads.c.id
-        == sa.select(runs.c.thread_id).where(runs.c.id == sa.bindparam("run_id")).scalar_subquery()
-    )
-    .values(message_seq=threads.c.message_seq + sa.bindparam("count", type_=sa.Integer), updated_at=_AT)
+    .where(threads.c.id == RUNS_THREAD)
+    .values(message_seq=threads.c.message_seq + sa.bindparam("count", type_=sa.Integer), updated_at=AT)
     .returning(*threads.c)
 )
-_RUN_FOR_UPDATE = sa.select(runs).where(runs.c.id == sa.bindparam("run_id")).with_for_update()
 _INSERT_CHECKPOINT = sa.insert(checkpoints)
 
 
@@ -48,8 +43,8 @@ def _advance_run(*, with_reason: bool) -> sa.Update:
         "turns": runs.c.turns + 1,
         "last_turn": sa.bindparam("last_turn", type_=runs.c.last_turn.type),
         "event_seq": sa.bindparam("event_seq", type_=runs.c.event_seq.type),
-        "heartbeat_at": _AT,
-        "updated_at": _AT,
+        "heartbeat_at": AT,
+        "updated_at": AT,
     }
     if with_reason:
         values["stop_reason"] = sa.bindparam("stop_reason", type_=runs.c.stop_reason.type)
@@ -67,7 +62,7 @@ async def record_turn(conn: AsyncConnection, write: TurnWrite, at: datetime) -> 
     count = len(write.messages)
     params = {"run_id": write.run_id, "count": count, "at": at}
     thread = (await conn.execute(_TAKE_MESSAGE_NUMBERS, params)).mappings().first()
-    run = (await conn.execute(_RUN_FOR_UPDATE, params)).mappings().first()
+    run = (await conn.execute(LOCK_RUN, params)).mappings().first()
     if thread is None or run is None:
         raise NotFoundError("run", write.run_id)
     refused = turn_conflict(run, write)

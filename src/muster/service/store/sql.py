@@ -318,10 +318,7 @@ class SqlStore(CatalogStore):
             return RunStart(
                 task=found["start_task"], previous=before, thread_state=found["start_thread_state"]
             )
-        async with self._tx(write=False) as conn:
-            row = (await conn.execute(_RUN_START, {"run_id": run_id})).mappings().first()
-        if row is None:
-            raise NotFoundError("run", run_id)
+        row = await self._one(_RUN_START, "run", run_id, {"run_id": run_id})
         prior = None
         if row["p_id"] is not None:
             prior = to_run({c.name: row[f"p_{c.name}"] for c in _PREVIOUS.c})
