@@ -39,6 +39,9 @@ HERE = Path(__file__).resolve().parent
 MUSTER = ROOT / ".venv" / "bin" / "muster"
 LANGGRAPH = Path(sys.executable).parent / "langgraph"
 API_KEY = "mk_benchmark_key_only_for_loopback"
+DEFAULT_WORKERS = max(1, (os.cpu_count() or 2) - 1)
+"""One ``muster worker`` per core the API process leaves: on two cores, two workers beside the
+API took 10-20% more CPU per run than one (more processes waking each other per run)."""
 PG_ADMIN_URL = os.environ.get("MUSTER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 """Where the benchmark's databases are made; TCP by default. A co-located server can be
 reached over its Unix socket: ``postgresql://postgres@/test?host=/var/run/postgresql``."""
@@ -139,7 +142,7 @@ def _spawn(cmd: list[str], env: dict[str, str], cwd: Path, log: Path) -> subproc
 
 @contextlib.contextmanager
 def muster_server(
-    backend: str, workdir: Path, workers: int = 2, extra_env: dict[str, str] | None = None
+    backend: str, workdir: Path, workers: int = DEFAULT_WORKERS, extra_env: dict[str, str] | None = None
 ) -> Iterator[Server]:
     specs = workdir / "specs"
     specs.mkdir(exist_ok=True)
@@ -234,6 +237,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--quick", action="store_true", help="200 runs, 20 s per cell")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=DEFAULT_WORKERS,
+        help=f"muster workers on PostgreSQL (default: one per core the API leaves, {DEFAULT_WORKERS} here)",
+    )
+    parser.add_argument(
         "--overload",
         action="store_true",
         help=f"only the overload check: {OVERLOAD_FACTOR}x agents.max_queue runs offered at once",
@@ -264,7 +273,7 @@ def main() -> int:
             if target == "langgraph":
                 ctx = langgraph_server(workdir, jobs=max(args.clients))
             else:
-                ctx = muster_server(target.removeprefix("muster-"), workdir)
+                ctx = muster_server(target.removeprefix("muster-"), workdir, workers=args.workers)
             with ctx as server:
                 for mode in args.modes:
                     for clients in args.clients:

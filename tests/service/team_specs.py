@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar
 
 from model_server import openai_agent
@@ -14,7 +14,7 @@ from muster.models.usage import current_usage_scope
 from muster.teams import RoundRobinGroupChat
 from muster.tools import BaseTool
 
-__all__ = ["ChargeTool", "charging_agent", "duo", "pipeline"]
+__all__ = ["ChargeTool", "LookingTool", "charging_agent", "duo", "pipeline"]
 
 
 def _agent(name: str, url: str) -> Any:
@@ -77,6 +77,32 @@ class ChargeTool(BaseTool[ChargeArgs, str], Component[ChargeConfig]):
 
     @classmethod
     def _from_config(cls, config: ChargeConfig) -> ChargeTool:
+        return cls()
+
+
+class LookingTool(BaseTool[ChargeArgs, str], Component[ChargeConfig]):
+    """A ``charge`` tool that, when it runs, calls ``look`` with the run's id (a test sets it:
+    what the store holds at that moment) and keeps what it returned in ``seen``."""
+
+    component_provider_override = "team_specs.LookingTool"
+    component_config_schema = ChargeConfig
+    look: ClassVar[Callable[[str], Awaitable[Any]] | None] = None
+    seen: ClassVar[list[Any]] = []
+
+    def __init__(self) -> None:
+        super().__init__(ChargeArgs, str, "charge", "Charge the customer")
+
+    async def run(self, args: ChargeArgs, cancellation_token: Any) -> str:
+        run_id = current_usage_scope().run_id
+        if LookingTool.look is not None and run_id is not None:
+            LookingTool.seen.append(await LookingTool.look(run_id))
+        return f"charged {args.amount}"
+
+    def _to_config(self) -> ChargeConfig:
+        return ChargeConfig()
+
+    @classmethod
+    def _from_config(cls, config: ChargeConfig) -> LookingTool:
         return cls()
 
 

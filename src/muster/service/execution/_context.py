@@ -20,6 +20,7 @@ from muster.core.exceptions import MusterError
 
 if TYPE_CHECKING:
     from ..store.base import Store
+    from ._held import HeldWrites
     from .human import HumanInput
 
 __all__ = ["BuildContext", "building", "current_build"]
@@ -42,6 +43,8 @@ class BuildContext:
     fresh: bool = False
     """The run's first execution: nothing was recorded for it before, so its recorded
     responses are only the ones this execution makes (no store lookups needed)."""
+    held: HeldWrites | None = None
+    """Where the run's recorder sends answers to write (``None``: straight to ``store``)."""
 
 
 _CURRENT: ContextVar[BuildContext | None] = ContextVar("muster_service_build", default=None)

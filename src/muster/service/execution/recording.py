@@ -3,8 +3,9 @@
 The runner wraps every model client of a run's spec in a ``ChatCompletionCache`` whose
 store is a :class:`RecordedResponses`: a ``CacheStore`` backed by the service store's
 ``get_model_response``/``put_model_response`` for that run. The first time the run makes
-a request, the response is written to the database (its own transaction, as soon as the
-model answers); a run resumed after a crash that makes the same request again (it redoes
+a request, the response is written to the database: at once when it calls tools (before
+they run); otherwise with the run's next write, before its next model call, or within
+``HOLD_SECONDS``, whichever comes first (``_held.py``); a run resumed after a crash that makes the same request again (it redoes
 the turn that was in progress) gets the recorded answer. A crash therefore costs no
 second model bill and yields no second, different answer.
 
@@ -68,6 +69,7 @@ class RecordedResponses(CacheStore[Any], Component[RecordedResponsesConfig]):
         self._run_id = context.run_id
         self._metrics = context.metrics
         self._fresh = context.fresh
+        self._held = context.held
         self._made: dict[str, Any] = {}
         self.scope = scope
         self.hits = 0
@@ -85,13 +87,17 @@ class RecordedResponses(CacheStore[Any], Component[RecordedResponsesConfig]):
         """The recorded response for this request, as JSON, or ``default``."""
         if self._store is None:
             return default
-        if self._fresh:
-            # A first execution has recorded only what this process made: no lookup.
-            record = self._made.get(key)
-        else:
+        # What this execution recorded is answered here (held answers are not stored yet);
+        # a first execution has recorded nothing else, so it needs no lookup.
+        record = self._made.get(key)
+        if record is None and not self._fresh:
             record = await self._store.get_model_response(self._run_id, f"{self.scope}:{key}")
         if record is None:
             self.misses += 1
+            if self._held is not None and self._held.answers_held:
+                # The model is asked again: what it answered before is written first, so a
+                # crash during this call does not ask for that answer a second time.
+                await self._held.flush()
             return default
         self.hits += 1
         if self._metrics is not None:
@@ -103,9 +109,14 @@ class RecordedResponses(CacheStore[Any], Component[RecordedResponsesConfig]):
         if self._store is None:
             return
         dumped = _VALUE.dump_python(value, mode="json")
-        await self._store.put_model_response(self._run_id, f"{self.scope}:{key}", {"value": dumped})
-        if self._fresh:
-            self._made.setdefault(key, {"value": dumped})  # the first one recorded wins, as in the store
+        record = {"value": dumped}
+        if self._held is None:
+            await self._store.put_model_response(self._run_id, f"{self.scope}:{key}", record)
+        elif _calls_tools(value):
+            await self._held.write_response(f"{self.scope}:{key}", record)  # before the tools run
+        else:
+            self._held.hold_response(f"{self.scope}:{key}", record)
+        self._made.setdefault(key, record)  # the first one recorded wins, as in the store
 
     def _to_config(self) -> RecordedResponsesConfig:
         return RecordedResponsesConfig(scope=self.scope)
@@ -192,6 +203,13 @@ class SharedResponses(CacheStore[Any], Component[RecordedResponsesConfig]):
     @classmethod
     def _from_config(cls, config: RecordedResponsesConfig) -> Self:
         return cls(config.scope)
+
+
+def _calls_tools(value: Any) -> bool:
+    """Whether a cached value (a ``CreateResult``, or a stream's chunks ending in one) asks for
+    anything but text: tool calls are side effects to come, so their answer is written at once."""
+    result = value[-1] if isinstance(value, list) and value else value
+    return not isinstance(getattr(result, "content", None), str)
 
 
 def make_response_cache(settings: ServiceSettings) -> CacheStore[Any] | None:

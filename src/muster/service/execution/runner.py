@@ -32,9 +32,11 @@ inside the tool.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +54,7 @@ from ..store.base import STOP_INTERRUPT, STOP_ROLLBACK, RunStart, Store, TurnWri
 from ..timeline import TurnTimings
 from ..tracing import ServiceTracing, trace_run
 from ._context import BuildContext
+from ._held import HeldWrites
 from ._runstart import StartPlan, last_message, plan_start
 from .build import build_team, release_team
 from .human import HumanInput, input_stop_reason
@@ -133,6 +136,7 @@ class RunRunner:
         self._last_beat = 0.0
         self._timings = TurnTimings()  # each turn's spans, written with it (the run's timeline)
         self._last_turn: TurnWrite | None = None  # the last boundary, written with the run's end
+        self._held: HeldWrites | None = None  # the task's boundary and answers, held briefly
 
     # ------------------------------------------------------------------ control
 
@@ -196,6 +200,7 @@ class RunRunner:
         if self.stop_reason in IMMEDIATE_STOPS:
             self._token.cancel()
         self._human = HumanInput(plan.answer, lambda agent: self.request_stop("input"))
+        held = self._held = HeldWrites(self.store, run.id, self._after_write)
         context = self._context = BuildContext(
             store=self.store,
             run_id=run.id,
@@ -203,6 +208,7 @@ class RunRunner:
             metrics=self._metrics,
             response_cache=self._response_cache,
             fresh=run.attempt == 1 and run.turns == 0,
+            held=held,
         )
         spec = await self.store.get_spec(run.spec, run.spec_version)
         try:
@@ -214,6 +220,7 @@ class RunRunner:
         finally:
             self.replayed_calls = sum(client.replayed for client in context.clients)
             self.model_calls = sum(client.recorded for client in context.clients)
+            await held.close()
             await release_team(team, context)
 
     async def _drive(self, run: Run, team: BaseGroupChat, plan: StartPlan, started: float) -> Run | None:
@@ -286,8 +293,23 @@ class RunRunner:
             self._last_turn = write
             self._count_turn()
             return
+        held = self._held
+        if held is not None and checkpoint.turn == 0 and self.stop_reason is None:
+            held.hold_turn(write)  # the task's boundary goes with the next write (``_held.py``)
+            self._count_turn()
+            return
+        if held is not None:
+            earlier, responses = await held.take()
+            if earlier is not None or responses:
+                state = checkpoint.state if earlier is not None else write.state
+                earlier_turns = (earlier,) if earlier is not None else ()
+                write = replace(write, earlier=earlier_turns, responses=responses, state=state)
         requested = await self.store.record_turn(write)
         self._count_turn()
+        await self._after_write(requested)
+
+    async def _after_write(self, requested: str | None) -> None:
+        """After a boundary's write: wake the streams, take up a stop the store returned."""
         await self._publish()
         if self.stop_reason is None and requested:
             self.request_stop(normalize_reason(requested))
@@ -347,6 +369,11 @@ class RunRunner:
         if status is None:
             if reason in ("release", "lost", "rollback"):
                 # Given back, taken over, or rolled back (the store already ended it).
+                if self._held is not None:
+                    if reason == "release":
+                        with contextlib.suppress(ConflictError):
+                            await self._held.flush()  # what it held is where it resumes
+                    self._held.drop()
                 if reason == "release" and await self.store.release_run(run.id, self.worker):
                     await self._publish()
                     log_run_transition(run, RunStatus.RUNNING, RunStatus.PENDING, duration_ms=_ms(started))
@@ -372,6 +399,13 @@ class RunRunner:
     ) -> Run | None:
         last, self._last_turn = self._last_turn, None
         try:
+            if self._held is not None and last is not None:
+                earlier, responses = await self._held.take()
+                if earlier is not None or responses:
+                    earlier_turns = (earlier,) if earlier is not None else ()
+                    last = replace(last, earlier=earlier_turns, responses=responses)
+            elif self._held is not None:
+                await self._held.flush()  # a run that ends without a last boundary keeps what it held
             ended = await self.store.finish_run(
                 run.id, status, stop_reason=stop_reason, error=error, worker=self.worker, turn=last
             )

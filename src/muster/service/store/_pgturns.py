@@ -63,18 +63,21 @@ def turn_call(
     channel: str | None = None,
     entrypoint: str | None = None,
 ) -> dict[str, Any]:
-    """``muster_turn``'s argument for the write (migration 0003 documents its keys)."""
-    for name, _ in write.events:
+    """``muster_turn``'s argument for the write (migrations 0003 and 0004 document its keys)."""
+    events: list[Any] = []
+    for name, data in write.all_events():
         if name not in EVENT_NAMES:
             raise ValueError(f"event {name!r}: must be one of {sorted(EVENT_NAMES)}")
+        events.append([name, data])
     reason = write.stop_reason if write.finished else None
-    events: list[Any] = [["message", m] for m in write.messages]
-    events.extend([name, data] for name, data in write.events)
     call: dict[str, Any] = {
         "run": write.run_id,
         "at": at.isoformat(),
         "turn": write.turn,
-        "messages": list(write.messages),
+        "first": write.first_turn,
+        "boundaries": 1 + len(write.earlier),
+        "responses": [[key, response] for key, response in write.responses],
+        "messages": write.all_messages(),
         "events": events,
         "state": write.state,
         "delta": write.delta,

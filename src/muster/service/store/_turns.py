@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from muster.teams import apply_state_delta
@@ -23,7 +25,7 @@ from ._checkpoints import DELTA, FULL, rebuild_state
 from ._rows import plain
 from ._runs import AT, LOCK_RUN, RUNS_THREAD, append_events, set_thread_state
 from .base import TurnWrite
-from .tables import checkpoints, messages, runs, threads
+from .tables import checkpoints, messages, model_responses, runs, threads
 
 __all__ = ["record_turn", "turn_conflict"]
 
@@ -36,11 +38,16 @@ _TAKE_MESSAGE_NUMBERS = (
     .returning(*threads.c)
 )
 _INSERT_CHECKPOINT = sa.insert(checkpoints)
+# The first response recorded under a key wins (``Store.put_model_response``), on either backend.
+_INSERT_RESPONSES = {
+    "sqlite": sqlite_insert(model_responses).on_conflict_do_nothing(index_elements=["run_id", "key"]),
+    "postgresql": pg_insert(model_responses).on_conflict_do_nothing(index_elements=["run_id", "key"]),
+}
 
 
 def _advance_run(*, with_reason: bool) -> sa.Update:
     values: dict[str, Any] = {
-        "turns": runs.c.turns + 1,
+        "turns": runs.c.turns + sa.bindparam("boundaries", type_=sa.Integer),
         "last_turn": sa.bindparam("last_turn", type_=runs.c.last_turn.type),
         "event_seq": sa.bindparam("event_seq", type_=runs.c.event_seq.type),
         "heartbeat_at": AT,
@@ -59,7 +66,8 @@ async def record_turn(conn: AsyncConnection, write: TurnWrite, at: datetime) -> 
     """Write ``write`` (see ``Store.record_turn``); returns the run's stop request."""
     # Taking the thread's message numbers locks the thread row first (the lock order);
     # a refused write below rolls the increment back with everything else.
-    count = len(write.messages)
+    new_messages = write.all_messages()
+    count = len(new_messages)
     params = {"run_id": write.run_id, "count": count, "at": at}
     thread = (await conn.execute(_TAKE_MESSAGE_NUMBERS, params)).mappings().first()
     run = (await conn.execute(LOCK_RUN, params)).mappings().first()
@@ -83,7 +91,7 @@ async def record_turn(conn: AsyncConnection, write: TurnWrite, at: datetime) -> 
         full_state = write.state if write.state is not None else await _state_after(conn, run["id"], payload)
 
     seq = thread["message_seq"] - count
-    if write.messages:
+    if new_messages:
         await conn.execute(
             sa.insert(messages),
             [
@@ -94,16 +102,18 @@ async def record_turn(conn: AsyncConnection, write: TurnWrite, at: datetime) -> 
                     "message": plain(m),
                     "created_at": at,
                 }
-                for i, m in enumerate(write.messages, start=1)
+                for i, m in enumerate(new_messages, start=1)
             ],
         )
-    event_seq = await append_events(
-        conn,
-        run["id"],
-        run["event_seq"],
-        [*(("message", m) for m in write.messages), *write.events],
-        at,
-    )
+    event_seq = await append_events(conn, run["id"], run["event_seq"], write.all_events(), at)
+    if write.responses:
+        await conn.execute(
+            _INSERT_RESPONSES[conn.dialect.name],
+            [
+                {"run_id": run["id"], "key": k, "response": plain(r), "created_at": at}
+                for k, r in write.responses
+            ],
+        )
     await conn.execute(
         _INSERT_CHECKPOINT,
         {
@@ -115,7 +125,13 @@ async def record_turn(conn: AsyncConnection, write: TurnWrite, at: datetime) -> 
             "created_at": at,
         },
     )
-    advance = {"run_id": run["id"], "last_turn": write.turn, "event_seq": event_seq, "at": at}
+    advance = {
+        "run_id": run["id"],
+        "last_turn": write.turn,
+        "event_seq": event_seq,
+        "at": at,
+        "boundaries": 1 + len(write.earlier),
+    }
     if write.finished and write.stop_reason is not None:
         await conn.execute(_ADVANCE_RUN_WITH_REASON, {**advance, "stop_reason": write.stop_reason})
     else:
@@ -135,8 +151,10 @@ def turn_conflict(run: Mapping[Any, Any], write: TurnWrite) -> ConflictError | N
     if write.worker is not None and run["worker"] != write.worker:
         return ConflictError(f"run {run['id']!r} is held by {run['worker']!r}, not {write.worker!r}")
     last = run["last_turn"]
-    if last is not None and write.turn <= last:
-        return ConflictError(f"run {run['id']!r}: turn {write.turn} is already written (last turn {last})")
+    if last is not None and write.first_turn <= last:
+        return ConflictError(
+            f"run {run['id']!r}: turn {write.first_turn} is already written (last turn {last})"
+        )
     return None
 
 

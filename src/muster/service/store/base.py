@@ -82,6 +82,14 @@ class TurnWrite:
         stop_reason: Why the run stopped, at the last boundary.
         worker: When given, the write is refused (``ConflictError``) unless this worker
             holds the run: a worker whose run was taken over can never write into it.
+        earlier: Boundaries before this one that were not written on their own (the
+            runner holds the task's boundary back briefly, to write it with the next
+            one): their messages and events are written first, in order, in the same
+            transaction, and they count as turns; their checkpoints are not stored (this
+            write's, a full ``state``, supersedes them). The write is refused if the
+            first of them is already written.
+        responses: Recorded model responses (``(key, response)``, as
+            ``Store.put_model_response`` takes them) written in the same transaction.
     """
 
     run_id: str
@@ -93,6 +101,25 @@ class TurnWrite:
     finished: bool = False
     stop_reason: str | None = None
     worker: str | None = None
+    earlier: Sequence[TurnWrite] = ()
+    responses: Sequence[tuple[str, Mapping[str, Any]]] = ()
+
+    @property
+    def first_turn(self) -> int:
+        """The first boundary this write stands for (``turn`` unless it carries ``earlier``)."""
+        return self.earlier[0].turn if self.earlier else self.turn
+
+    def all_messages(self) -> list[Mapping[str, Any]]:
+        """The thread's new messages, ``earlier``'s first."""
+        return [m for w in (*self.earlier, self) for m in w.messages]
+
+    def all_events(self) -> list[tuple[str, Mapping[str, Any]]]:
+        """The run's new events in order: each boundary's ``message`` events, then its ``events``."""
+        found: list[tuple[str, Mapping[str, Any]]] = []
+        for w in (*self.earlier, self):
+            found.extend(("message", m) for m in w.messages)
+            found.extend(w.events)
+        return found
 
 
 @dataclass(frozen=True, slots=True)

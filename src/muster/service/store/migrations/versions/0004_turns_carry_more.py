@@ -1,0 +1,145 @@
+"""A turn write that carries earlier boundaries and recorded model answers: ``muster_turn`` again.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-30
+
+The runner holds two kinds of writes back for a moment, to send them with the next one
+(docs/service.md, "Writes held back"): the task's boundary (turn 0, which carries no
+agent's work) and a model answer that calls no tool. ``muster_turn`` (migration 0003)
+takes three more keys for them, all optional, so a call without them means what it did:
+
+- ``first``: the first boundary the call stands for; the call is refused when it is
+  already written (0003 compared ``turn``);
+- ``boundaries``: how many boundaries the call stands for (``runs.turns`` counts them);
+- ``responses``: ``[key, response]`` pairs inserted into ``model_responses`` in the same
+  transaction, the first under a key winning, as ``Store.put_model_response`` does.
+
+``messages`` and ``events`` already hold every boundary's, in order (``_pgturns.turn_call``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from alembic import op
+
+__all__ = ["FUNCTION", "branch_labels", "depends_on", "down_revision", "downgrade", "revision", "upgrade"]
+
+revision: str = "0004"
+down_revision: str | None = "0003"
+branch_labels: str | None = None
+depends_on: str | None = None
+
+FUNCTION = r"""
+CREATE OR REPLACE FUNCTION muster_turn(p jsonb) RETURNS SETOF runs
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  r runs;
+  v_thread varchar;
+  v_seq integer;
+  v_at timestamptz := (p->>'at')::timestamptz;
+  v_turn integer := (p->>'turn')::integer;
+  v_first integer := COALESCE((p->>'first')::integer, (p->>'turn')::integer);
+  v_n integer := jsonb_array_length(p->'messages');
+  v_ne integer := jsonb_array_length(p->'events');
+  v_ended boolean := p ? 'status';
+  v_finished boolean := (p->>'finished')::boolean;
+  v_state jsonb := NULLIF(p->'state', 'null'::jsonb);
+  v_delta jsonb := NULLIF(p->'delta', 'null'::jsonb);
+  v_kind varchar;
+BEGIN
+  SELECT thread_id INTO v_thread FROM runs WHERE id = p->>'run';
+  IF NOT FOUND THEN
+    RETURN;
+  END IF;
+  -- The lock order of every write path: the thread, then the run.
+  PERFORM 1 FROM threads WHERE id = v_thread FOR UPDATE;
+  SELECT * INTO r FROM runs WHERE id = p->>'run' FOR UPDATE;
+  IF r.status <> 'running'
+     OR (p->>'worker' IS NOT NULL AND r.worker IS DISTINCT FROM p->>'worker')
+     OR (r.last_turn IS NOT NULL AND r.last_turn >= v_first) THEN
+    RETURN;  -- refused: nothing written
+  END IF;
+  v_kind := CASE WHEN v_delta IS NOT NULL AND r.last_turn = v_turn - 1 THEN 'delta' ELSE 'full' END;
+  UPDATE threads SET message_seq = message_seq + v_n, updated_at = v_at
+   WHERE id = v_thread RETURNING message_seq - v_n INTO v_seq;
+  -- A full checkpoint without a state fails here (NOT NULL): a delta needs its base.
+  INSERT INTO checkpoints (run_id, turn, kind, state, finished, created_at)
+  VALUES (r.id, v_turn, v_kind, CASE v_kind WHEN 'delta' THEN v_delta ELSE v_state END, v_finished, v_at);
+  INSERT INTO messages (thread_id, seq, run_id, message, created_at)
+  SELECT v_thread, v_seq + m.o, r.id, m.v, v_at
+    FROM jsonb_array_elements(p->'messages') WITH ORDINALITY AS m(v, o);
+  -- A ``status`` event without a stop reason takes the run's.
+  INSERT INTO events (run_id, seq, event, data, created_at)
+  SELECT r.id, r.event_seq + e.o, e.v->>0,
+         CASE WHEN e.v->>0 = 'status' AND e.v->1->'stop_reason' = 'null'::jsonb
+              THEN jsonb_set(e.v->1, '{stop_reason}', COALESCE(to_jsonb(r.stop_reason), 'null'::jsonb))
+              ELSE e.v->1 END,
+         v_at
+    FROM jsonb_array_elements(p->'events') WITH ORDINALITY AS e(v, o);
+  -- Recorded model answers held back to this write; the first one under a key wins.
+  INSERT INTO model_responses (run_id, key, response, created_at)
+  SELECT r.id, x->>0, x->1, v_at
+    FROM jsonb_array_elements(COALESCE(p->'responses', '[]'::jsonb)) AS x
+  ON CONFLICT (run_id, key) DO NOTHING;
+  UPDATE runs SET turns = turns + COALESCE((p->>'boundaries')::integer, 1), last_turn = v_turn, event_seq = event_seq + v_ne,
+         heartbeat_at = v_at, updated_at = v_at,
+         stop_reason = COALESCE(p->>'reason', stop_reason),
+         status = CASE WHEN v_ended THEN p->>'status' ELSE status END,
+         error = CASE WHEN v_ended THEN NULLIF(p->'error', 'null'::jsonb) ELSE error END,
+         finished_at = CASE WHEN v_ended THEN v_at ELSE finished_at END
+   WHERE id = r.id
+   RETURNING * INTO r;
+  IF v_finished AND v_state IS NOT NULL THEN
+    -- The thread's state becomes this run's; the state it replaces is kept on the run for
+    -- a rollback, and the run before no longer needs its copy (``_runs.set_thread_state``).
+    UPDATE runs SET replaced_state = true, prior_state = t.state,
+           prior_state_run_id = t.state_run_id, prior_state_turn = t.state_turn
+      FROM threads t
+     WHERE runs.id = r.id AND t.id = v_thread AND t.state_run_id IS DISTINCT FROM r.id;
+    UPDATE runs SET prior_state = NULL
+      FROM threads t
+     WHERE t.id = v_thread AND runs.id = t.state_run_id AND t.state_run_id <> r.id;
+    UPDATE threads SET state = v_state, state_run_id = r.id, state_turn = v_turn, updated_at = v_at
+     WHERE id = v_thread;
+  END IF;
+  IF v_ended THEN
+    UPDATE threads t SET updated_at = v_at, status = CASE
+             WHEN EXISTS (SELECT 1 FROM runs x WHERE x.thread_id = t.id AND x.status IN ('pending', 'running'))
+               THEN 'busy'
+             WHEN EXISTS (SELECT 1 FROM runs x WHERE x.thread_id = t.id AND x.number = t.run_count
+                                                   AND x.status = 'interrupted')
+               THEN 'interrupted'
+             ELSE 'idle' END
+     WHERE t.id = v_thread;
+  END IF;
+  IF v_ended AND p->>'entrypoint' IS NOT NULL THEN
+    PERFORM muster_queue_next(v_thread, p->>'entrypoint');  -- its next run may start now
+  END IF;
+  IF p->>'channel' IS NOT NULL THEN
+    PERFORM pg_notify(p->>'channel', CASE WHEN v_ended THEN r.id || ' end' ELSE r.id END);
+  END IF;
+  RETURN NEXT r;
+END
+$fn$
+"""
+
+
+def upgrade() -> None:
+    """Replace ``muster_turn`` (PostgreSQL only)."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(FUNCTION)
+
+
+def downgrade() -> None:
+    """Put 0003's ``muster_turn`` back."""
+    if op.get_bind().dialect.name == "postgresql":
+        # Alembic loads revisions by path, not as a package's modules: so does this.
+        path = Path(__file__).with_name("0003_functions.py")
+        spec = importlib.util.spec_from_file_location("muster_revision_0003", path)
+        assert spec is not None and spec.loader is not None
+        previous = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(previous)
+        op.execute(previous.FUNCTION)
