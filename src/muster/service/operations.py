@@ -22,7 +22,7 @@ from .execution._runstart import text_task
 from .models import Run, RunCreate, RunStatus, SpecRecord
 from .notify import Notifier, Subscription
 from .settings import ServiceSettings
-from .store.base import STOP_CANCEL, Store
+from .store.base import STOP_CANCEL, Store, result_from_notice
 from .streaming import POLL_SECONDS, StreamLimiter
 from .tracing import with_trace_context
 
@@ -182,7 +182,12 @@ async def _wait(
     services: Services, run_id: str, subscription: Subscription, *, read_first: bool
 ) -> tuple[Run, list[dict[str, Any]]]:
     read = read_first
+    notice: str | None = None
     while True:
+        if notice is not None:
+            carried = result_from_notice(notice)  # the end's notification carried the result
+            if carried is not None:
+                return carried
         if read:
             result = await services.store.run_result(run_id)
             if result is not None:
@@ -191,4 +196,5 @@ async def _wait(
         # Read when the run announced its end, when a wake-up may have been one (a
         # listener reconnected), or when a poll interval passed (a lost notification).
         read = not woken or subscription.ended
+        notice = subscription.result
         subscription.clear()

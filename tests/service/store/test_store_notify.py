@@ -12,6 +12,7 @@ from muster.service.exceptions import ConflictError
 from muster.service.models import RunStatus, Strategy
 from muster.service.notify.postgres import PostgresNotifier
 from muster.service.store import SqlStore, upgrade_database
+from muster.service.store.base import result_from_notice
 
 pytestmark = pytest.mark.postgres
 
@@ -51,6 +52,28 @@ async def test_turns_ends_and_releases_are_announced_at_commit(
         assert await b.wait(10) and b.ended
         assert await store.release_run(third, "w1")
         assert await c.wait(10) and not c.ended
+
+
+async def test_a_run_s_end_carries_its_result_when_it_fits(pair: tuple[SqlStore, PostgresNotifier]) -> None:
+    store, listener = pair
+    spec = await store.put_spec("team", COMPONENT)
+    small, large = [
+        await store.create_run((await store.create_thread()).id, spec, [text("go", "user")], Strategy.ENQUEUE)
+        for _ in range(2)
+    ]
+    for run in (small, large):
+        assert await store.claim_run(run.id, "w1") is not None
+    with listener.subscribe(small.id) as a, listener.subscribe(large.id) as b:
+        await store.finish_run(small.id, RunStatus.SUCCEEDED, turn=turn(small.id, 0, "y", finished=True))
+        assert await a.wait(10) and a.ended and a.result is not None
+        carried = result_from_notice(a.result)
+        assert carried == await store.run_result(small.id)  # what a waiter would have read
+        assert carried is not None and carried[0].status is RunStatus.SUCCEEDED
+        # Over 7,000 bytes the notification names the end only: the waiter reads the store.
+        await store.finish_run(
+            large.id, RunStatus.SUCCEEDED, turn=turn(large.id, 0, "z" * 8000, finished=True)
+        )
+        assert await b.wait(10) and b.ended and b.result is None
 
 
 async def test_a_refused_write_announces_nothing(pair: tuple[SqlStore, PostgresNotifier]) -> None:

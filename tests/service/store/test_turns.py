@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -255,3 +256,51 @@ async def test_a_spec_version_is_read_once_and_the_latest_always(store: SqlStore
     assert newer.version == spec.version + 1
     assert (await store.get_spec(spec.name)).version == newer.version  # "latest" is asked anew
     assert (await store.get_spec(spec.name, spec.version)).component == spec.component
+
+
+async def test_a_write_can_carry_earlier_boundaries_and_recorded_answers(
+    store: SqlStore, thread: Thread, spec: SpecRecord
+) -> None:
+    run_id = await _running(store, thread, spec)
+    task = turn(run_id, 0, "go", events=[("timing", {"turn": 0})])
+    answers = [("k1", {"value": "first"}), ("k2", {"value": "other"})]
+    write = turn(run_id, 1, "a", events=[("timing", {"turn": 1})], earlier=(task,), responses=answers)
+    await store.finish_run(run_id, RunStatus.SUCCEEDED, turn=replace(write, finished=True))
+    # Each boundary's messages, then its events, in order; one checkpoint (the last).
+    events = await store.read_events(run_id)
+    assert [(e.event, e.data.get("content") or e.data.get("turn")) for e in events[:4]] == [
+        ("message", "go"),
+        ("timing", 0),
+        ("message", "a"),
+        ("timing", 1),
+    ]
+    assert [e.event for e in events[4:]] == ["status", "end"]
+    assert await _contents(store, thread.id) == ["go", "a"]
+    run = await store.get_run(run_id)
+    assert run.turns == 2 and run.status is RunStatus.SUCCEEDED
+    checkpoint = await store.latest_checkpoint(run_id)
+    assert checkpoint is not None and checkpoint.turn == 1 and checkpoint.finished
+    assert await store.get_model_response(run_id, "k1") == {"value": "first"}
+    assert await store.get_model_response(run_id, "k2") == {"value": "other"}
+
+
+async def test_a_carried_answer_never_replaces_a_recorded_one(
+    store: SqlStore, thread: Thread, spec: SpecRecord
+) -> None:
+    run_id = await _running(store, thread, spec)
+    await store.put_model_response(run_id, "k1", {"value": "first"})
+    await store.record_turn(turn(run_id, 0, "a", responses=[("k1", {"value": "second"})]))
+    assert await store.get_model_response(run_id, "k1") == {"value": "first"}
+
+
+async def test_a_write_whose_first_boundary_is_stored_is_refused_whole(
+    store: SqlStore, thread: Thread, spec: SpecRecord
+) -> None:
+    run_id = await _running(store, thread, spec)
+    await store.record_turn(turn(run_id, 0, "go"))
+    again = turn(run_id, 1, "a", earlier=(turn(run_id, 0, "go"),), responses=[("k1", {"value": "x"})])
+    with pytest.raises(ConflictError, match="turn 0 is already written"):
+        await store.record_turn(again)
+    assert await _contents(store, thread.id) == ["go"]
+    assert (await store.get_run(run_id)).turns == 1
+    assert await store.get_model_response(run_id, "k1") is None

@@ -5,8 +5,9 @@ for more. What it waits on is a notifier: after every write, the runner publishe
 run's id; every process's notifier wakes its local subscribers to that run, who read the
 store again from the last event they sent. A notification carries nothing but the id and,
 for a run's last write, the word ``end`` (``"<run id> end"``: a ``/runs/wait`` reads the
-store once, when the run ended, instead of after every turn), so a lost or duplicated one
-costs a delay or a read, never a missing or repeated event;
+store once, when the run ended, instead of after every turn; on PostgreSQL the run's result
+may follow, ``"<run id> end <json>"``, and the wait reads nothing), so a lost or duplicated
+one costs a delay or a read, never a missing or repeated event;
 streams also re-read the store every few seconds for the notifications a reconnecting
 listener may miss. Implementations (one file each):
 
@@ -43,16 +44,24 @@ class Subscription:
         self.ended = False
         """Whether a wake-up since :meth:`clear` was the run's last write, or may have been
         (a wake-up of every stream after a listener reconnected tells nothing)."""
+        self.result: str | None = None
+        """The run's result as its end's notification carried it (JSON), if it did."""
 
     def clear(self) -> None:
         """Forget earlier wake-ups: call it before reading the store."""
         self._event.clear()
         self.ended = False
+        self.result = None
 
-    def wake(self, ended: bool | None = False) -> None:
-        """Mark that the run wrote something (``ended``: its last write; ``None``: unknown)."""
+    def wake(self, ended: bool | None = False, result: str | None = None) -> None:
+        """Mark that the run wrote something (``ended``: its last write; ``None``: unknown).
+
+        ``result``: the run's result, when the notification of its end carried one.
+        """
         if ended is not False:
             self.ended = True
+        if result:
+            self.result = result
         self._event.set()
 
     async def wait(self, seconds: float) -> bool:
@@ -106,15 +115,16 @@ class Notifier(ABC):
         self._subscribers.setdefault(run_id, set()).add(subscription)
         return subscription
 
-    def wake_local(self, run_id: str, *, ended: bool = False) -> None:
+    def wake_local(self, run_id: str, *, ended: bool = False, result: str | None = None) -> None:
         """Wake this process's subscribers to ``run_id``."""
         for subscription in self._subscribers.get(run_id, ()):
-            subscription.wake(ended)
+            subscription.wake(ended, result)
 
     def wake_payload(self, payload: str) -> None:
         """Wake this process's subscribers named by a notification's payload (see :func:`payload`)."""
-        run_id, _, flag = payload.partition(" ")
-        self.wake_local(run_id, ended=flag == "end")
+        run_id, _, rest = payload.partition(" ")
+        flag, _, result = rest.partition(" ")
+        self.wake_local(run_id, ended=flag == "end", result=result or None)
 
     def wake_all(self) -> None:
         """Wake every local subscriber (after a listener reconnected: it may have missed some)."""

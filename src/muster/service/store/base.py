@@ -19,6 +19,7 @@ rolled back: it is already ``cancelled`` and its writes are refused). A runner t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,7 +37,16 @@ from ..models import (
     Thread,
 )
 
-__all__ = ["STOP_CANCEL", "STOP_INTERRUPT", "STOP_ROLLBACK", "Checkpoint", "RunStart", "Store", "TurnWrite"]
+__all__ = [
+    "STOP_CANCEL",
+    "STOP_INTERRUPT",
+    "STOP_ROLLBACK",
+    "Checkpoint",
+    "RunStart",
+    "Store",
+    "TurnWrite",
+    "result_from_notice",
+]
 
 STOP_CANCEL = "cancel"
 """``POST /v1/runs/{id}/cancel``."""
@@ -413,3 +423,16 @@ class Store(Protocol):
         and its state stay. Returns the number of rows deleted.
         """
         ...
+
+
+def result_from_notice(notice: str) -> tuple[Run, list[dict[str, Any]]] | None:
+    """A run's result as the notification of its end carried it (``Store.run_result``'s shape).
+
+    PostgreSQL's turn write sends it after ``end`` when it fits (migration 0004). ``None``
+    when the text is not such a result (a waiter then reads the store, as without one).
+    """
+    try:
+        data = json.loads(notice)
+        return Run.model_validate(data["run"]), [dict(m) for m in data["messages"]]
+    except (ValueError, TypeError, KeyError):
+        return None

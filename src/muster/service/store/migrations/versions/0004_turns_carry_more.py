@@ -1,4 +1,4 @@
-"""A turn write that carries earlier boundaries and recorded model answers: ``muster_turn`` again.
+"""A turn write that carries earlier boundaries and recorded model answers, and a run's end its result.
 
 Revision ID: 0004
 Revises: 0003
@@ -16,6 +16,13 @@ takes three more keys for them, all optional, so a call without them means what 
   transaction, the first under a key winning, as ``Store.put_model_response`` does.
 
 ``messages`` and ``events`` already hold every boundary's, in order (``_pgturns.turn_call``).
+
+The ``NOTIFY`` of a run's end carries the run's result when it fits, after ``end``:
+``"<run id> end <json>"``, the JSON being ``{"run": {...}, "messages": [...]}`` (the run's
+fields as the API shows them, and its ``message`` events),
+what ``Store.run_result`` returns; a ``/runs/wait`` on any
+replica then answers without reading the store. A result over 7,000 bytes is left out
+(``NOTIFY`` takes under 8,000) and the waiter reads it.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ DECLARE
   v_state jsonb := NULLIF(p->'state', 'null'::jsonb);
   v_delta jsonb := NULLIF(p->'delta', 'null'::jsonb);
   v_kind varchar;
+  v_note text;
 BEGIN
   SELECT thread_id INTO v_thread FROM runs WHERE id = p->>'run';
   IF NOT FOUND THEN
@@ -119,7 +127,21 @@ BEGIN
     PERFORM muster_queue_next(v_thread, p->>'entrypoint');  -- its next run may start now
   END IF;
   IF p->>'channel' IS NOT NULL THEN
-    PERFORM pg_notify(p->>'channel', CASE WHEN v_ended THEN r.id || ' end' ELSE r.id END);
+    v_note := r.id;
+    IF v_ended THEN
+      -- The run's result rides along when it fits (NOTIFY takes under 8000 bytes): a
+      -- ``/runs/wait`` then answers without reading the store (``Store.run_result``'s shape).
+      v_note := jsonb_build_object(
+        'run', jsonb_build_object(
+                 'id', r.id, 'thread_id', r.thread_id, 'spec', r.spec, 'spec_version', r.spec_version,
+                 'status', r.status, 'strategy', r.strategy, 'stop_reason', r.stop_reason, 'error', r.error,
+                 'attempt', r.attempt, 'worker', r.worker, 'turns', r.turns, 'metadata', r.metadata,
+                 'created_at', r.created_at, 'started_at', r.started_at, 'finished_at', r.finished_at, 'updated_at', r.updated_at),
+        'messages', (SELECT COALESCE(jsonb_agg(e.data ORDER BY e.seq), '[]'::jsonb)
+                       FROM events e WHERE e.run_id = r.id AND e.event = 'message'))::text;
+      v_note := r.id || ' end' || CASE WHEN octet_length(v_note) <= 7000 THEN ' ' || v_note ELSE '' END;
+    END IF;
+    PERFORM pg_notify(p->>'channel', v_note);
   END IF;
   RETURN NEXT r;
 END
