@@ -7,10 +7,10 @@ makes these calls, in this order, with these payloads:
 1. the API: ``create_thread``, ``create_run`` (``muster_create_run``: the run, the thread's
    busy mark and the queue check in one call; the queue's own job is left out here and
    measured as PgQueuer's floor);
-2. a worker: ``claim_run_start``, ``put_model_response`` (the recorded answer), the task's
-   turn (``record_turn``, ``muster_turn``) and the last turn with the run's end
-   (``finish_run(turn=...)``, ``muster_turn`` again, with its NOTIFY);
-3. the API again: ``run_result`` (what ``/runs/wait`` answers).
+2. a worker: ``claim_run_start``, then one call for everything else: the task's turn and
+   the recorded answer, held until then (docs/service.md, "Writes held back"), and the last
+   turn with the run's end (``finish_run(turn=...)``, ``muster_turn``, with its NOTIFY,
+   which carries the result ``/runs/wait`` answers with: the API reads nothing more).
 
 The payloads are what a one-agent run on a replay model writes (its turn checkpoints are
 captured once from a real team run, then reused with each run's own ids). 100 runs are in
@@ -92,16 +92,13 @@ class RunCalls:
         )
         claimed = await store.claim_run_start(run.id, worker)
         assert claimed is not None
-        await store.put_model_response(run.id, "call-0", self.answer)
-        await store.record_turn(
-            TurnWrite(
-                run_id=run.id,
-                turn=0,
-                messages=self.task,
-                state=first.state,
-                worker=worker,
-                events=[("timing", {"turn": 0})],
-            )
+        task_turn = TurnWrite(
+            run_id=run.id,
+            turn=0,
+            messages=self.task,
+            state=first.state,
+            worker=worker,
+            events=[("timing", {"turn": 0})],
         )
         end = TurnWrite(
             run_id=run.id,
@@ -113,11 +110,13 @@ class RunCalls:
             stop_reason=last.stop_reason,
             worker=worker,
             events=[("timing", {"turn": last.turn})],
+            earlier=(task_turn,),
+            responses=[("call-0", self.answer)],
         )
-        await store.finish_run(
+        ended = await store.finish_run(
             run.id, RunStatus.SUCCEEDED, stop_reason=last.stop_reason, worker=worker, turn=end
         )
-        assert await store.run_result(run.id) is not None
+        assert ended.status is RunStatus.SUCCEEDED
 
 
 async def measure() -> dict[str, Any]:
@@ -160,7 +159,7 @@ async def measure() -> dict[str, Any]:
         "client_cpu_ms_per_run": round(client / runs * 1000, 2),
         "postgres_cpu_ms_per_run": round(server / runs * 1000, 2),
         "cpu_ms_per_run": round((client + server) / runs * 1000, 2),
-        "calls_per_run": 7,
+        "calls_per_run": 4,
         "in_flight": IN_FLIGHT,
     }
 

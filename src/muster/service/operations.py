@@ -182,12 +182,7 @@ async def _wait(
     services: Services, run_id: str, subscription: Subscription, *, read_first: bool
 ) -> tuple[Run, list[dict[str, Any]]]:
     read = read_first
-    notice: str | None = None
     while True:
-        if notice is not None:
-            carried = result_from_notice(notice)  # the end's notification carried the result
-            if carried is not None:
-                return carried
         if read:
             result = await services.store.run_result(run_id)
             if result is not None:
@@ -196,5 +191,9 @@ async def _wait(
         # Read when the run announced its end, when a wake-up may have been one (a
         # listener reconnected), or when a poll interval passed (a lost notification).
         read = not woken or subscription.ended
-        notice = subscription.result
-        subscription.clear()
+        ended = subscription.ended
+        notices = subscription.clear()
+        if ended and notices:
+            carried = result_from_notice(notices[-1])  # the end's notification carried the result
+            if carried is not None:
+                return carried

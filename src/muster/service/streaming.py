@@ -4,7 +4,9 @@ Every event a run emits is written to the store at a turn boundary, in the same
 transaction as the turn's checkpoint, and numbered (``seq``, the SSE ``id``). A stream is
 therefore nothing but a reader of the store: it sends what is stored after the last id
 the client saw, then waits for the run's notifier (in-process, Redis pub/sub or
-PostgreSQL LISTEN/NOTIFY, see ``notify/``) and reads again, until the ``end`` event. A
+PostgreSQL LISTEN/NOTIFY, see ``notify/``) and reads again, until the ``end`` event (on
+PostgreSQL a notification carries the events its write stored, and a stream that has sent
+everything before them sends them without reading). A
 client that reconnects, to this replica or to another, with ``Last-Event-ID`` gets every
 event exactly once: ids are the store's, not the connection's. A run redone after a crash
 never re-emits an event, because a turn in progress was never written.
@@ -21,7 +23,7 @@ from starlette.background import BackgroundTask
 from .exceptions import InvalidRequestError, OverloadedError
 from .models import EventRecord
 from .notify import Notifier, Subscription
-from .store.base import Store
+from .store.base import Store, events_from_notices
 
 __all__ = ["StreamLimiter", "event_stream", "parse_last_event_id", "run_events", "to_sse"]
 
@@ -51,14 +53,18 @@ async def run_events(
                 await subscribed.wait(poll_seconds)
             # Cleared before reading: a write landing between the read and the wait
             # sets the flag again, so the wait returns at once and nothing is missed.
-            subscribed.clear()
-            events = await store.read_events(run_id, after=after)
+            # The events the notifications carried are sent as they are when they follow
+            # the last one sent (PostgreSQL's, when they fit); otherwise the store is read.
+            events = events_from_notices(subscribed.clear(), after)
+            carried = events is not None  # everything announced so far: nothing more to read
+            if events is None:
+                events = await store.read_events(run_id, after=after)
             for event in events:
                 yield event
                 after = event.seq
                 if event.event == "end":
                     return
-            if not events:
+            if carried or not events:
                 await subscribed.wait(poll_seconds)
 
 
@@ -102,7 +108,7 @@ def event_stream(
         ):
             yield to_sse(event)
 
-    def done() -> None:
+    async def done() -> None:  # async: Starlette runs a plain function in its thread pool
         limiter.release()
         if subscription is not None:  # closed here too if the stream never started
             subscription.close()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 
 from muster.service.notify import LocalNotifier, Notifier
+from muster.service.notify.base import MAX_NOTICES
 from muster.service.notify.postgres import PostgresNotifier
 from muster.service.notify.redis import RedisNotifier
+from muster.service.store.base import events_from_notices
 
 PG = "postgresql://127.0.0.1:5432/test"
 REDIS = "redis://127.0.0.1:6379/0"
@@ -109,3 +112,31 @@ async def test_a_publish_only_notifier_reaches_listeners_without_listening_itsel
     finally:
         await publisher.close()
         await listener.close()
+
+
+def test_a_subscription_keeps_what_each_wake_up_carried_in_order() -> None:
+    notifier = LocalNotifier()
+    with notifier.subscribe("a") as a:
+        notifier.wake_payload('a turn {"events": []}')
+        notifier.wake_payload("a")  # a write that carried nothing
+        notifier.wake_payload('a end {"run": {}}')
+        assert a.ended
+        assert a.clear() == ['{"events": []}', "", '{"run": {}}']
+        assert a.clear() == [] and not a.ended
+        notifier.wake_all()  # wake-ups may have been lost: a gap
+        assert a.clear() == [""]
+        for i in range(MAX_NOTICES + 3):
+            notifier.wake_payload(f"a turn {i}")
+        kept = a.clear()
+        assert len(kept) == 3 and kept[0] == str(MAX_NOTICES)  # a reader that far behind reads the store
+
+
+def test_carried_events_count_only_without_a_gap() -> None:
+    first = json.dumps({"events": [[1, "message", {"n": 1}], [2, "timing", {}]]})
+    second = json.dumps({"events": [[3, "message", {"n": 3}]]})
+    assert [e.seq for e in events_from_notices([first, second], 0) or []] == [1, 2, 3]
+    assert [e.seq for e in events_from_notices([first, second], 2) or []] == [3]  # 1-2 read already
+    assert events_from_notices([second], 0) is None  # 1-2 missing
+    assert events_from_notices([first, "", second], 0) is None  # a write that carried nothing
+    assert events_from_notices([first], 2) is None  # nothing new: read (the store may have more)
+    assert events_from_notices(["not json"], 0) is None

@@ -12,7 +12,7 @@ from muster.service.exceptions import ConflictError
 from muster.service.models import RunStatus, Strategy
 from muster.service.notify.postgres import PostgresNotifier
 from muster.service.store import SqlStore, upgrade_database
-from muster.service.store.base import result_from_notice
+from muster.service.store.base import events_from_notices, result_from_notice
 
 pytestmark = pytest.mark.postgres
 
@@ -54,7 +54,9 @@ async def test_turns_ends_and_releases_are_announced_at_commit(
         assert await c.wait(10) and not c.ended
 
 
-async def test_a_run_s_end_carries_its_result_when_it_fits(pair: tuple[SqlStore, PostgresNotifier]) -> None:
+async def test_writes_carry_their_events_and_an_end_its_result_when_they_fit(
+    pair: tuple[SqlStore, PostgresNotifier],
+) -> None:
     store, listener = pair
     spec = await store.put_spec("team", COMPONENT)
     small, large = [
@@ -64,16 +66,39 @@ async def test_a_run_s_end_carries_its_result_when_it_fits(pair: tuple[SqlStore,
     for run in (small, large):
         assert await store.claim_run(run.id, "w1") is not None
     with listener.subscribe(small.id) as a, listener.subscribe(large.id) as b:
-        await store.finish_run(small.id, RunStatus.SUCCEEDED, turn=turn(small.id, 0, "y", finished=True))
-        assert await a.wait(10) and a.ended and a.result is not None
-        carried = result_from_notice(a.result)
-        assert carried == await store.run_result(small.id)  # what a waiter would have read
-        assert carried is not None and carried[0].status is RunStatus.SUCCEEDED
-        # Over 7,000 bytes the notification names the end only: the waiter reads the store.
+        await store.record_turn(turn(small.id, 0, "x"))
+        assert await a.wait(10) and not a.ended
+        carried = events_from_notices(a.clear(), 0)
+        assert carried == await store.read_events(small.id)  # what a stream would have read
+        await store.finish_run(small.id, RunStatus.SUCCEEDED, turn=turn(small.id, 1, "y", finished=True))
+        assert await a.wait(10) and a.ended
+        notices = a.clear()
+        assert events_from_notices(notices, 1) == await store.read_events(small.id, after=1)
+        assert events_from_notices(notices, 0) is None  # event 1 is not in them: a gap
+        result = result_from_notice(notices[-1])
+        assert result == await store.run_result(small.id)  # what a waiter would have read
+        assert result is not None and result[0].status is RunStatus.SUCCEEDED
+        # Over 7,000 bytes: the events are left out, then the result too; readers read the store.
+        await store.record_turn(turn(large.id, 0, "z" * 7500))
+        assert await b.wait(10)
+        assert b.clear() == [""]
         await store.finish_run(
-            large.id, RunStatus.SUCCEEDED, turn=turn(large.id, 0, "z" * 8000, finished=True)
+            large.id, RunStatus.SUCCEEDED, turn=turn(large.id, 1, "z" * 8000, finished=True)
         )
-        assert await b.wait(10) and b.ended and b.result is None
+        assert await b.wait(10) and b.ended
+        assert b.clear() == [""]
+    # Events too large beside a small result: the result is kept, the events left out.
+    run = await store.create_run(
+        (await store.create_thread()).id, spec, [text("go", "user")], Strategy.ENQUEUE
+    )
+    assert await store.claim_run(run.id, "w1") is not None
+    with listener.subscribe(run.id) as c:
+        big = turn(run.id, 0, "y", finished=True, events=[("timing", {"spans": "q" * 7500})])
+        await store.finish_run(run.id, RunStatus.SUCCEEDED, turn=big)
+        assert await c.wait(10) and c.ended
+        notices = c.clear()
+        assert events_from_notices(notices, 0) is None
+        assert result_from_notice(notices[-1]) == await store.run_result(run.id)
 
 
 async def test_a_refused_write_announces_nothing(pair: tuple[SqlStore, PostgresNotifier]) -> None:

@@ -5,9 +5,12 @@ for more. What it waits on is a notifier: after every write, the runner publishe
 run's id; every process's notifier wakes its local subscribers to that run, who read the
 store again from the last event they sent. A notification carries nothing but the id and,
 for a run's last write, the word ``end`` (``"<run id> end"``: a ``/runs/wait`` reads the
-store once, when the run ended, instead of after every turn; on PostgreSQL the run's result
-may follow, ``"<run id> end <json>"``, and the wait reads nothing), so a lost or duplicated
-one costs a delay or a read, never a missing or repeated event;
+store once, when the run ended, instead of after every turn). On PostgreSQL what the write
+stored may follow, ``"<run id> turn <json>"`` or ``"<run id> end <json>"`` (the write's
+events, and at an end the run's result: migration 0004), and subscribers keep it as the
+wake-up's *notice*: a stream sends the events without reading them when they follow the
+last one it sent, a wait answers with the result. A lost or duplicated notification
+costs a delay or a read, never a missing or repeated event;
 streams also re-read the store every few seconds for the notifications a reconnecting
 listener may miss. Implementations (one file each):
 
@@ -24,7 +27,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 
-__all__ = ["Notifier", "Subscription", "listen_forever", "payload"]
+__all__ = ["MAX_NOTICES", "Notifier", "Subscription", "listen_forever", "payload"]
+
+MAX_NOTICES = 64
+"""Notices a subscription keeps between two reads (beyond that its reader reads the store)."""
 
 logger = logging.getLogger("muster.service.notify")
 
@@ -44,24 +50,33 @@ class Subscription:
         self.ended = False
         """Whether a wake-up since :meth:`clear` was the run's last write, or may have been
         (a wake-up of every stream after a listener reconnected tells nothing)."""
-        self.result: str | None = None
-        """The run's result as its end's notification carried it (JSON), if it did."""
+        self._notices: list[str] = []
 
-    def clear(self) -> None:
-        """Forget earlier wake-ups: call it before reading the store."""
+    def clear(self) -> list[str]:
+        """Forget earlier wake-ups (call it before reading the store); returns their notices.
+
+        A notice is what a notification carried beyond the run id (JSON: see the module
+        docstring; ``""`` when it carried nothing), one per wake-up, in the order the
+        writes were made; at most :data:`MAX_NOTICES` are kept (a reader that fell that
+        far behind reads the store).
+        """
         self._event.clear()
         self.ended = False
-        self.result = None
+        notices, self._notices = self._notices, []
+        return notices
 
-    def wake(self, ended: bool | None = False, result: str | None = None) -> None:
+    def wake(self, ended: bool | None = False, notice: str | None = None) -> None:
         """Mark that the run wrote something (``ended``: its last write; ``None``: unknown).
 
-        ``result``: the run's result, when the notification of its end carried one.
+        ``notice``: what the notification carried about the write, if anything.
         """
         if ended is not False:
             self.ended = True
-        if result:
-            self.result = result
+        if len(self._notices) >= MAX_NOTICES:
+            self._notices.clear()  # the reader fell behind: it reads the store
+        # An empty notice stands for a write that carried nothing (or wake-ups that may
+        # have been lost): whoever reads past it reads the store.
+        self._notices.append(notice or "")
         self._event.set()
 
     async def wait(self, seconds: float) -> bool:
@@ -115,16 +130,16 @@ class Notifier(ABC):
         self._subscribers.setdefault(run_id, set()).add(subscription)
         return subscription
 
-    def wake_local(self, run_id: str, *, ended: bool = False, result: str | None = None) -> None:
+    def wake_local(self, run_id: str, *, ended: bool = False, notice: str | None = None) -> None:
         """Wake this process's subscribers to ``run_id``."""
         for subscription in self._subscribers.get(run_id, ()):
-            subscription.wake(ended, result)
+            subscription.wake(ended, notice)
 
     def wake_payload(self, payload: str) -> None:
         """Wake this process's subscribers named by a notification's payload (see :func:`payload`)."""
         run_id, _, rest = payload.partition(" ")
-        flag, _, result = rest.partition(" ")
-        self.wake_local(run_id, ended=flag == "end", result=result or None)
+        flag, _, notice = rest.partition(" ")
+        self.wake_local(run_id, ended=flag == "end", notice=notice or None)
 
     def wake_all(self) -> None:
         """Wake every local subscriber (after a listener reconnected: it may have missed some)."""

@@ -45,6 +45,7 @@ __all__ = [
     "RunStart",
     "Store",
     "TurnWrite",
+    "events_from_notices",
     "result_from_notice",
 ]
 
@@ -428,11 +429,37 @@ class Store(Protocol):
 def result_from_notice(notice: str) -> tuple[Run, list[dict[str, Any]]] | None:
     """A run's result as the notification of its end carried it (``Store.run_result``'s shape).
 
-    PostgreSQL's turn write sends it after ``end`` when it fits (migration 0004). ``None``
-    when the text is not such a result (a waiter then reads the store, as without one).
+    PostgreSQL's turn write sends it when it fits (migration 0004). ``None`` when the
+    notice holds no result (a waiter then reads the store, as without one).
     """
     try:
         data = json.loads(notice)
         return Run.model_validate(data["run"]), [dict(m) for m in data["messages"]]
     except (ValueError, TypeError, KeyError):
         return None
+
+
+def events_from_notices(notices: Sequence[str], after: int) -> list[EventRecord] | None:
+    """The events with ``seq > after`` that notifications carried, when they are all of them.
+
+    ``notices`` are a subscription's, in the order the writes were made (each write's
+    events, migration 0004; ``""`` for a wake-up that carried nothing). The answer is the
+    events after ``after``, when the notices hold them all, without a gap (a notice that
+    carried no events, one lost, or a reader that started late makes a gap): ``None``
+    otherwise, and the reader reads the store.
+    """
+    found: list[EventRecord] = []
+    expected = after + 1
+    for notice in notices:
+        try:
+            carried = json.loads(notice)["events"]
+        except (ValueError, TypeError, KeyError):
+            return None
+        for seq, event, data in carried:
+            if seq < expected:
+                continue  # read from the store already
+            if seq != expected:
+                return None
+            found.append(EventRecord(seq=seq, event=event, data=data))
+            expected += 1
+    return found or None

@@ -17,12 +17,14 @@ takes three more keys for them, all optional, so a call without them means what 
 
 ``messages`` and ``events`` already hold every boundary's, in order (``_pgturns.turn_call``).
 
-The ``NOTIFY`` of a run's end carries the run's result when it fits, after ``end``:
-``"<run id> end <json>"``, the JSON being ``{"run": {...}, "messages": [...]}`` (the run's
-fields as the API shows them, and its ``message`` events),
-what ``Store.run_result`` returns; a ``/runs/wait`` on any
-replica then answers without reading the store. A result over 7,000 bytes is left out
-(``NOTIFY`` takes under 8,000) and the waiter reads it.
+The ``NOTIFY`` of a write carries what it stored when it fits (``NOTIFY`` takes under 8,000
+bytes; over 7,000 it is left out and readers read the store, as before):
+``"<run id> turn <json>"``, or ``"<run id> end <json>"`` for a run's end, the JSON holding
+``events`` (the write's events, ``[seq, event, data]``; a stream whose last event is the one
+before the first sends them without reading) and, at an end, ``run`` and ``messages`` (the
+run's fields as the API shows them and its ``message`` events: ``Store.run_result``'s
+answer, so a ``/runs/wait`` on any replica answers without reading). When both do not fit,
+the end's result is kept and the events left out.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ DECLARE
   v_delta jsonb := NULLIF(p->'delta', 'null'::jsonb);
   v_kind varchar;
   v_note text;
+  v_result jsonb;
 BEGIN
   SELECT thread_id INTO v_thread FROM runs WHERE id = p->>'run';
   IF NOT FOUND THEN
@@ -127,20 +130,29 @@ BEGIN
     PERFORM muster_queue_next(v_thread, p->>'entrypoint');  -- its next run may start now
   END IF;
   IF p->>'channel' IS NOT NULL THEN
-    v_note := r.id;
+    -- What the write stored rides along when it fits (NOTIFY takes under 8000 bytes): its
+    -- events, as ``[seq, event, data]``, and at a run's end the run and its messages
+    -- (``Store.run_result``'s shape), so streams and waits need not read them back.
+    v_note := jsonb_build_object('events', (
+                SELECT COALESCE(jsonb_agg(jsonb_build_array(e.seq, e.event, e.data) ORDER BY e.seq), '[]'::jsonb)
+                  FROM events e WHERE e.run_id = r.id AND e.seq > r.event_seq - v_ne))::text;
     IF v_ended THEN
-      -- The run's result rides along when it fits (NOTIFY takes under 8000 bytes): a
-      -- ``/runs/wait`` then answers without reading the store (``Store.run_result``'s shape).
-      v_note := jsonb_build_object(
+      v_result := jsonb_build_object(
         'run', jsonb_build_object(
                  'id', r.id, 'thread_id', r.thread_id, 'spec', r.spec, 'spec_version', r.spec_version,
                  'status', r.status, 'strategy', r.strategy, 'stop_reason', r.stop_reason, 'error', r.error,
                  'attempt', r.attempt, 'worker', r.worker, 'turns', r.turns, 'metadata', r.metadata,
                  'created_at', r.created_at, 'started_at', r.started_at, 'finished_at', r.finished_at, 'updated_at', r.updated_at),
         'messages', (SELECT COALESCE(jsonb_agg(e.data ORDER BY e.seq), '[]'::jsonb)
-                       FROM events e WHERE e.run_id = r.id AND e.event = 'message'))::text;
-      v_note := r.id || ' end' || CASE WHEN octet_length(v_note) <= 7000 THEN ' ' || v_note ELSE '' END;
+                       FROM events e WHERE e.run_id = r.id AND e.event = 'message'));
+      IF octet_length(v_note) + octet_length(v_result::text) <= 7000 THEN
+        v_note := (v_note::jsonb || v_result)::text;
+      ELSE
+        v_note := v_result::text;  -- the events are read back; the waiter is spared
+      END IF;
     END IF;
+    v_note := r.id || CASE WHEN v_ended THEN ' end' ELSE ' turn' END
+              || CASE WHEN octet_length(v_note) <= 7000 THEN ' ' || v_note ELSE '' END;
     PERFORM pg_notify(p->>'channel', v_note);
   END IF;
   RETURN NEXT r;
