@@ -25,7 +25,14 @@ from .models import EventRecord
 from .notify import Notifier, Subscription
 from .store.base import Store, events_from_notices
 
-__all__ = ["StreamLimiter", "event_stream", "parse_last_event_id", "run_events", "to_sse"]
+__all__ = [
+    "StreamLimiter",
+    "event_stream",
+    "parse_last_event_id",
+    "run_event_batches",
+    "run_events",
+    "to_sse",
+]
 
 POLL_SECONDS = 2.0
 """How often a waiting stream re-reads the store anyway (a lost notification's cost)."""
@@ -45,6 +52,27 @@ async def run_events(
     ``subscription``: one taken before a new run was submitted (it has nothing stored
     yet, so the first read waits for its first write); it is closed when the events end.
     """
+    async for batch in run_event_batches(
+        store, notifier, run_id, after=after, poll_seconds=poll_seconds, subscription=subscription
+    ):
+        for event in batch:
+            yield event
+
+
+async def run_event_batches(
+    store: Store,
+    notifier: Notifier,
+    run_id: str,
+    *,
+    after: int = 0,
+    poll_seconds: float = POLL_SECONDS,
+    subscription: Subscription | None = None,
+) -> AsyncIterator[list[EventRecord]]:
+    """:func:`run_events`, as the batches it learns them in (one read, or one wake-up's notices).
+
+    A stream sends a batch as one chunk: a write's events reach the client together, as
+    they were stored.
+    """
     fresh = subscription is not None
     with subscription or notifier.subscribe(run_id) as subscribed:
         while True:
@@ -59,11 +87,13 @@ async def run_events(
             carried = events is not None  # everything announced so far: nothing more to read
             if events is None:
                 events = await store.read_events(run_id, after=after)
-            for event in events:
-                yield event
-                after = event.seq
+            for i, event in enumerate(events):
                 if event.event == "end":
+                    yield events[: i + 1]
                     return
+            if events:
+                yield events
+                after = events[-1].seq
             if carried or not events:
                 await subscribed.wait(poll_seconds)
 
@@ -100,13 +130,14 @@ def event_stream(
     if not acquired:
         limiter.acquire()
 
-    async def events() -> AsyncIterator[ServerSentEvent]:
+    async def events() -> AsyncIterator[ServerSentEvent | bytes]:
         if first is not None:
             yield first
-        async for event in run_events(
+        async for batch in run_event_batches(
             store, notifier, run_id, after=after, poll_seconds=poll_seconds, subscription=subscription
         ):
-            yield to_sse(event)
+            # One chunk per batch: each send costs the server about what encoding does.
+            yield b"".join(to_sse(event).encode() for event in batch)
 
     async def done() -> None:  # async: Starlette runs a plain function in its thread pool
         limiter.release()
