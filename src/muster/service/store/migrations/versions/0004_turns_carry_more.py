@@ -46,8 +46,7 @@ CREATE OR REPLACE FUNCTION muster_turn(p jsonb) RETURNS SETOF runs
 LANGUAGE plpgsql AS $fn$
 DECLARE
   r runs;
-  v_thread varchar;
-  v_seq integer;
+  t threads;
   v_at timestamptz := (p->>'at')::timestamptz;
   v_turn integer := (p->>'turn')::integer;
   v_first integer := COALESCE((p->>'first')::integer, (p->>'turn')::integer);
@@ -57,16 +56,19 @@ DECLARE
   v_finished boolean := (p->>'finished')::boolean;
   v_state jsonb := NULLIF(p->'state', 'null'::jsonb);
   v_delta jsonb := NULLIF(p->'delta', 'null'::jsonb);
+  v_adopt boolean;
+  v_replace boolean;
   v_kind varchar;
+  v_events jsonb;
   v_note text;
   v_result jsonb;
 BEGIN
-  SELECT thread_id INTO v_thread FROM runs WHERE id = p->>'run';
+  SELECT * INTO r FROM runs WHERE id = p->>'run';
   IF NOT FOUND THEN
     RETURN;
   END IF;
   -- The lock order of every write path: the thread, then the run.
-  PERFORM 1 FROM threads WHERE id = v_thread FOR UPDATE;
+  SELECT * INTO t FROM threads WHERE id = r.thread_id FOR UPDATE;
   SELECT * INTO r FROM runs WHERE id = p->>'run' FOR UPDATE;
   IF r.status <> 'running'
      OR (p->>'worker' IS NOT NULL AND r.worker IS DISTINCT FROM p->>'worker')
@@ -74,68 +76,73 @@ BEGIN
     RETURN;  -- refused: nothing written
   END IF;
   v_kind := CASE WHEN v_delta IS NOT NULL AND r.last_turn = v_turn - 1 THEN 'delta' ELSE 'full' END;
-  UPDATE threads SET message_seq = message_seq + v_n, updated_at = v_at
-   WHERE id = v_thread RETURNING message_seq - v_n INTO v_seq;
+  -- A last boundary's state becomes the thread's; the state it replaces is kept on the run
+  -- for a rollback, and the run before no longer needs its copy (``_runs.set_thread_state``).
+  v_adopt := v_finished AND v_state IS NOT NULL;
+  v_replace := v_adopt AND t.state_run_id IS DISTINCT FROM r.id;
   -- A full checkpoint without a state fails here (NOT NULL): a delta needs its base.
   INSERT INTO checkpoints (run_id, turn, kind, state, finished, created_at)
   VALUES (r.id, v_turn, v_kind, CASE v_kind WHEN 'delta' THEN v_delta ELSE v_state END, v_finished, v_at);
   INSERT INTO messages (thread_id, seq, run_id, message, created_at)
-  SELECT v_thread, v_seq + m.o, r.id, m.v, v_at
+  SELECT t.id, t.message_seq + m.o, r.id, m.v, v_at
     FROM jsonb_array_elements(p->'messages') WITH ORDINALITY AS m(v, o);
-  -- A ``status`` event without a stop reason takes the run's.
-  INSERT INTO events (run_id, seq, event, data, created_at)
-  SELECT r.id, r.event_seq + e.o, e.v->>0,
-         CASE WHEN e.v->>0 = 'status' AND e.v->1->'stop_reason' = 'null'::jsonb
-              THEN jsonb_set(e.v->1, '{stop_reason}', COALESCE(to_jsonb(r.stop_reason), 'null'::jsonb))
-              ELSE e.v->1 END,
-         v_at
-    FROM jsonb_array_elements(p->'events') WITH ORDINALITY AS e(v, o);
+  -- A ``status`` event without a stop reason takes the run's. What is inserted is kept for
+  -- the NOTIFY below.
+  WITH added AS (
+    INSERT INTO events (run_id, seq, event, data, created_at)
+    SELECT r.id, r.event_seq + e.o, e.v->>0,
+           CASE WHEN e.v->>0 = 'status' AND e.v->1->'stop_reason' = 'null'::jsonb
+                THEN jsonb_set(e.v->1, '{stop_reason}', COALESCE(to_jsonb(r.stop_reason), 'null'::jsonb))
+                ELSE e.v->1 END,
+           v_at
+      FROM jsonb_array_elements(p->'events') WITH ORDINALITY AS e(v, o)
+    RETURNING seq, event, data)
+  SELECT COALESCE(jsonb_agg(jsonb_build_array(seq, event, data) ORDER BY seq), '[]'::jsonb) INTO v_events
+    FROM added;
   -- Recorded model answers held back to this write; the first one under a key wins.
   INSERT INTO model_responses (run_id, key, response, created_at)
   SELECT r.id, x->>0, x->1, v_at
     FROM jsonb_array_elements(COALESCE(p->'responses', '[]'::jsonb)) AS x
   ON CONFLICT (run_id, key) DO NOTHING;
-  UPDATE runs SET turns = turns + COALESCE((p->>'boundaries')::integer, 1), last_turn = v_turn, event_seq = event_seq + v_ne,
-         heartbeat_at = v_at, updated_at = v_at,
+  -- The run's row once (each update of a row is a new version of it).
+  UPDATE runs SET turns = turns + COALESCE((p->>'boundaries')::integer, 1), last_turn = v_turn,
+         event_seq = event_seq + v_ne, heartbeat_at = v_at, updated_at = v_at,
          stop_reason = COALESCE(p->>'reason', stop_reason),
          status = CASE WHEN v_ended THEN p->>'status' ELSE status END,
          error = CASE WHEN v_ended THEN NULLIF(p->'error', 'null'::jsonb) ELSE error END,
-         finished_at = CASE WHEN v_ended THEN v_at ELSE finished_at END
+         finished_at = CASE WHEN v_ended THEN v_at ELSE finished_at END,
+         replaced_state = replaced_state OR v_replace,
+         prior_state = CASE WHEN v_replace THEN t.state ELSE prior_state END,
+         prior_state_run_id = CASE WHEN v_replace THEN t.state_run_id ELSE prior_state_run_id END,
+         prior_state_turn = CASE WHEN v_replace THEN t.state_turn ELSE prior_state_turn END
    WHERE id = r.id
    RETURNING * INTO r;
-  IF v_finished AND v_state IS NOT NULL THEN
-    -- The thread's state becomes this run's; the state it replaces is kept on the run for
-    -- a rollback, and the run before no longer needs its copy (``_runs.set_thread_state``).
-    UPDATE runs SET replaced_state = true, prior_state = t.state,
-           prior_state_run_id = t.state_run_id, prior_state_turn = t.state_turn
-      FROM threads t
-     WHERE runs.id = r.id AND t.id = v_thread AND t.state_run_id IS DISTINCT FROM r.id;
-    UPDATE runs SET prior_state = NULL
-      FROM threads t
-     WHERE t.id = v_thread AND runs.id = t.state_run_id AND t.state_run_id <> r.id;
-    UPDATE threads SET state = v_state, state_run_id = r.id, state_turn = v_turn, updated_at = v_at
-     WHERE id = v_thread;
+  IF v_replace AND t.state_run_id IS NOT NULL THEN
+    UPDATE runs SET prior_state = NULL WHERE id = t.state_run_id;
   END IF;
-  IF v_ended THEN
-    UPDATE threads t SET updated_at = v_at, status = CASE
-             WHEN EXISTS (SELECT 1 FROM runs x WHERE x.thread_id = t.id AND x.status IN ('pending', 'running'))
-               THEN 'busy'
-             WHEN EXISTS (SELECT 1 FROM runs x WHERE x.thread_id = t.id AND x.number = t.run_count
-                                                   AND x.status = 'interrupted')
-               THEN 'interrupted'
-             ELSE 'idle' END
-     WHERE t.id = v_thread;
-  END IF;
+  -- The thread's row once: its message counter, its state, and at a run's end its status
+  -- (read after the run's own status changed above).
+  UPDATE threads x SET message_seq = t.message_seq + v_n, updated_at = v_at,
+         state = CASE WHEN v_adopt THEN v_state ELSE x.state END,
+         state_run_id = CASE WHEN v_adopt THEN r.id ELSE x.state_run_id END,
+         state_turn = CASE WHEN v_adopt THEN v_turn ELSE x.state_turn END,
+         status = CASE
+           WHEN NOT v_ended THEN x.status
+           WHEN EXISTS (SELECT 1 FROM runs y WHERE y.thread_id = x.id AND y.status IN ('pending', 'running'))
+             THEN 'busy'
+           WHEN EXISTS (SELECT 1 FROM runs y WHERE y.thread_id = x.id AND y.number = x.run_count
+                                                 AND y.status = 'interrupted')
+             THEN 'interrupted'
+           ELSE 'idle' END
+   WHERE x.id = t.id;
   IF v_ended AND p->>'entrypoint' IS NOT NULL THEN
-    PERFORM muster_queue_next(v_thread, p->>'entrypoint');  -- its next run may start now
+    PERFORM muster_queue_next(t.id, p->>'entrypoint');  -- its next run may start now
   END IF;
   IF p->>'channel' IS NOT NULL THEN
     -- What the write stored rides along when it fits (NOTIFY takes under 8000 bytes): its
     -- events, as ``[seq, event, data]``, and at a run's end the run and its messages
     -- (``Store.run_result``'s shape), so streams and waits need not read them back.
-    v_note := jsonb_build_object('events', (
-                SELECT COALESCE(jsonb_agg(jsonb_build_array(e.seq, e.event, e.data) ORDER BY e.seq), '[]'::jsonb)
-                  FROM events e WHERE e.run_id = r.id AND e.seq > r.event_seq - v_ne))::text;
+    v_note := jsonb_build_object('events', v_events)::text;
     IF v_ended THEN
       v_result := jsonb_build_object(
         'run', jsonb_build_object(
