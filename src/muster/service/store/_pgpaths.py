@@ -26,6 +26,7 @@ from .tables import runs
 
 __all__ = [
     "CLAIM",
+    "CLAIMS_START",
     "CLAIM_START",
     "EVENTS_AFTER",
     "INSERT_THREAD",
@@ -71,6 +72,26 @@ RETURNING {RUN_COLUMNS}
 """
 CLAIM_START = f"""
 WITH c AS ({CLAIM.strip()})
+SELECT c.*, t.state AS start_thread_state, to_jsonb(p) AS start_previous
+  FROM c
+  JOIN threads t ON t.id = c.thread_id
+  LEFT JOIN runs p ON p.thread_id = c.thread_id AND p.number = c.number - 1
+"""
+# The claims a worker makes in one event-loop tick (``_claims.py``): the rows are locked in id
+# order first, so two such statements can never wait on each other.
+CLAIMS_START = f"""
+WITH locked AS (SELECT id FROM runs WHERE id = ANY(%(runs)s) ORDER BY id FOR UPDATE),
+c AS (
+UPDATE runs SET status = 'running', worker = %(worker)s,
+       attempt = CASE WHEN started_at IS NULL THEN attempt ELSE attempt + 1 END,
+       started_at = COALESCE(started_at, %(at)s), heartbeat_at = %(at)s, updated_at = %(at)s
+  FROM locked
+ WHERE runs.id = locked.id
+   AND (status = 'pending' OR (%(stale)s::timestamptz IS NOT NULL AND status = 'running'
+                               AND heartbeat_at < %(stale)s::timestamptz))
+   AND NOT EXISTS (SELECT 1 FROM runs e WHERE e.thread_id = runs.thread_id AND e.number < runs.number
+                                          AND e.status IN ('pending', 'running'))
+RETURNING {", ".join(f"runs.{column.name}" for column in runs.c)})
 SELECT c.*, t.state AS start_thread_state, to_jsonb(p) AS start_previous
   FROM c
   JOIN threads t ON t.id = c.thread_id

@@ -14,6 +14,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -37,6 +38,7 @@ from . import _pgpaths as P
 from . import _runs
 from ._catalog import CatalogStore
 from ._checkpoints import rebuild_state
+from ._claims import ClaimBatcher
 from ._pgturns import NOTIFY, RunEnd, refusal, write_turn
 from ._rows import new_id, now, plain, to_event, to_message, to_run, to_thread
 from ._turns import record_turn
@@ -122,6 +124,16 @@ class SqlStore(CatalogStore):
 
     notify_channel: str | None = None
     job_entrypoint: str | None = None
+
+    @cached_property
+    def _claims(self) -> ClaimBatcher:
+        """PostgreSQL: the claims of one loop tick, made in one statement (``_claims.py``)."""
+        return ClaimBatcher(self._driver, now)
+
+    async def close(self) -> None:
+        """Wait for the claims in flight, then close every pooled connection."""
+        await self._claims.close()
+        await super().close()
 
     # ------------------------------------------------------------ threads
 
@@ -333,13 +345,12 @@ class SqlStore(CatalogStore):
             if claimed_run is None:
                 return None
             return claimed_run, await self.run_start(run_id)
-        params = {"run": run_id, "worker": worker, "at": now(), "stale": stale_before}
-        async with self._driver() as pg:
-            row = await P.fetch_one(pg, P.CLAIM_START, params)
-            if row is None:
+        row = await self._claims.claim(run_id, worker, stale_before)  # with the tick's others
+        if row is None:
+            async with self._driver() as pg:
                 if await P.fetch_one(pg, P.RUN_EXISTS, (run_id,)) is None:
                     raise NotFoundError("run", run_id)
-                return None
+            return None
         previous = row["start_previous"]
         start = RunStart(
             task=row["task"],
