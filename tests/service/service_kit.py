@@ -24,6 +24,7 @@ from deploy.drill.clients import SseEvent, read_sse  # noqa: E402
 __all__ = [
     "SseEvent",
     "free_port",
+    "new_run",
     "read_sse",
     "replay_agent",
     "serve_app",
@@ -84,3 +85,13 @@ def replay_agent(name: str, replies: list[Any], **kwargs: Any) -> dict[str, Any]
 
     client = ReplayChatCompletionClient(chat_completions=replies)
     return AssistantAgent(name, model_client=client, **kwargs).dump_component().model_dump()
+
+
+async def new_run(store: Any, name: str, spec: dict[str, Any], task: str = "go") -> Any:
+    """A pending run of ``spec`` (stored as ``name``) on a new thread, its task a user's text."""
+    from muster.service.models import Strategy
+
+    record = await store.put_spec(name, spec)
+    thread = await store.create_thread()
+    task_messages = [{"type": "TextMessage", "source": "user", "content": task}]
+    return await store.create_run(thread.id, record, task_messages, Strategy.REJECT)

@@ -106,8 +106,11 @@ class LookingTool(BaseTool[ChargeArgs, str], Component[ChargeConfig]):
         return cls()
 
 
-def charging_agent() -> dict[str, Any]:
-    """An agent whose replay model calls ``charge`` once (call id ``call_7``), then answers."""
+def charging_agent(tool: BaseTool[Any, Any] | None = None) -> dict[str, Any]:
+    """An agent whose replay model calls ``charge`` once (call id ``call_7``), then answers.
+
+    ``tool``: the ``charge`` tool (a :class:`ChargeTool` unless given).
+    """
     from muster.agents import AssistantAgent
     from muster.core import FunctionCall
     from muster.models import CreateResult, RequestUsage
@@ -127,5 +130,7 @@ def charging_agent() -> dict[str, Any]:
         "structured_output": False,
     }
     client = ReplayChatCompletionClient(chat_completions=[call, "done"], model_info=info)
-    agent = AssistantAgent("cashier", model_client=client, tools=[ChargeTool()], reflect_on_tool_use=True)
+    agent = AssistantAgent(
+        "cashier", model_client=client, tools=[tool or ChargeTool()], reflect_on_tool_use=True
+    )
     return agent.dump_component().model_dump()

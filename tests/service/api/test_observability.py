@@ -10,7 +10,7 @@ import httpx
 import pytest
 from api_kit import Api, make_settings, running_api
 from model_server import ModelServer, openai_agent
-from service_kit import replay_agent
+from service_kit import replay_agent, wait_until
 
 
 def _metric(text: str, name: str, **labels: str) -> float:
@@ -72,7 +72,17 @@ async def test_run_transitions_are_logged_with_the_runs_fields(
     run = (
         await api.client.post(f"/v1/threads/{thread}/runs/wait", json={"spec": "short", "task": "x"})
     ).json()
-    lines = [r for r in caplog.records if r.name == "muster.service.runs" and getattr(r, "run_id", None)]
+
+    def logged() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.name == "muster.service.runs" and getattr(r, "run_id", None)]
+
+    async def ended() -> bool:
+        return len(logged()) >= 2
+
+    # The executor logs a transition once its write committed; the wait may answer first
+    # (on PostgreSQL the notification of the end carries the result).
+    await wait_until(ended, timeout=10, what="the run's end to be logged")
+    lines = logged()
     transitions = [(r.previous_status, r.status) for r in lines]  # type: ignore[attr-defined]
     assert transitions == [("pending", "running"), ("running", "failed")]
     failed = lines[-1]

@@ -9,28 +9,21 @@ stored on its own when the next write does not come within ``HOLD_SECONDS``.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from model_server import ModelServer, agent_of
-from team_specs import LookingTool, duo, pipeline
+from service_kit import new_run, wait_until
+from team_specs import LookingTool, charging_agent, duo, pipeline
 
 from muster.service.execution import RunRunner
 from muster.service.execution._held import HeldWrites
-from muster.service.models import RunStatus, Strategy
+from muster.service.models import RunStatus
 from muster.service.settings import AgentsSettings
 from muster.service.store import SqlStore, TurnWrite
 from muster.service.store.tables import checkpoints, model_responses
 
 AGENTS = AgentsSettings(timeout=60)
-
-
-async def _new_run(store: SqlStore, name: str, spec: dict[str, Any]) -> Any:
-    record = await store.put_spec(name, spec)
-    thread = await store.create_thread()
-    task = [{"type": "TextMessage", "source": "user", "content": "go"}]
-    return await store.create_run(thread.id, record, task, Strategy.REJECT)
 
 
 async def _stored(store: SqlStore, run_id: str) -> tuple[list[int], int]:
@@ -49,17 +42,10 @@ async def _stored(store: SqlStore, run_id: str) -> tuple[list[int], int]:
     return list(turns), int(answers or 0)
 
 
-async def _wait_for(check: Any, seconds: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "the condition never came true"
-        await asyncio.sleep(0.02)  # polling the store a background write lands in
-
-
 async def test_a_one_agent_run_writes_the_task_and_its_answer_with_its_end(
     store: SqlStore, model_server: ModelServer
 ) -> None:
-    run = await _new_run(store, "solo", duo(model_server.url, max_turns=1))
+    run = await new_run(store, "solo", duo(model_server.url, max_turns=1))
     ended = await RunRunner(store, run.id, worker="w1", agents=AGENTS).execute()
     assert ended is not None and ended.status is RunStatus.SUCCEEDED
     assert ended.turns == 2  # the task's boundary and alice's
@@ -81,7 +67,7 @@ async def test_a_one_agent_run_writes_the_task_and_its_answer_with_its_end(
 async def test_a_slow_model_does_not_delay_the_task_s_boundary(
     store: SqlStore, model_server: ModelServer
 ) -> None:
-    run = await _new_run(store, "solo", duo(model_server.url, max_turns=1))
+    run = await new_run(store, "solo", duo(model_server.url, max_turns=1))
     gate = model_server.gate(lambda body: agent_of(body) == "alice")
     execution = asyncio.create_task(RunRunner(store, run.id, worker="w1", agents=AGENTS).execute())
     assert await asyncio.to_thread(gate.arrived.wait, 30), "the gated model request never came"
@@ -89,7 +75,9 @@ async def test_a_slow_model_does_not_delay_the_task_s_boundary(
     async def task_stored() -> bool:
         return (await _stored(store, run.id))[0] == [0]
 
-    await _wait_for(task_stored)  # written alone, HOLD_SECONDS after its boundary
+    await wait_until(
+        task_stored, what="the task's boundary"
+    )  # written alone, HOLD_SECONDS after its boundary
     events = await store.read_events(run.id)
     assert [e.event for e in events] == ["message", "timing"]
     gate.open()
@@ -103,7 +91,7 @@ async def test_a_held_answer_is_stored_before_the_model_is_asked_again(
 ) -> None:
     # The pipeline's first turn asks alice, then bob (a nested team): alice's answer,
     # held, must be stored before bob's request goes out.
-    run = await _new_run(store, "pipeline", pipeline(model_server.url))
+    run = await new_run(store, "pipeline", pipeline(model_server.url))
     gate = model_server.gate(lambda body: agent_of(body) == "bob")
     runner = RunRunner(store, run.id, worker="w1", agents=AGENTS)
     execution = asyncio.create_task(runner.execute())
@@ -116,32 +104,11 @@ async def test_a_held_answer_is_stored_before_the_model_is_asked_again(
 
 
 async def test_an_answer_that_calls_tools_is_stored_before_they_run(store: SqlStore) -> None:
-    from muster.agents import AssistantAgent
-    from muster.core import FunctionCall
-    from muster.models import CreateResult, RequestUsage
-    from muster.models.replay import ReplayChatCompletionClient
-
-    call = CreateResult(
-        finish_reason="function_calls",
-        content=[FunctionCall(id="call_1", name="charge", arguments='{"amount": 5}')],
-        usage=RequestUsage(prompt_tokens=1, completion_tokens=1),
-        cached=False,
-    )
-    info = {
-        "vision": False,
-        "function_calling": True,
-        "json_output": False,
-        "family": "unknown",
-        "structured_output": False,
-    }
-    client = ReplayChatCompletionClient(chat_completions=[call, "done"], model_info=info)
-    agent = AssistantAgent("cashier", model_client=client, tools=[LookingTool()], reflect_on_tool_use=True)
-
     async def answers_stored(run_id: str) -> int:
         return (await _stored(store, run_id))[1]
 
     LookingTool.look, LookingTool.seen = answers_stored, []
-    run = await _new_run(store, "cashier", agent.dump_component().model_dump())
+    run = await new_run(store, "cashier", charging_agent(LookingTool()))
     ended = await RunRunner(store, run.id, worker="w1", agents=AGENTS).execute()
     assert ended is not None and ended.status is RunStatus.SUCCEEDED, ended.error
     assert LookingTool.seen == [1]  # the call's answer was stored when the tool ran
@@ -149,7 +116,7 @@ async def test_an_answer_that_calls_tools_is_stored_before_they_run(store: SqlSt
 
 
 async def test_a_timed_write_that_fails_fails_the_next_write(store: SqlStore) -> None:
-    run = await _new_run(store, "solo", duo("http://127.0.0.1:9", max_turns=1))
+    run = await new_run(store, "solo", duo("http://127.0.0.1:9", max_turns=1))
     seen: list[str | None] = []
 
     async def written(requested: str | None) -> None:
@@ -162,7 +129,7 @@ async def test_a_timed_write_that_fails_fails_the_next_write(store: SqlStore) ->
     async def timer_fired() -> bool:
         return held.written_alone == 1
 
-    await _wait_for(timer_fired)
+    await wait_until(timer_fired, what="the timer")
     with pytest.raises(Exception, match="not running"):
         await held.take()
     assert not held.holding and held.written_alone == 1 and seen == []

@@ -6,21 +6,15 @@ import asyncio
 from typing import Any
 
 from model_server import ModelServer, agent_of, prompt_key
+from service_kit import new_run
 from team_specs import duo, pipeline
 
 from muster.service.execution import RunRunner
-from muster.service.models import RunStatus, Strategy
+from muster.service.models import RunStatus
 from muster.service.settings import AgentsSettings
 from muster.service.store import SqlStore, TurnWrite
 
 AGENTS = AgentsSettings(timeout=60)
-
-
-async def _new_run(store: SqlStore, name: str, spec: dict[str, Any], task: str = "go") -> Any:
-    record = await store.put_spec(name, spec)
-    thread = await store.create_thread()
-    task_messages = [{"type": "TextMessage", "source": "user", "content": task}]
-    return await store.create_run(thread.id, record, task_messages, Strategy.REJECT)
 
 
 async def _transcript(store: SqlStore, thread_id: str) -> list[tuple[str, str]]:
@@ -38,7 +32,7 @@ async def held(gate: Any) -> None:
 async def test_a_released_run_resumes_from_its_checkpoint_replaying_recorded_calls(
     store: SqlStore, model_server: ModelServer
 ) -> None:
-    run = await _new_run(store, "pipeline", pipeline(model_server.url))
+    run = await new_run(store, "pipeline", pipeline(model_server.url))
     gate = model_server.gate(lambda body: agent_of(body) == "bob")
     first = RunRunner(store, run.id, worker="w1", agents=AGENTS)
     execution = asyncio.create_task(first.execute())
@@ -69,7 +63,7 @@ async def test_a_released_run_resumes_from_its_checkpoint_replaying_recorded_cal
 async def test_a_runner_whose_run_was_taken_over_writes_nothing_more(
     store: SqlStore, model_server: ModelServer
 ) -> None:
-    run = await _new_run(store, "duo", duo(model_server.url))
+    run = await new_run(store, "duo", duo(model_server.url))
     gate = model_server.gate(lambda body: agent_of(body) == "bob")
     stale = RunRunner(store, run.id, worker="w1", agents=AGENTS)
     execution = asyncio.create_task(stale.execute())
@@ -103,7 +97,7 @@ def _wait_for(server: ModelServer, agent: str, count: int) -> None:
 async def test_a_run_past_its_timeout_fails_with_run_timeout(
     store: SqlStore, model_server: ModelServer
 ) -> None:
-    run = await _new_run(store, "duo", duo(model_server.url))
+    run = await new_run(store, "duo", duo(model_server.url))
     model_server.gate(lambda body: agent_of(body) == "bob")
     runner = RunRunner(store, run.id, worker="w1", agents=AgentsSettings(timeout=0.5))
     ended = await runner.execute()
@@ -115,7 +109,7 @@ async def test_a_run_past_its_timeout_fails_with_run_timeout(
 async def test_a_run_that_crashed_after_its_last_turn_only_gets_its_status(
     store: SqlStore, model_server: ModelServer
 ) -> None:
-    run = await _new_run(store, "duo", duo(model_server.url, max_turns=1))
+    run = await new_run(store, "duo", duo(model_server.url, max_turns=1))
     # What a worker that died between its last turn and its status left behind.
     assert await store.claim_run(run.id, "dead") is not None
     state = {"type": "TeamState", "version": "1.0.0", "agent_states": {}}
@@ -141,7 +135,7 @@ async def test_tools_see_the_documented_idempotency_key(store: SqlStore) -> None
     from team_specs import ChargeTool, charging_agent
 
     ChargeTool.keys.clear()
-    run = await _new_run(store, "cashier", charging_agent())
+    run = await new_run(store, "cashier", charging_agent())
     ended = await RunRunner(store, run.id, worker="w1", agents=AGENTS).execute()
     assert ended is not None and ended.status is RunStatus.SUCCEEDED
     assert ChargeTool.keys == [f"{run.id}:call_7"]
