@@ -26,7 +26,6 @@ the next write is made.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -66,8 +65,6 @@ class HeldWrites:
         self._timer: asyncio.TimerHandle | None = None
         self._timed: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
-        self.held = 0
-        """Items held so far (a boundary or an answer each), for the run's counters."""
         self.written_alone = 0
         """Writes the timer made (held items the next write did not come for in time)."""
 
@@ -125,15 +122,15 @@ class HeldWrites:
     async def close(self) -> None:
         """Stop the timer and wait for a timed write in flight (its error is the run's past)."""
         self._disarm()
-        if self._timed is not None:
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await self._timed
-            self._timed = None
+        timed, self._timed = self._timed, None
+        if timed is not None:
+            await asyncio.wait({timed})  # a cancellation of the caller still reaches it
+            if not timed.cancelled():
+                timed.exception()  # seen: it was the run's to raise, and the run is over
 
     # ------------------------------------------------------------------ inside
 
     def _arm(self) -> None:
-        self.held += 1
         if self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self._hold_seconds, self._on_timer)
 

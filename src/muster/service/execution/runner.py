@@ -8,7 +8,8 @@
 4. At every **turn boundary** the hook writes the turn (messages, delta or full state)
    in one transaction, notifies the run's streams, heartbeats now and then and checks
    whether a stop was requested. The last boundary is written with the run's end, in
-   the transaction that sets its status.
+   the transaction that sets its status. The task's boundary (turn 0) and model answers
+   that call no tool are held briefly and written with the next write (``_held.py``).
 5. **End** with a status: ``succeeded``; ``interrupted`` (a handoff to someone outside
    the team, a user proxy asking for input, or the ``interrupt`` strategy); ``cancelled``;
    ``failed`` with a :class:`RunError` (type, message, agent: never a stack trace), also
