@@ -190,8 +190,8 @@ async def _wait(
         woken = await subscription.wait(POLL_SECONDS)
         # Read when the run announced its end, when a wake-up may have been one (a
         # listener reconnected), or when a poll interval passed (a lost notification).
-        read = not woken or subscription.ended
         ended = subscription.ended
+        read = not woken or ended
         notices = subscription.clear()
         if ended and notices:
             carried = result_from_notice(notices[-1])  # the end's notification carried the result

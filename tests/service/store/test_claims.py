@@ -8,10 +8,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from store_helpers import text
+from store_helpers import COMPONENT, text
 
 from muster.service.models import RunStatus, SpecRecord, Strategy
-from muster.service.store import SqlStore
+from muster.service.store import SqlStore, upgrade_database
 from muster.service.store._claims import ClaimBatcher
 from muster.service.store._rows import now
 
@@ -32,11 +32,21 @@ class Counting:
             yield pg
 
 
+pytestmark = pytest.mark.postgres  # claims are batched on PostgreSQL only
+
+
 @pytest.fixture
-def pg_only(store: SqlStore) -> SqlStore:
-    if store.backend != "postgresql":
-        pytest.skip("claims are batched on PostgreSQL only")
-    return store
+async def pg_only(pg_url: str, pg_schema: str) -> AsyncIterator[SqlStore]:
+    await upgrade_database(pg_url, pg_schema)
+    store = SqlStore(pg_url, schema=pg_schema)
+    await store.open()
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def spec(pg_only: SqlStore) -> SpecRecord:
+    return await pg_only.put_spec("team", COMPONENT)
 
 
 async def test_the_claims_of_one_tick_are_one_statement(pg_only: SqlStore, spec: SpecRecord) -> None:
